@@ -1,0 +1,61 @@
+"""Typed records shared by ingest, assistant, ui and eval."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Paper(BaseModel):
+    paper_id: str
+    title: str
+    abstract: str
+    arxiv_id: str | None = None
+    url: str  # Hugging Face papers page when the arXiv id is known, else an arXiv title search
+    arxiv_url: str | None = None
+    code_url: str | None = None
+    date: str | None = None  # ISO date (YYYY-MM-DD or YYYY-MM) when known
+    authors: list[str] = Field(default_factory=list)
+    source: str = ""  # file the paper was read from
+
+
+class Chunk(BaseModel):
+    chunk_id: str  # "<paper_id>#<n>"
+    paper_id: str
+    title: str
+    text: str  # title + the chunk's sentences: what gets embedded
+    sentence_start: int  # index of the first abstract sentence in this chunk
+    sentence_end: int  # one past the last
+
+
+class Hit(BaseModel):
+    rank: int
+    paper_id: str
+    title: str
+    url: str
+    code_url: str | None = None
+    score: float
+    date: str | None = None
+
+
+class Source(BaseModel):
+    n: int
+    paper_id: str
+    title: str
+    url: str
+    code_url: str | None = None
+    quote: str
+    score: float
+
+
+class Answer(BaseModel):
+    question: str
+    answer: str  # markdown with [n] markers
+    refused: bool
+    mode: str = "extractive"  # "extractive", "llm" or "extractive-fallback"
+    notice: str | None = None  # why a fallback happened, shown to the user
+    sources: list[Source] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+Role = Literal["user", "assistant"]

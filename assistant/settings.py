@@ -1,0 +1,69 @@
+"""All knobs in one place: PAPERCHAT_* environment variables, a .env file, or named presets."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Presets trade latency for recall; "default" is what the README's numbers are measured with.
+PRESETS: dict[str, dict] = {
+    "default": {},
+    "fast": {"dense_k": 20, "keyword_k": 20, "max_cited": 6},
+    "thorough": {"dense_k": 80, "keyword_k": 80, "max_cited": 12},
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAPERCHAT_", env_file=".env", extra="ignore")
+
+    preset: str = "default"
+    data_dir: Path = REPO_ROOT / "data"
+    index_dir: Path = REPO_ROOT / ".paperchat" / "index"
+    collection: str = "papers"
+    # Embedded Chroma by default; set to e.g. http://127.0.0.1:8000 to use a `chroma run` server.
+    chroma_url: str | None = None
+
+    embed_model: str = "all-MiniLM-L6-v2"
+    embed_batch_size: int = 64
+    # all-MiniLM-L6-v2 truncates at 256 word pieces; leave room for the title and special tokens.
+    max_chunk_tokens: int = 240
+
+    # Retrieval
+    top_k: int = 10
+    dense_k: int = 40
+    keyword_k: int = 40
+    rrf_k: int = 60
+    # Answering
+    max_cited: int = 10
+    quotes_per_paper: int = 2
+    # Below this cosine similarity between question and best sentence, a paper is not evidence.
+    min_relevance: float = 0.38
+    # A paper is cited in a "which papers" answer when its relevance is this close to the best one.
+    relative_cutoff: float = 0.78
+
+    # LLM answers (optional; the default answerer needs none)
+    answerer: Literal["extractive", "openai", "llamacpp"] = "extractive"
+    llm_base_url: str = "http://127.0.0.1:8080/v1"
+    llm_model: str = "local"
+    llm_api_key: str | None = None
+    llm_model_path: Path | None = None
+    llm_timeout_s: float = 60.0
+    llm_max_tokens: int = 512
+    llm_temperature: float = 0.1
+    support_threshold: float = 0.55
+
+    def model_post_init(self, __context) -> None:
+        for key, value in PRESETS.get(self.preset, {}).items():
+            if key not in self.model_fields_set:
+                setattr(self, key, value)
+
+
+def get_settings(**overrides) -> Settings:
+    settings = Settings(**overrides)
+    if settings.preset not in PRESETS:
+        raise ValueError(f"unknown preset {settings.preset!r}; choose one of {', '.join(PRESETS)}")
+    return settings
