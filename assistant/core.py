@@ -1,0 +1,161 @@
+"""The Assistant: retrieval, evidence and an answerer behind one object that the CLI, the UI and
+the eval all use."""
+from __future__ import annotations
+
+import re
+import time
+from typing import Iterator
+
+from . import extractive
+from .embedder import get_embedder
+from .errors import BadInput
+from .evidence import PaperEvidence, score_papers
+from .intent import Intent, classify
+from .models import Answer, Hit
+from .retrieve import HybridRetriever
+from .settings import Settings, get_settings
+from .store import Store
+
+MAX_QUESTION_CHARS = 2000
+LINK_RE = re.compile(r"\]\((https?://[^)\s]+)\)")
+
+
+def check_question(question: str) -> str:
+    if question is None or not str(question).strip():
+        raise BadInput("the question is empty: ask something, e.g. \"which papers merge models without retraining?\"")
+    question = " ".join(str(question).split())
+    if len(question) > MAX_QUESTION_CHARS:
+        raise BadInput(
+            f"the question is {len(question):,} characters long; keep it under {MAX_QUESTION_CHARS:,}"
+        )
+    return question
+
+
+class Assistant:
+    def __init__(self, settings: Settings | None = None, **overrides):
+        self.settings = settings or get_settings(**overrides)
+        self.store = Store.open(self.settings)
+        self.embedder = get_embedder(self.settings.embed_model)
+        self.retriever = HybridRetriever(self.store, self.embedder, self.settings)
+        self.paper_meta = self.retriever.paper_meta
+        self.url_to_paper = {m["url"]: pid for pid, m in self.paper_meta.items()}
+        self.answerer = self._make_answerer()
+
+    def _make_answerer(self):
+        if self.settings.answerer == "extractive":
+            return None
+        from .llm.answerer import LLMAnswerer  # optional path: imported only when configured
+
+        return LLMAnswerer(self.settings)
+
+    @property
+    def paper_count(self) -> int:
+        return len(self.paper_meta)
+
+    def corpus_dates(self) -> tuple[str | None, str | None]:
+        dates = sorted(m["date"] for m in self.paper_meta.values() if m.get("date"))
+        return (dates[0], dates[-1]) if dates else (None, None)
+
+    # ---- search ------------------------------------------------------------------------------
+    def search(self, question: str, k: int | None = None, date_from: str | None = None, date_to: str | None = None) -> list[Hit]:
+        question = check_question(question)
+        k = k or self.settings.top_k
+        intent = classify(question, has_history=False)
+        evidence = self._evidence(intent, self.embedder.embed_query(intent.topic), limit=max(k * 2, 20),
+                                  date_from=date_from, date_to=date_to)
+        return [self._hit(i + 1, e) for i, e in enumerate(evidence[:k])]
+
+    @staticmethod
+    def _hit(rank: int, e: PaperEvidence) -> Hit:
+        return Hit(
+            rank=rank, paper_id=e.paper_id, title=e.title, url=e.meta["url"],
+            code_url=e.meta.get("code_url") or None, score=round(e.rank_score, 4), date=e.meta.get("date") or None,
+        )
+
+    def _evidence(self, intent: Intent, query_vector, limit: int, restrict: list[str] | None = None,
+                  date_from: str | None = None, date_to: str | None = None) -> list[PaperEvidence]:
+        from .retrieve import PaperCandidate
+
+        if restrict is not None:
+            # Follow-ups re-rank the papers already on the table, whatever the index would return.
+            candidates = [PaperCandidate(pid, {**self.paper_meta[pid], "_order": i}, fused=1.0 / (60 + i))
+                          for i, pid in enumerate(restrict) if pid in self.paper_meta]
+            dense = {c.paper_id: c for c in self.retriever.retrieve(intent.topic, query_vector, limit=200)}
+            for c in candidates:
+                c.dense = dense[c.paper_id].dense if c.paper_id in dense else 0.0
+        else:
+            candidates = self.retriever.retrieve(intent.topic, query_vector, limit=limit)
+        candidates = [c for c in candidates if _in_dates(c.meta.get("date"), date_from, date_to)]
+        sentences = self.store.sentences_of([c.paper_id for c in candidates], with_vectors=True)
+        return score_papers(
+            candidates, sentences, query_vector, intent.topic,
+            wants_detail=intent.wants_detail, wants_code=intent.wants_code,
+            quotes_per_paper=self.settings.quotes_per_paper,
+        )
+
+    # ---- ask ---------------------------------------------------------------------------------
+    def ask(self, question: str, history: list[dict] | None = None, **options) -> Answer:
+        answer = None
+        for answer in self.stream(question, history, **options):
+            pass
+        return answer
+
+    def stream(self, question: str, history: list[dict] | None = None, *, max_cited: int | None = None,
+               date_from: str | None = None, date_to: str | None = None) -> Iterator[Answer]:
+        """Yields the answer as it grows (entry by entry, or token by token with an LLM); the last
+        yielded Answer is the complete one."""
+        started = time.perf_counter()
+        question = check_question(question)
+        history = history or []
+        previous = self.papers_in_history(history)
+        intent = classify(question, has_history=bool(previous))
+        timings: dict[str, float] = {}
+
+        t = time.perf_counter()
+        if self.answerer is not None and history and hasattr(self.answerer, "condense"):
+            # An LLM can rewrite "where is its code?" into a standalone question first.
+            standalone = self.answerer.condense(question, history)
+            if standalone:
+                intent = classify(standalone, has_history=False)
+                timings["condense_ms"] = (time.perf_counter() - t) * 1000
+        query_vector = self.embedder.embed_query(intent.topic)
+        restrict = previous if intent.followup else None
+        evidence = self._evidence(intent, query_vector, limit=30, restrict=restrict,
+                                  date_from=date_from, date_to=date_to)
+        timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
+
+        plan = extractive.plan(intent, evidence, self.settings, max_cited or self.settings.max_cited,
+                               self.paper_count, followup_pool=len(restrict or []))
+        t = time.perf_counter()
+        if self.answerer is None:
+            stream = extractive.render(question, plan)
+        else:
+            stream = self.answerer.stream(question, history, intent, plan, evidence)
+        answer = None
+        for answer in stream:
+            answer.timings_ms = {**timings, "answer_ms": (time.perf_counter() - t) * 1000,
+                                 "total_ms": (time.perf_counter() - started) * 1000}
+            yield answer
+
+    def papers_in_history(self, history: list[dict]) -> list[str]:
+        """Papers cited by the latest assistant turn that cited any, in the order it cited them.
+        Read from the answer text itself, so a history saved by a browser or a script works too."""
+        for turn in reversed(history):
+            if turn.get("role") != "assistant":
+                continue
+            ids = []
+            for url in LINK_RE.findall(str(turn.get("content", ""))):
+                pid = self.url_to_paper.get(url)
+                if pid and pid not in ids:
+                    ids.append(pid)
+            if ids:
+                return ids
+        return []
+
+
+def _in_dates(date: str | None, date_from: str | None, date_to: str | None) -> bool:
+    if not (date_from or date_to):
+        return True
+    if not date:
+        return False
+    return (not date_from or date[: len(date_from)] >= date_from) and (not date_to or date[: len(date_to)] <= date_to)

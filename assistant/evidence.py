@@ -1,0 +1,99 @@
+"""Score each candidate paper's sentences against the question: which sentences to quote, and how
+strongly the paper as a whole answers it."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+STOPWORDS = frozenset(
+    """a an the of for in on to and or with without by from at as is are be been was were that which
+    what who whom whose how why when where do does did can could should would will any some all each
+    there their they them those these this it its into via using use used about paper papers work works
+    study studies research approach approaches method methods model models me find list show give tell
+    propose proposes proposed new based than more most other such not no between over under one two
+    i we you our your is has have had if then so also only just like make makes made""".split()
+)
+WORD_RE = re.compile(r"[a-z0-9][a-z0-9\-\.]*[a-z0-9]|[a-z0-9]")
+NUMBER_RE = re.compile(r"\d")
+URL_RE = re.compile(r"https?://|www\.", re.I)
+
+
+def stem(word: str) -> str:
+    # Crude but dependable: enough to match "merging"/"merge"/"merged", "transformers"/"transformer".
+    for suffix in ("ization", "ations", "ation", "ings", "ing", "ies", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def content_terms(text: str) -> set[str]:
+    return {stem(w) for w in WORD_RE.findall(text.lower()) if w not in STOPWORDS and len(w) > 1}
+
+
+def overlap(query_terms: set[str], text: str) -> float:
+    if not query_terms:
+        return 0.0
+    return len(query_terms & content_terms(text)) / len(query_terms)
+
+
+@dataclass
+class PaperEvidence:
+    paper_id: str
+    meta: dict
+    sentences: list[str]
+    sentence_scores: list[float]
+    relevance: float
+    rank_score: float
+    quotes: list[int] = field(default_factory=list)  # indices into sentences, in abstract order
+
+    @property
+    def title(self) -> str:
+        return self.meta["title"]
+
+    def quote_text(self) -> str:
+        return " ".join(self.sentences[i] for i in self.quotes)
+
+
+def score_papers(
+    candidates,
+    sentences: dict[str, tuple[list[str], np.ndarray | None]],
+    query_vector: np.ndarray,
+    topic: str,
+    *,
+    wants_detail: bool,
+    wants_code: bool,
+    quotes_per_paper: int,
+) -> list[PaperEvidence]:
+    """Relevance blends the best dense match (chunk with title, or one sentence) with how many of
+    the question's content words the paper uses; quotes are the sentences that best answer."""
+    terms = content_terms(topic)
+    out = []
+    top_fused = max((c.fused for c in candidates), default=1.0) or 1.0
+    for cand in candidates:
+        sents, vecs = sentences.get(cand.paper_id, ([], None))
+        if not sents:
+            continue
+        sims = vecs @ query_vector if vecs is not None and len(vecs) else np.zeros(len(sents))
+        scores = []
+        for sent, sim in zip(sents, sims):
+            score = float(sim) + 0.25 * overlap(terms, sent)
+            if wants_detail and NUMBER_RE.search(sent):
+                score += 0.08
+            if wants_code and URL_RE.search(sent):
+                score += 0.5
+            scores.append(score)
+        best_sentence = float(max(sims)) if len(sims) else 0.0
+        title_terms = overlap(terms, cand.meta["title"])
+        paper_terms = overlap(terms, cand.meta["title"] + " " + " ".join(sents))
+        relevance = 0.75 * max(cand.dense, best_sentence) + 0.15 * paper_terms + 0.1 * title_terms
+        rank_score = relevance + 0.05 * (cand.fused / top_fused)
+        order = sorted(range(len(sents)), key=lambda i: scores[i], reverse=True)[:quotes_per_paper]
+        # A second sentence is quoted only when it is nearly as good as the first.
+        picked = [order[0]] + [i for i in order[1:] if scores[i] >= scores[order[0]] - 0.06]
+        out.append(
+            PaperEvidence(cand.paper_id, cand.meta, sents, scores, relevance, rank_score, sorted(picked))
+        )
+    out.sort(key=lambda e: e.rank_score, reverse=True)
+    return out

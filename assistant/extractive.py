@@ -1,0 +1,119 @@
+"""The default answerer: no LLM, only verbatim sentences from the abstracts, each marked [n]."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .evidence import PaperEvidence
+from .intent import Intent
+from .markdown import escape
+from .models import Answer, Source
+from .settings import Settings
+
+
+@dataclass
+class Plan:
+    kind: str  # list | single | code | subset | refuse-none | refuse-meta | subset-none
+    intent: Intent
+    cited: list[PaperEvidence] = field(default_factory=list)
+    corpus_size: int = 0
+    pool_size: int = 0  # papers a follow-up chose from
+
+    @property
+    def refused(self) -> bool:
+        return self.kind.startswith("refuse") or self.kind == "subset-none"
+
+
+def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_cited: int,
+         corpus_size: int, followup_pool: int = 0) -> Plan:
+    """Decide what the answer cites. How many papers follows the evidence, not a fixed k."""
+    p = Plan("refuse-none", intent, corpus_size=corpus_size, pool_size=followup_pool)
+    top = evidence[0] if evidence else None
+    if intent.meta and not (intent.meta == "authors" and top and top.meta.get("authors") not in (None, "", "[]")):
+        p.kind = "refuse-meta"
+        return p
+    if intent.followup and not intent.subset and evidence:
+        by_id = {e.paper_id: e for e in evidence}
+        order = sorted(evidence, key=lambda e: -e.rank_score)
+        if intent.ordinal is not None and followup_pool:
+            # Ordinals count in the previous answer's order, which is the restrict order.
+            previous = sorted(evidence, key=lambda e: e.meta.get("_order", 0))
+            target = previous[intent.ordinal] if -len(previous) <= intent.ordinal < len(previous) else order[0]
+        else:
+            target = by_id.get(evidence_lead(evidence), order[0])
+        p.kind = "code" if intent.wants_code else "single"
+        p.cited = [target]
+        return p
+    if top is None or top.relevance < settings.min_relevance:
+        p.kind = "subset-none" if intent.subset else "refuse-none"
+        return p
+    floor = max(settings.min_relevance, top.relevance * settings.relative_cutoff)
+    if intent.wants_list or intent.subset:
+        p.kind = "subset" if intent.subset else "list"
+        p.cited = [e for e in evidence if e.relevance >= floor][:max_cited]
+        return p
+    # One paper asked about: lead with it, add near-ties so a close second is not hidden.
+    p.kind = "code" if intent.wants_code else "single"
+    margin = 0.02 if intent.wants_detail or intent.wants_code else 0.04
+    p.cited = [top] + [e for e in evidence[1:3] if e.relevance >= top.relevance - margin]
+    return p
+
+
+def evidence_lead(evidence: list[PaperEvidence]) -> str | None:
+    """The paper the previous answer led with (the first it cited)."""
+    ordered = [e for e in evidence if "_order" in e.meta]
+    return min(ordered, key=lambda e: e.meta["_order"]).paper_id if ordered else None
+
+
+def headline(p: Plan) -> str:
+    topic = escape(p.intent.topic)
+    n = len(p.cited)
+    if p.kind == "refuse-meta":
+        return (
+            f"The corpus holds only the titles and abstracts of its {p.corpus_size} papers: it has no "
+            f"{p.intent.meta}, so I can't answer that from it. Each paper's link opens its page, "
+            "which may list them."
+        )
+    if p.kind == "refuse-none":
+        return f"None of the {p.corpus_size} papers is about “{topic}”, so I can't answer that from this corpus."
+    if p.kind == "subset-none":
+        return f"None of the {p.pool_size} papers from the previous answer is about “{topic}”."
+    lead = escape(p.cited[0].title)
+    if p.kind == "code":
+        code = p.cited[0].meta.get("code_url")
+        if code:
+            return f"The code for *{lead}* is at {code} [1]."
+        return f"The abstract of *{lead}* [1] does not link to any code."
+    if p.kind == "subset":
+        return f"{n} of the {p.pool_size} papers from the previous answer match “{topic}”:"
+    if p.kind == "list":
+        noun = "paper matches" if n == 1 else "papers match"
+        return f"{n} {noun} “{topic}”; the closest is *{lead}* [1]."
+    if n > 1:
+        return f"The best match is *{lead}* [1]; {n - 1} more paper{'s' if n > 2 else ''} come close."
+    return f"The best match is *{lead}* [1]."
+
+
+def entry(n: int, e: PaperEvidence, show_code: bool) -> str:
+    line = f"**[{n}]** [{escape(e.title)}]({e.meta['url']}): “{escape(e.quote_text())}” [{n}]"
+    if show_code and e.meta.get("code_url"):
+        line += f" Code: {e.meta['code_url']}"
+    return line
+
+
+def sources(p: Plan) -> list[Source]:
+    return [
+        Source(n=i + 1, paper_id=e.paper_id, title=e.title, url=e.meta["url"],
+               code_url=e.meta.get("code_url") or None, quote=e.quote_text(), score=round(e.relevance, 4))
+        for i, e in enumerate(p.cited)
+    ]
+
+
+def render(question: str, p: Plan) -> Iterator[Answer]:
+    parts = [headline(p)]
+    srcs = sources(p)
+    base = dict(question=question, refused=p.refused, mode="extractive")
+    yield Answer(answer=parts[0], sources=[], **base)
+    for i, e in enumerate(p.cited):
+        parts.append(entry(i + 1, e, show_code=p.intent.wants_code))
+        yield Answer(answer="\n\n".join(parts), sources=srcs[: i + 1], **base)
