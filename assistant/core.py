@@ -9,7 +9,7 @@ from typing import Iterator
 from . import extractive
 from .embedder import get_embedder
 from .errors import BadInput
-from .evidence import PaperEvidence, score_papers
+from .evidence import PaperEvidence, content_terms, score_papers
 from .intent import Intent, classify
 from .models import Answer, Hit
 from .retrieve import HybridRetriever
@@ -39,6 +39,7 @@ class Assistant:
         self.retriever = HybridRetriever(self.store, self.embedder, self.settings)
         self.paper_meta = self.retriever.paper_meta
         self.url_to_paper = {m["url"]: pid for pid, m in self.paper_meta.items()}
+        self.vocabulary = set().union(*(content_terms(text) for text in self.retriever.chunk_texts))
         self.answerer = self._make_answerer()
 
     def _make_answerer(self):
@@ -61,7 +62,7 @@ class Assistant:
         question = check_question(question)
         k = k or self.settings.top_k
         intent = classify(question, has_history=False)
-        evidence = self._evidence(intent, self.embedder.embed_query(intent.topic), limit=max(k * 2, 20),
+        evidence = self._evidence(intent, self.embedder.embed_query(intent.topic), limit=max(k, self.settings.candidates),
                                   date_from=date_from, date_to=date_to)
         return [self._hit(i + 1, e) for i, e in enumerate(evidence[:k])]
 
@@ -120,12 +121,13 @@ class Assistant:
                 timings["condense_ms"] = (time.perf_counter() - t) * 1000
         query_vector = self.embedder.embed_query(intent.topic)
         restrict = previous if intent.followup else None
-        evidence = self._evidence(intent, query_vector, limit=30, restrict=restrict,
+        evidence = self._evidence(intent, query_vector, limit=self.settings.candidates, restrict=restrict,
                                   date_from=date_from, date_to=date_to)
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
 
         plan = extractive.plan(intent, evidence, self.settings, max_cited or self.settings.max_cited,
-                               self.paper_count, followup_pool=len(restrict or []))
+                               self.paper_count, followup_pool=len(restrict or []),
+                               unknown_terms=self.unknown_terms(intent.topic))
         t = time.perf_counter()
         if self.answerer is None:
             stream = extractive.render(question, plan)
@@ -136,6 +138,10 @@ class Assistant:
             answer.timings_ms = {**timings, "answer_ms": (time.perf_counter() - t) * 1000,
                                  "total_ms": (time.perf_counter() - started) * 1000}
             yield answer
+
+    def unknown_terms(self, text: str) -> list[str]:
+        """The question's content words that no paper in the corpus uses."""
+        return sorted(t for t in content_terms(text) if t not in self.vocabulary)
 
     def papers_in_history(self, history: list[dict]) -> list[str]:
         """Papers cited by the latest assistant turn that cited any, in the order it cited them.

@@ -18,6 +18,7 @@ class Plan:
     cited: list[PaperEvidence] = field(default_factory=list)
     corpus_size: int = 0
     pool_size: int = 0  # papers a follow-up chose from
+    unknown_terms: list[str] = field(default_factory=list)
 
     @property
     def refused(self) -> bool:
@@ -25,9 +26,10 @@ class Plan:
 
 
 def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_cited: int,
-         corpus_size: int, followup_pool: int = 0) -> Plan:
+         corpus_size: int, followup_pool: int = 0, unknown_terms: list[str] | None = None) -> Plan:
     """Decide what the answer cites. How many papers follows the evidence, not a fixed k."""
-    p = Plan("refuse-none", intent, corpus_size=corpus_size, pool_size=followup_pool)
+    p = Plan("refuse-none", intent, corpus_size=corpus_size, pool_size=followup_pool,
+             unknown_terms=unknown_terms or [])
     top = evidence[0] if evidence else None
     if intent.meta and not (intent.meta == "authors" and top and top.meta.get("authors") not in (None, "", "[]")):
         p.kind = "refuse-meta"
@@ -44,12 +46,21 @@ def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_
         p.kind = "code" if intent.wants_code else "single"
         p.cited = [target]
         return p
-    if top is None or top.relevance < settings.min_relevance:
-        p.kind = "subset-none" if intent.subset else "refuse-none"
+    if intent.subset:
+        if top is None or top.relevance < settings.subset_min_relevance:
+            p.kind = "subset-none"
+            return p
+        floor = max(settings.subset_min_relevance, top.relevance * settings.relative_cutoff)
+        p.kind = "subset"
+        p.cited = [e for e in evidence if e.relevance >= floor][:max_cited]
+        return p
+    if top is None or top.relevance < settings.min_relevance or (
+        top.relevance < settings.weak_relevance and _mostly_unknown(intent, p.unknown_terms, settings)
+    ):
         return p
     floor = max(settings.min_relevance, top.relevance * settings.relative_cutoff)
-    if intent.wants_list or intent.subset:
-        p.kind = "subset" if intent.subset else "list"
+    if intent.wants_list:
+        p.kind = "list"
         p.cited = [e for e in evidence if e.relevance >= floor][:max_cited]
         return p
     # One paper asked about: lead with it, add near-ties so a close second is not hidden.
@@ -57,6 +68,13 @@ def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_
     margin = 0.02 if intent.wants_detail or intent.wants_code else 0.04
     p.cited = [top] + [e for e in evidence[1:3] if e.relevance >= top.relevance - margin]
     return p
+
+
+def _mostly_unknown(intent: Intent, unknown: list[str], settings: Settings) -> bool:
+    from .evidence import content_terms
+
+    terms = content_terms(intent.topic)
+    return bool(terms) and len(unknown) / len(terms) >= settings.unknown_terms_share
 
 
 def evidence_lead(evidence: list[PaperEvidence]) -> str | None:
@@ -75,7 +93,12 @@ def headline(p: Plan) -> str:
             "which may list them."
         )
     if p.kind == "refuse-none":
-        return f"None of the {p.corpus_size} papers is about “{topic}”, so I can't answer that from this corpus."
+        missing = ""
+        if p.unknown_terms:
+            words = ", ".join(f"“{escape(t)}”" for t in p.unknown_terms[:4])
+            missing = f" No abstract even uses {words}."
+        return (f"None of the {p.corpus_size} papers is about “{topic}”, so I can't answer that from "
+                f"this corpus.{missing}")
     if p.kind == "subset-none":
         return f"None of the {p.pool_size} papers from the previous answer is about “{topic}”."
     lead = escape(p.cited[0].title)

@@ -42,7 +42,9 @@ ORDINAL_RE = re.compile(r"\b(first|second|third|fourth|fifth|last|former|latter)
 
 # Phrases that carry no topic: stripped before retrieval so "which papers" does not match every paper.
 BOILERPLATE_RE = re.compile(
-    r"^\s*(please\s+)?(can you\s+|could you\s+)?(tell me\s+)?((which|what) (papers|works|work|studies|research|"
+    r"^\s*(and\s+|so\s+|ok\s+)?(please\s+)?(can you\s+|could you\s+)?(tell me\s+)?("
+    r"(which|what|how many|any) (one )?(of|among) (those|these|them)( papers| works| ones)?( is| are| do| does| did)?|"
+    r"(do|does|are|is) (any )?(of )?(those|these|they|them)( papers)?|(which|what) (papers|works|work|studies|research|"
     r"articles|methods|approaches)( is there)?( are there)?( in the corpus)?( do| that| which)?|"
     r"(are|is) there (any )?(papers?|works?|studies|research)( that| on| about)?|"
     r"(find|list|show)( me)?( all)?( the)? (papers|works|studies)( that| on| about)?|"

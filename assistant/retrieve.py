@@ -67,6 +67,7 @@ class HybridRetriever:
         self._raw = threading.local()
         rows = store.all_chunks()
         self.chunk_meta = {cid: meta for cid, _, meta in rows}
+        self.chunk_texts = [text for _, text, _ in rows]
         self.paper_meta = {m["paper_id"]: m for m in self.chunk_meta.values() if m.get("chunk") == 0}
         index = VectorStoreIndex.from_vector_store(store.vector_store(), embed_model=_embedding_adapter(embedder))
         dense = index.as_retriever(similarity_top_k=min(settings.dense_k, max(len(rows), 1)))

@@ -12,8 +12,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # Presets trade latency for recall; "default" is what the README's numbers are measured with.
 PRESETS: dict[str, dict] = {
     "default": {},
-    "fast": {"dense_k": 20, "keyword_k": 20, "max_cited": 6},
-    "thorough": {"dense_k": 80, "keyword_k": 80, "max_cited": 12},
+    "fast": {"dense_k": 30, "keyword_k": 30, "candidates": 30, "max_cited": 6},
+    "thorough": {"dense_k": 200, "keyword_k": 120, "candidates": 120, "max_cited": 12},
 }
 
 
@@ -34,16 +34,24 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = 10
-    dense_k: int = 40
-    keyword_k: int = 40
+    dense_k: int = 100
+    keyword_k: int = 60
+    candidates: int = 60  # papers re-scored sentence by sentence after fusion
     rrf_k: int = 60
     # Answering
     max_cited: int = 10
     quotes_per_paper: int = 2
-    # Below this cosine similarity between question and best sentence, a paper is not evidence.
-    min_relevance: float = 0.38
+    # Below this relevance (mostly cosine similarity to the best chunk or sentence) a paper is not
+    # evidence for the question.
+    min_relevance: float = 0.40
+    # Between min_relevance and this, the match is weak: refuse when the question's own words are
+    # largely absent from the corpus (a near miss in a neighbouring field, e.g. "polyp segmentation").
+    weak_relevance: float = 0.50
+    unknown_terms_share: float = 0.25
     # A paper is cited in a "which papers" answer when its relevance is this close to the best one.
-    relative_cutoff: float = 0.78
+    relative_cutoff: float = 0.85
+    # "Which of those ..." filters papers already judged relevant, so a lower bar applies.
+    subset_min_relevance: float = 0.30
 
     # LLM answers (optional; the default answerer needs none)
     answerer: Literal["extractive", "openai", "llamacpp"] = "extractive"

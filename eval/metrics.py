@@ -1,0 +1,243 @@
+"""Per-question metric functions. Retrieval metrics come from llama-index
+(llama_index.core.evaluation.retrieval.metrics); the rest read an Answer."""
+from __future__ import annotations
+
+import math
+import re
+from typing import Iterable
+
+from assistant.markdown import unescape
+
+# ---- retrieval ------------------------------------------------------------------------------
+
+
+def _llama(metric, expected: Iterable[str], retrieved: Iterable[str]) -> float:
+    expected, retrieved = list(expected), list(retrieved)
+    if not expected:
+        raise ValueError("retrieval metrics need at least one relevant paper")
+    if not retrieved:  # llama-index raises on an empty result list; nothing retrieved scores 0
+        return 0.0
+    return float(metric.compute(expected_ids=expected, retrieved_ids=retrieved).score)
+
+
+def hit_at(expected: Iterable[str], retrieved: list[str], k: int) -> float:
+    from llama_index.core.evaluation.retrieval.metrics import HitRate
+
+    return _llama(HitRate(), expected, retrieved[:k])
+
+
+def mrr(expected: Iterable[str], retrieved: list[str], k: int = 10) -> float:
+    from llama_index.core.evaluation.retrieval.metrics import MRR
+
+    return _llama(MRR(), expected, retrieved[:k])
+
+
+def recall_at(expected: Iterable[str], retrieved: list[str], k: int) -> float:
+    """|relevant in top k| / min(|relevant|, k). llama-index's Recall divides by |relevant|, which
+    caps a topic with 15 relevant papers at 10/15 however good the ranking; rescaled here."""
+    from llama_index.core.evaluation.retrieval.metrics import Recall
+
+    expected = list(dict.fromkeys(expected))
+    raw = _llama(Recall(), expected, retrieved[:k])
+    return raw * len(expected) / min(len(expected), k)
+
+
+def _idcg(n: int) -> float:
+    return sum(1.0 / math.log2(i + 1) for i in range(1, n + 1))
+
+
+def ndcg_at(expected: Iterable[str], retrieved: list[str], k: int) -> float:
+    """Binary-relevance nDCG@k. llama-index's NDCG sums the ideal DCG over every relevant paper,
+    not the first k, so it is rescaled to the usual ideal of min(|relevant|, k) positions."""
+    from llama_index.core.evaluation.retrieval.metrics import NDCG
+
+    expected = list(dict.fromkeys(expected))
+    raw = _llama(NDCG(), expected, retrieved[:k])
+    return raw * _idcg(len(expected)) / _idcg(min(len(expected), k))
+
+
+# ---- citations ------------------------------------------------------------------------------
+
+# [n] as a citation: not an escaped bracket from corpus text, not a markdown link's text.
+MARKER_RE = re.compile(r"(?<!\\)\[(\d+)\](?!\()")
+
+
+def markers(answer_text: str) -> list[int]:
+    return [int(m) for m in MARKER_RE.findall(answer_text)]
+
+
+def cited_papers(answer) -> list[str]:
+    return list(dict.fromkeys(s.paper_id for s in answer.sources))
+
+
+def citation_pr(cited: Iterable[str], relevant: Iterable[str]) -> tuple[float | None, float | None]:
+    """(precision, recall) of the cited papers. Precision is None when nothing is cited (a refusal
+    is counted by the refusal metrics, not as imprecision); recall is None with no relevant paper."""
+    cited, relevant = set(cited), set(relevant)
+    precision = len(cited & relevant) / len(cited) if cited else None
+    recall = len(cited & relevant) / len(relevant) if relevant else None
+    return precision, recall
+
+
+def invalid_citations(answer, retrieved: Iterable[str] | None) -> list[str]:
+    """Citations that point at nothing the answer retrieved: a [n] with no source n, a source
+    whose paper was not among the papers retrieved for this answer, a source numbered twice."""
+    problems = []
+    numbers = {s.n for s in answer.sources}
+    for n in sorted(set(markers(answer.answer)) - numbers):
+        problems.append(f"[{n}] has no source")
+    if len(numbers) != len(answer.sources):
+        problems.append("two sources share a number")
+    if retrieved is not None:
+        retrieved = set(retrieved)
+        for s in answer.sources:
+            if s.paper_id not in retrieved:
+                problems.append(f"source [{s.n}] {s.paper_id} was not retrieved")
+    return problems
+
+
+# ---- groundedness ---------------------------------------------------------------------------
+
+# A quoted span attributed to sources: “...” immediately followed by one or more [n].
+QUOTE_RE = re.compile(r"“([^“\n]*?)”\s*((?:(?<!\\)\[\d+\](?!\()\s*)+)")
+SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(\[*])")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _covered(span: str, abstract: str, sentences: list[str], depth: int = 0) -> bool:
+    """The span is in the abstract verbatim, or is several of its sentences joined by spaces
+    (the extractive answerer quotes up to `quotes_per_paper` sentences that need not be adjacent)."""
+    if not span or span in abstract:
+        return True
+    if depth > 8:
+        return False
+    for s in sentences:
+        if s and span.startswith(s):
+            if _covered(span[len(s):].strip(), abstract, sentences, depth + 1):
+                return True
+    return False
+
+
+def quote_spans(answer_text: str) -> list[tuple[str, list[int]]]:
+    """(unescaped quote, the source numbers it is attributed to) for each attributed quote."""
+    return [(unescape(m.group(1)), markers(m.group(2))) for m in QUOTE_RE.finditer(answer_text)]
+
+
+def extractive_grounding(answer, abstracts: dict[str, list[str]]) -> list[dict]:
+    """One record per quoted span: supported when it occurs verbatim in the abstract of a source
+    it cites. `abstracts` maps paper_id -> abstract sentences."""
+    by_n = {s.n: s.paper_id for s in answer.sources}
+    out = []
+    for span, ns in quote_spans(answer.answer):
+        text = _norm(span)
+        supported = False
+        for n in ns:
+            sents = [_norm(s) for s in abstracts.get(by_n.get(n, ""), [])]
+            if sents and _covered(text, " ".join(sents), sents):
+                supported = True
+                break
+        out.append({"text": span, "cites": ns, "supported": supported})
+    return out
+
+
+def answer_sentences(answer_text: str) -> list[str]:
+    parts = []
+    for para in re.split(r"\n\s*\n", answer_text):
+        parts.extend(p for p in SENTENCE_END_RE.split(para.strip()) if p.strip())
+    return parts
+
+
+def llm_grounding(answer, abstracts: dict[str, list[str]], is_supported, threshold: float | None,
+                  extra: dict | None = None) -> tuple[list[dict], int]:
+    """LLM answers: each sentence carrying [n] is checked with assistant.llm.support.is_supported
+    against the sentences of the abstracts it cites. Returns (records, uncited sentence count)."""
+    import inspect
+
+    params = inspect.signature(is_supported).parameters
+    kwargs = {k: v for k, v in (extra or {}).items() if k in params}
+    if threshold is not None and "threshold" in params:
+        kwargs["threshold"] = threshold
+    by_n = {s.n: s.paper_id for s in answer.sources}
+    out, uncited = [], 0
+    for sentence in answer_sentences(answer.answer):
+        ns = markers(sentence)
+        if not ns:
+            uncited += 1
+            continue
+        source_sentences = [s for n in ns for s in abstracts.get(by_n.get(n, ""), [])]
+        plain = unescape(MARKER_RE.sub("", sentence)).strip()
+        supported = bool(source_sentences) and bool(is_supported(plain, source_sentences, **kwargs))
+        out.append({"text": sentence, "cites": ns, "supported": supported})
+    return out, uncited
+
+
+# ---- answers --------------------------------------------------------------------------------
+
+
+def plain_text(answer_text: str) -> str:
+    return " ".join(unescape(answer_text).split())
+
+
+def facts_found(answer_text: str, must_contain: Iterable[str]) -> tuple[bool, list[str]]:
+    text = plain_text(answer_text).lower()
+    missing = [s for s in must_contain if " ".join(s.split()).lower() not in text]
+    return not missing, missing
+
+
+def _url_key(url: str) -> str:
+    url = url.strip().lower()
+    url = re.sub(r"^[a-z]+://", "", url)
+    url = re.sub(r"^www\.", "", url)
+    url = url.rstrip("/.")
+    return url[:-4] if url.endswith(".git") else url
+
+
+def code_url_found(answer, expected: str, relevant: Iterable[str] = ()) -> bool:
+    """The expected code URL is in the answer text, or is the code_url of a source it cites."""
+    key = _url_key(expected)
+    text = re.sub(r"[a-z]+://", "", plain_text(answer.answer).lower())
+    if key in text:
+        return True
+    return any(s.code_url and _url_key(s.code_url) == key for s in answer.sources)
+
+
+SUBSET_QUESTION_RE = re.compile(r"\b(which|what|any) (of|among) (those|these|them)\b|\b(of|among) (those|these)\b", re.I)
+
+
+def followup_resolved(answer, q) -> tuple[bool, str]:
+    cited = cited_papers(answer)
+    hits = [p for p in cited if p in q.relevant]
+    if not hits:
+        return False, "cites no relevant paper"
+    if q.code_url and not code_url_found(answer, q.code_url, q.relevant):
+        return False, "code URL missing"
+    if SUBSET_QUESTION_RE.search(q.question):
+        precision = len(hits) / len(cited)
+        if precision < 0.5:
+            return False, f"precision {precision:.2f} < 0.5"
+    return True, ""
+
+
+def refused(answer) -> bool:
+    return bool(answer.refused) and not answer.sources
+
+
+# ---- aggregation ----------------------------------------------------------------------------
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    vals = [float(v) for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Linear-interpolated percentile (numpy's default), p in [0, 100]."""
+    vals = sorted(values)
+    if not vals:
+        return None
+    pos = (len(vals) - 1) * p / 100.0
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return vals[lo] + (vals[hi] - vals[lo]) * (pos - lo)
