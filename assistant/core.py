@@ -9,7 +9,7 @@ from typing import Iterator
 from . import extractive
 from .embedder import get_embedder
 from .errors import BadInput
-from .evidence import PaperEvidence, content_terms, score_papers
+from .evidence import PaperEvidence, PaperSentences, content_terms, score_papers
 from .intent import Intent, classify
 from .models import Answer, Hit
 from .retrieve import HybridRetriever
@@ -36,11 +36,19 @@ class Assistant:
         self.settings = settings or get_settings(**overrides)
         self.store = Store.open(self.settings)
         self.embedder = get_embedder(self.settings.embed_model)
+        # One short query gains nothing from intra-op threads, and with several requests (or other
+        # processes) on two cores the extra threads spin against each other: 10x slower under load.
+        import torch
+
+        torch.set_num_threads(1)
         self.retriever = HybridRetriever(self.store, self.embedder, self.settings)
         self.paper_meta = self.retriever.paper_meta
         self.url_to_paper = {m["url"]: pid for pid, m in self.paper_meta.items()}
         self.vocabulary = set().union(*(content_terms(text) for text in self.retriever.chunk_texts))
         self.answerer = self._make_answerer()
+        # Sentence vectors are read from Chroma once per paper, then kept: each answer re-scores
+        # dozens of papers sentence by sentence, and a store round trip per answer is the slow part.
+        self._sentences: dict[str, PaperSentences] = {}
 
     def _make_answerer(self):
         if self.settings.answerer == "extractive":
@@ -87,7 +95,7 @@ class Assistant:
         else:
             candidates = self.retriever.retrieve(intent.topic, query_vector, limit=limit)
         candidates = [c for c in candidates if _in_dates(c.meta.get("date"), date_from, date_to)]
-        sentences = self.store.sentences_of([c.paper_id for c in candidates], with_vectors=True)
+        sentences = self.sentences_for([c.paper_id for c in candidates])
         return score_papers(
             candidates, sentences, query_vector, intent.topic,
             wants_detail=intent.wants_detail, wants_code=intent.wants_code,
@@ -138,6 +146,15 @@ class Assistant:
             answer.timings_ms = {**timings, "answer_ms": (time.perf_counter() - t) * 1000,
                                  "total_ms": (time.perf_counter() - started) * 1000}
             yield answer
+
+    def sentences_for(self, paper_ids: list[str]) -> dict[str, PaperSentences]:
+        missing = [pid for pid in paper_ids if pid not in self._sentences]
+        if missing:
+            if len(self._sentences) > 50_000:  # a bound for arXiv-sized corpora
+                self._sentences.clear()
+            for pid, (sents, vecs) in self.store.sentences_of(missing, with_vectors=True).items():
+                self._sentences[pid] = PaperSentences.build(self.paper_meta[pid]["title"], sents, vecs)
+        return {pid: self._sentences[pid] for pid in paper_ids if pid in self._sentences}
 
     def unknown_terms(self, text: str) -> list[str]:
         """The question's content words that no paper in the corpus uses."""

@@ -39,6 +39,25 @@ def overlap(query_terms: set[str], text: str) -> float:
 
 
 @dataclass
+class PaperSentences:
+    """A paper's abstract sentences with their embeddings and content words, computed once."""
+
+    sentences: list[str]
+    vectors: np.ndarray
+    terms: list[set[str]]
+    all_terms: set[str]
+
+    @classmethod
+    def build(cls, title: str, sentences: list[str], vectors: np.ndarray) -> "PaperSentences":
+        terms = [content_terms(s) for s in sentences]
+        return cls(sentences, vectors, terms, set().union(content_terms(title), *terms))
+
+
+def _share(query_terms: set[str], terms: set[str]) -> float:
+    return len(query_terms & terms) / len(query_terms) if query_terms else 0.0
+
+
+@dataclass
 class PaperEvidence:
     paper_id: str
     meta: dict
@@ -58,7 +77,7 @@ class PaperEvidence:
 
 def score_papers(
     candidates,
-    sentences: dict[str, tuple[list[str], np.ndarray | None]],
+    sentences: dict[str, PaperSentences],
     query_vector: np.ndarray,
     topic: str,
     *,
@@ -72,28 +91,27 @@ def score_papers(
     out = []
     top_fused = max((c.fused for c in candidates), default=1.0) or 1.0
     for cand in candidates:
-        sents, vecs = sentences.get(cand.paper_id, ([], None))
-        if not sents:
+        paper = sentences.get(cand.paper_id)
+        if paper is None or not paper.sentences:
             continue
-        sims = vecs @ query_vector if vecs is not None and len(vecs) else np.zeros(len(sents))
-        scores = []
-        for sent, sim in zip(sents, sims):
-            score = float(sim) + 0.25 * overlap(terms, sent)
-            if wants_detail and NUMBER_RE.search(sent):
-                score += 0.08
-            if wants_code and URL_RE.search(sent):
-                score += 0.5
-            scores.append(score)
-        best_sentence = float(max(sims)) if len(sims) else 0.0
+        sims = paper.vectors @ query_vector
+        scores = sims + 0.25 * np.array([_share(terms, t) for t in paper.terms])
+        if wants_detail:
+            scores += 0.15 * np.array([bool(NUMBER_RE.search(x)) for x in paper.sentences])
+        if wants_code:
+            scores += 0.5 * np.array([bool(URL_RE.search(x)) for x in paper.sentences])
+        best_sentence = float(sims.max())
         title_terms = overlap(terms, cand.meta["title"])
-        paper_terms = overlap(terms, cand.meta["title"] + " " + " ".join(sents))
-        relevance = 0.75 * max(cand.dense, best_sentence) + 0.15 * paper_terms + 0.1 * title_terms
+        relevance = 0.75 * max(cand.dense, best_sentence) + 0.15 * _share(terms, paper.all_terms) + 0.1 * title_terms
         rank_score = relevance + 0.05 * (cand.fused / top_fused)
-        order = sorted(range(len(sents)), key=lambda i: scores[i], reverse=True)[:quotes_per_paper]
-        # A second sentence is quoted only when it is nearly as good as the first.
-        picked = [order[0]] + [i for i in order[1:] if scores[i] >= scores[order[0]] - 0.06]
-        out.append(
-            PaperEvidence(cand.paper_id, cand.meta, sents, scores, relevance, rank_score, sorted(picked))
-        )
+        # Facts hide in results sentences, which rarely name the method: quote one more.
+        n_quotes = quotes_per_paper + 1 if wants_detail else quotes_per_paper
+        order = np.argsort(-scores, kind="stable")[:n_quotes].tolist()
+        # A second sentence is quoted only when it is nearly as good as the first, or when a fact is
+        # asked for: the fact often sits in the sentence after the one that names the method.
+        margin = 1.0 if wants_detail else 0.06
+        picked = [order[0]] + [i for i in order[1:] if scores[i] >= scores[order[0]] - margin]
+        out.append(PaperEvidence(cand.paper_id, cand.meta, paper.sentences, scores.tolist(), relevance,
+                                 rank_score, sorted(picked)))
     out.sort(key=lambda e: e.rank_score, reverse=True)
     return out

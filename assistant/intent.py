@@ -10,12 +10,14 @@ LIST_RE = re.compile(
     re.I,
 )
 CODE_RE = re.compile(
-    r"\b(code|repo|repository|github|gitlab|implementation|source|project page|checkpoints?)\b", re.I
+    r"\b(code|repo|repository|github|gitlab|implementation|source|project page|checkpoints?|hosted|"
+    r"download|released?|open[- ]sourced?)\b", re.I
 )
 DETAIL_RE = re.compile(
-    r"\b(how (many|much|fast|large|big|accurate|long)|what (accuracy|score|speed-?up|percentage|number|dataset|"
-    r"datasets|benchmark|benchmarks|result|results|improvement|size)|by how much|which (dataset|datasets|"
-    r"benchmark|benchmarks))\b",
+    r"\b(how (many|much|fast|large|big|accurate|long|well|often)|by how much|accuracy|score|scores|speed-?up|"
+    r"faster|slower|times|percent|percentage|auc|c-index|f1|fid|bleu|psnr|map|top-1|error rate|"
+    r"benchmarks?|datasets?|evaluated|evaluate|tested|gpu|hours|days|parameters|compute|cost|size|"
+    r"number of|what (result|results|improvement|gain|gains))\b",
     re.I,
 )
 # What titles and abstracts cannot tell. Kept narrow so "citation recommendation" stays a topic.

@@ -1,0 +1,50 @@
+# Two commands on a fresh machine:  `make run` (set up, ingest if needed, serve the chat)
+# and `make test` (set up, run the tests). Everything else here is what they call.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+CONSTRAINTS := .ci/constraints.txt
+STAMP := $(VENV)/.paperchat-installed
+HOST ?= 127.0.0.1
+PORT ?= 7860
+export HF_HUB_OFFLINE := 1
+
+.PHONY: run test install browser llm ingest eval bench clean
+
+run: $(STAMP)
+	$(VENV)/bin/paperchat ui --host $(HOST) --port $(PORT)
+
+test: $(STAMP) browser
+	$(PY) -m pytest -q -ra
+
+install: $(STAMP)
+
+# torch is installed first and pinned by the constraints file: an unpinned torch, pulled in by
+# sentence-transformers, would download gigabytes of CUDA packages instead of the CPU build.
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c $(CONSTRAINTS) torch==2.13.0
+	$(PIP) install -q -c $(CONSTRAINTS) -e ".[test]"
+	touch $@
+
+# Real-browser tests use Debian's Chromium: Playwright cannot download its own browser here.
+browser:
+	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
+
+# Optional LLM path: builds llama-cpp-python once into ~/.cache/paperchat/wheels.
+llm: $(STAMP)
+	bash .ci/llm_setup.sh $(VENV)
+
+ingest: $(STAMP)
+	$(VENV)/bin/paperchat ingest
+
+eval: $(STAMP)
+	$(VENV)/bin/paperchat eval --baselines
+
+bench: $(STAMP)
+	$(PY) tests/benchmarks/bench_core.py
+
+clean:
+	rm -rf $(VENV) .paperchat
