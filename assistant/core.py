@@ -17,7 +17,7 @@ from .settings import Settings, get_settings
 from .store import Store
 
 MAX_QUESTION_CHARS = 2000
-LINK_RE = re.compile(r"\]\((https?://[^)\s]+)\)")
+LINK_RE = re.compile(r"\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 
 def check_question(question: str) -> str:

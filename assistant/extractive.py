@@ -136,7 +136,8 @@ def render(question: str, p: Plan) -> Iterator[Answer]:
     parts = [headline(p)]
     srcs = sources(p)
     base = dict(question=question, refused=p.refused, mode="extractive")
-    yield Answer(answer=parts[0], sources=[], **base)
+    # The headline already says [1]: ship its source with it so the marker links at once.
+    yield Answer(answer=parts[0], sources=srcs[:1], **base)
     for i, e in enumerate(p.cited):
         parts.append(entry(i + 1, e, show_code=p.intent.wants_code))
         yield Answer(answer="\n\n".join(parts), sources=srcs[: i + 1], **base)

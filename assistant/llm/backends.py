@@ -125,6 +125,10 @@ class OpenAIBackend:
         self.settings = settings
         self._llm = None
         self._lock = threading.Lock()
+        try:  # import and build the client now: importing the OpenAI stack takes seconds
+            self._client()
+        except Exception:  # reported, as a notice, when a question is asked
+            log.debug("could not prepare the OpenAI client", exc_info=True)
 
     def _client(self):
         with self._lock:
