@@ -40,7 +40,7 @@ class Embedder:
         self.model = SentenceTransformer(str(model_path(name)), device="cpu", local_files_only=True)
         self.tokenizer = self.model.tokenizer
         self.max_tokens = self.model.max_seq_length
-        self.dim = self.model.get_sentence_embedding_dimension()
+        self.dim = self.model.get_embedding_dimension()
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.tokenize(text))

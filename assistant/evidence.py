@@ -72,7 +72,13 @@ class PaperEvidence:
         return self.meta["title"]
 
     def quote_text(self) -> str:
-        return " ".join(self.sentences[i] for i in self.quotes)
+        """The quoted sentences; an ellipsis marks skipped ones, so every piece stays verbatim."""
+        text = ""
+        for k, i in enumerate(self.quotes):
+            if k:
+                text += " " if i == self.quotes[k - 1] + 1 else " … "
+            text += self.sentences[i]
+        return text
 
 
 def score_papers(

@@ -107,18 +107,10 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def _covered(span: str, abstract: str, sentences: list[str], depth: int = 0) -> bool:
-    """The span is in the abstract verbatim, or is several of its sentences joined by spaces
-    (the extractive answerer quotes up to `quotes_per_paper` sentences that need not be adjacent)."""
-    if not span or span in abstract:
-        return True
-    if depth > 8:
-        return False
-    for s in sentences:
-        if s and span.startswith(s):
-            if _covered(span[len(s):].strip(), abstract, sentences, depth + 1):
-                return True
-    return False
+def _covered(span: str, abstract: str) -> bool:
+    """Every piece of the span is in the abstract verbatim; the extractive answerer joins
+    non-adjacent sentences with an ellipsis, never by pretending they were adjacent."""
+    return all(piece.strip() in abstract for piece in span.split("…"))
 
 
 def quote_spans(answer_text: str) -> list[tuple[str, list[int]]]:
@@ -136,7 +128,7 @@ def extractive_grounding(answer, abstracts: dict[str, list[str]]) -> list[dict]:
         supported = False
         for n in ns:
             sents = [_norm(s) for s in abstracts.get(by_n.get(n, ""), [])]
-            if sents and _covered(text, " ".join(sents), sents):
+            if sents and _covered(text, " ".join(sents)):
                 supported = True
                 break
         out.append({"text": span, "cites": ns, "supported": supported})

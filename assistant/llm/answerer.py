@@ -177,7 +177,12 @@ def fallback(question: str, plan: extractive.Plan, notice: str) -> Answer:
 
 
 _PREFIX_RE = re.compile(r"^\s*(?:[-*>#]+\s*)?(?:\*\*)?(?:standalone question|rewritten question|question|"
-                        r"answer|assistant)\s*:?\s*(?:\*\*)?\s*:?\s*", re.I)
+                        r"answer|assistant|user|human|model)\s*:\s*(?:\*\*)?\s*", re.I)
+_ORDINAL_TERMS = content_terms("first second third fourth fifth last former latter one ones")
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
 def usable_rewrite(text: str, question: str, history: Sequence[dict]) -> str | None:
@@ -186,13 +191,18 @@ def usable_rewrite(text: str, question: str, history: Sequence[dict]) -> str | N
     line = _PREFIX_RE.sub("", line).strip().strip("\"'“”`*").strip()
     if not line or len(line) > CONDENSE_MAX_CHARS or len(line) < 8 or not re.search(r"[A-Za-z]", line):
         return None
-    if " ".join(line.lower().split()) == " ".join(question.lower().split()):
+    if _norm(line) == _norm(question):
         return None  # nothing gained; the extractive follow-up logic knows more
+    if any(_norm(line) == _norm(str(t.get("content", ""))) for t in history if t.get("role") == "user"):
+        return None  # an earlier question repeated: the follow-up's own ask is lost
     if FOLLOWUP_RE.search(line):
         return None  # still leans on the conversation: not standalone
     terms = content_terms(line)
     if not terms:
         return None
+    asked = content_terms(question) - _ORDINAL_TERMS
+    if asked and not asked & terms:
+        return None  # dropped what the follow-up asks for (e.g. "code")
     known = content_terms(question + " " + " ".join(prompts.plain_turn(t.get("content", ""), limit=None) for t in history))
     if len(terms & known) / len(terms) < 0.6:
         return None  # brings in words the conversation never used: likely invented

@@ -1,0 +1,46 @@
+"""`paperchat ingest`: the CLI face of ingest.pipeline.run_ingest."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from assistant.errors import BadInput
+from assistant.settings import get_settings
+
+from .pipeline import run_ingest
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "ingest",
+        help="read paper abstracts into the search index",
+        description=(
+            "Read Hugging Face Daily Papers page dumps (.txt), JSON Lines / JSON (incl. the arXiv "
+            "metadata snapshot) or CSV with title and abstract columns, and index them. Only new "
+            "or changed papers are embedded. Default input: the data dir (PAPERCHAT_DATA_DIR)."
+        ),
+    )
+    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders to ingest")
+    parser.add_argument("--prune", action="store_true", help="drop indexed papers that are not in the inputs")
+    parser.add_argument("--rebuild", action="store_true", help="start the index over (e.g. after changing model)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = get_settings()
+    except ValueError as exc:  # bad PAPERCHAT_* value: pydantic's message is many lines
+        raise BadInput(f"bad settings: {str(exc).splitlines()[0]}") from None
+    report = run_ingest(args.paths or None, settings, prune=args.prune, rebuild=args.rebuild)
+    for warning in report.warnings:
+        print(warning, file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.model_dump(), indent=2))
+    else:
+        print(report.summary())
+    return report.exit_code

@@ -1,0 +1,204 @@
+"""The ingest run: read and validate every input, embed what changed, then write.
+Writing comes last so bad input or a failed embedding leaves the existing index untouched."""
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from assistant.errors import BadInput, IndexMissing
+from assistant.models import Paper
+from assistant.settings import Settings
+from assistant.store import Store
+
+from .chunking import make_chunks
+from .embedding import Prepared, all_cores, embed_prepared
+from .links import load_id_map
+from .lock import ingest_lock
+from .papers import build_papers, content_hash
+from .sentences import split_sentences
+from .sources import ID_MAP_NAME, corpus_files, parse_file
+
+
+# Papers per Store.put_papers call: large enough to amortise Chroma's per-call cost, small
+# enough that the delete's "paper_id in [...]" filter stays cheap.
+WRITE_BATCH = 256
+
+
+class IngestReport(BaseModel):
+    papers: int = 0  # distinct papers in the inputs
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    pruned: int = 0
+    not_in_inputs: int = 0  # in the index but not in the inputs, kept because --prune was not given
+    embedded_texts: int = 0  # chunks + sentences embedded by this run
+    seconds: float = 0.0
+    # Wall time per phase (read, model, chunk, embed, write): where a slow ingest goes.
+    timings: dict[str, float] = Field(default_factory=dict)
+    index: str = ""
+    # Input problems: the record was skipped, the rest was ingested; the CLI exits 1 when any.
+    warnings: list[str] = Field(default_factory=list)
+    # Informational (e.g. a sentence longer than the model's window); never a failure.
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.warnings else 0
+
+    def summary(self) -> str:
+        line = (
+            f"{self.papers} papers: {self.added} added, {self.changed} changed, {self.unchanged} unchanged, "
+            f"{self.pruned} pruned in {self.seconds:.1f} s (index: {self.index})"
+        )
+        if self.not_in_inputs:
+            line += f"; {self.not_in_inputs} indexed papers are not in these inputs (--prune drops them)"
+        return line
+
+
+def index_location(settings: Settings) -> str:
+    return settings.chroma_url or str(settings.index_dir)
+
+
+def load_papers(paths: list[Path] | None, settings: Settings) -> tuple[list[Paper], list[str]]:
+    """Every paper in the inputs, de-duplicated, and the per-record problems met on the way."""
+    files = corpus_files(list(paths) if paths else [Path(settings.data_dir)])
+    # Page dumps carry no ids; arxiv_ids.tsv next to them (or in the data dir) supplies them.
+    id_map: dict[str, str] = {}
+    for folder in dict.fromkeys([Path(settings.data_dir).resolve()] + [f.parent for f in files]):
+        id_map.update(load_id_map(folder / ID_MAP_NAME))
+    records, problems = [], []
+    for path in files:
+        parsed = parse_file(path)
+        records.extend(parsed.records)
+        problems.extend(parsed.problems)
+    if not records:
+        detail = f": {problems[0]}" if problems else ""
+        raise BadInput(f"no papers to ingest in {', '.join(str(f) for f in files)}{detail}")
+    return build_papers(records, id_map), problems
+
+
+class _IndexDropper(Store):
+    # Opens the client without opening (and model-checking) the collections: --rebuild must be
+    # able to delete an index built with another model, which Store() refuses to open.
+    def _collection(self, name, create, model_dim):
+        return None
+
+
+def _indexed_hashes(settings: Settings) -> dict[str, str]:
+    try:
+        return Store.open(settings).paper_hashes()
+    except IndexMissing:
+        return {}
+
+
+def _prepare(paper: Paper, digest: str, embedder, settings: Settings, report: IngestReport) -> Prepared:
+    sentences = split_sentences(paper.abstract)
+    chunks, notes = make_chunks(paper.paper_id, paper.title, sentences, embedder.count_tokens, settings.max_chunk_tokens)
+    report.notes.extend(notes)
+    return Prepared(paper, digest, sentences, chunks)
+
+
+def _load_embedder(name: str):
+    # Imported here: loading the model costs seconds, and an unchanged corpus needs none.
+    import transformers.utils.logging as hf_logging
+
+    from assistant.embedder import get_embedder
+
+    # transformers draws a "Loading weights" bar for a sub-second load; ours is the one to watch.
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        return get_embedder(name)
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+@contextmanager
+def _quiet_length_warning():
+    # Measuring texts longer than the model window is the point of chunking; the tokenizer's
+    # "sequence length is longer than the specified maximum" warning would only alarm users.
+    logger = logging.getLogger("transformers.tokenization_utils_base")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def run_ingest(
+    paths: list[Path] | None,
+    settings: Settings,
+    prune: bool = False,
+    rebuild: bool = False,
+    progress: bool = True,
+) -> IngestReport:
+    started = time.perf_counter()
+    clock = [started]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        report.timings[name] = round(now - clock[0], 2)
+        clock[0] = now
+
+    papers, problems = load_papers(paths, settings)
+    hashes = {p.paper_id: content_hash(p, settings.embed_model, settings.max_chunk_tokens) for p in papers}
+    report = IngestReport(papers=len(papers), index=index_location(settings), warnings=problems)
+
+    with ingest_lock(settings.index_dir):
+        # Read under the lock: another writer could otherwise change what "unchanged" means.
+        indexed = {} if rebuild else _indexed_hashes(settings)
+        todo = [p for p in papers if indexed.get(p.paper_id) != hashes[p.paper_id]]
+        report.added = sum(p.paper_id not in indexed for p in todo)
+        report.changed = len(todo) - report.added
+        report.unchanged = len(papers) - len(todo)
+        lap("read")
+        gone = [pid for pid in indexed if pid not in hashes]
+        if not prune:
+            report.not_in_inputs, gone = len(gone), []
+
+        embedder = None
+        prepared: list[Prepared] = []
+        if todo:
+            embedder = _load_embedder(settings.embed_model)
+            lap("model")
+            with _quiet_length_warning():
+                prepared = [_prepare(p, hashes[p.paper_id], embedder, settings, report) for p in todo]
+            lap("chunk")
+            with all_cores():
+                embed_prepared(prepared, embedder, settings.embed_batch_size, progress=progress)
+            report.embedded_texts = sum(len(p.chunks) + len(p.sentences) for p in prepared)
+            lap("embed")
+
+        # ---- nothing above wrote to the index; from here on we write ----------------------
+        if rebuild:
+            _IndexDropper(settings, create=True).drop()
+        if prepared or gone:
+            store = Store(settings, create=True, model_dim=embedder.dim if embedder else None)
+            for start in range(0, len(prepared), WRITE_BATCH):
+                store.put_papers([
+                    (i.paper, i.content_hash, i.chunks, i.chunk_vectors, i.sentences, i.sentence_vectors)
+                    for i in prepared[start:start + WRITE_BATCH]
+                ])
+            store.delete_papers(gone)
+        report.pruned = len(gone)
+        lap("write")
+
+    report.seconds = round(time.perf_counter() - started, 2)
+    return report
+
+
+def ensure_index(settings: Settings, progress: bool = True) -> IngestReport | None:
+    """Build the index from the bundled corpus unless one already exists (for `paperchat ui`).
+    Returns the report when it ingested, None when an index was already there."""
+    try:
+        if Store.open(settings).count_papers() > 0:
+            return None
+    except IndexMissing:
+        pass
+    return run_ingest(None, settings, progress=progress)

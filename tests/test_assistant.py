@@ -1,0 +1,170 @@
+"""The answering core on the real bundled index: retrieval, answers, refusals, follow-ups, the
+CLI's JSON shapes and its one-line errors."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from assistant.core import Assistant
+from assistant.errors import BadInput
+from assistant.markdown import unescape
+from ui.cli import main
+
+MERGE_Q = "which papers merge models without retraining?"
+MERGING = {"2306.01708", "2407.02447", "2111.09832", "t-7e083a4b1c8f", "t-a542ea9f3b89", "t-7f01208f265f",
+           "2406.15479", "2312.06173", "2405.07813", "2310.01334"}
+
+
+@pytest.fixture(scope="module")
+def assistant(bundled_index) -> Assistant:
+    return Assistant(bundled_index)
+
+
+@pytest.fixture()
+def env(bundled_index, monkeypatch):
+    monkeypatch.setenv("PAPERCHAT_INDEX_DIR", str(bundled_index.index_dir))
+    monkeypatch.setenv("PAPERCHAT_DATA_DIR", str(bundled_index.data_dir))
+
+
+def quotes_of(answer) -> list[tuple[str, int]]:
+    return [(unescape(q), int(n)) for q, n in re.findall(r"“(.+?)” \[(\d+)\]", answer.answer)]
+
+
+def test_which_papers_lists_several_merging_papers_each_quoted_verbatim(assistant):
+    answer = assistant.ask(MERGE_Q)
+    cited = [s.paper_id for s in answer.sources]
+    assert not answer.refused and answer.mode == "extractive"
+    assert len(set(cited) & MERGING) >= 4, cited
+    abstracts = assistant.store.papers(cited)
+    quotes = quotes_of(answer)
+    assert len(quotes) == len(cited)
+    for quote, n in quotes:
+        source = answer.sources[n - 1]
+        assert quote == source.quote
+        for piece in quote.split(" … "):  # skipped sentences are marked with an ellipsis
+            assert piece in abstracts[source.paper_id].abstract
+        assert f"]({source.url})" in answer.answer  # the title links to the paper
+    assert answer.answer.splitlines()[0].startswith(f"{len(cited)} papers match")
+
+
+def test_search_ranks_papers_with_scores(assistant):
+    hits = assistant.search("a one-step text-to-image generator distilled from Stable Diffusion with rectified flow", k=5)
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    assert hits[0].paper_id == "2309.06380"  # InstaFlow
+    assert hits[0].url == "https://huggingface.co/papers/2309.06380"
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+
+
+def test_question_about_one_paper_leads_with_it_and_quotes_the_fact(assistant):
+    answer = assistant.ask("How much compute did it take to train InstaFlow, the one-step generator distilled from Stable Diffusion?")
+    assert answer.sources[0].paper_id == "2309.06380"
+    assert "199 A100 GPU days" in unescape(answer.answer)
+
+
+def test_code_question_gives_the_repository(assistant):
+    answer = assistant.ask("where is the code for TIES-Merging, which resolves interference when merging models?")
+    assert answer.sources[0].paper_id == "2306.01708"
+    assert answer.sources[0].code_url == "https://github.com/prateeky2806/ties-merging"
+    assert "https://github.com/prateeky2806/ties-merging" in answer.answer.splitlines()[0]
+
+
+@pytest.mark.parametrize("question", [
+    "which papers study protein folding?",
+    "Which papers segment polyps in colonoscopy images?",
+])
+def test_off_corpus_questions_are_refused_without_citations(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.refused and answer.sources == []
+    assert answer.answer.startswith("None of the 294 papers")
+    assert "[1]" not in answer.answer
+
+
+@pytest.mark.parametrize("question", ["who wrote the TIES-Merging paper?", "which paper has the most citations?",
+                                      "which conference was PLeaS published at?"])
+def test_questions_about_metadata_the_corpus_lacks_say_so(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.refused and answer.sources == []
+    assert "only the titles and abstracts" in answer.answer
+
+
+def test_followups_resolve_against_the_previous_answer(assistant):
+    first = assistant.ask(MERGE_Q)
+    history = [{"role": "user", "content": MERGE_Q}, {"role": "assistant", "content": first.answer}]
+    subset = assistant.ask("which of those use permutations?", history)
+    assert not subset.refused
+    assert subset.sources[0].paper_id == "2407.02447"  # PLeaS: permutations and least squares
+    assert {s.paper_id for s in subset.sources} <= {s.paper_id for s in first.sources}
+    assert "from the previous answer" in subset.answer.splitlines()[0]
+
+    history += [{"role": "user", "content": "which of those use permutations?"},
+                {"role": "assistant", "content": subset.answer}]
+    code = assistant.ask("where's its code?", history)
+    assert [s.paper_id for s in code.sources] == ["2407.02447"]
+    assert "https://github.com/SewoongLab/PLeaS-Merging" in code.answer
+
+
+def test_stream_grows_entry_by_entry_and_ends_with_the_full_answer(assistant):
+    partials = list(assistant.stream(MERGE_Q))
+    assert len(partials) == len(partials[-1].sources) + 1
+    assert all(b.answer.startswith(a.answer) for a, b in zip(partials, partials[1:]))
+    assert partials[-1].model_dump() | {"timings_ms": {}} == assistant.ask(MERGE_Q).model_dump() | {"timings_ms": {}}
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t", "x" * 100_000])
+def test_empty_and_huge_questions_are_rejected_with_a_clear_message(assistant, question):
+    with pytest.raises(BadInput) as err:
+        assistant.ask(question)
+    assert "\n" not in str(err.value)
+
+
+def test_ask_json_has_the_documented_shape(env, capsys):
+    assert main(["ask", MERGE_Q, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"question", "answer", "refused", "mode", "notice", "sources", "timings_ms"}
+    assert out["mode"] == "extractive" and out["refused"] is False
+    assert set(out["sources"][0]) == {"n", "paper_id", "title", "url", "code_url", "quote", "score"}
+    assert [s["n"] for s in out["sources"]] == list(range(1, len(out["sources"]) + 1))
+
+
+def test_search_json_has_the_documented_shape(env, capsys):
+    assert main(["search", MERGE_Q, "-k", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["question"] == MERGE_Q and len(out["results"]) == 3
+    assert set(out["results"][0]) == {"rank", "paper_id", "title", "url", "code_url", "score"}
+
+
+def test_plain_ask_prints_the_answer(env, capsys):
+    assert main(["ask", "which papers study protein folding?"]) == 0
+    assert capsys.readouterr().out.startswith("None of the 294 papers")
+
+
+@pytest.mark.parametrize("argv", [["ask", ""], ["ask", "   "], ["search", "x" * 100_000], ["search", "merging", "-k", "0"]])
+def test_bad_questions_exit_non_zero_with_one_line(env, capsys, argv):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("paperchat: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_missing_index_says_to_run_ingest(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PAPERCHAT_INDEX_DIR", str(tmp_path / "nothing-here"))
+    assert main(["ask", MERGE_Q]) == 2
+    err = capsys.readouterr().err
+    assert "run `paperchat ingest`" in err and err.count("\n") == 1
+    assert not (tmp_path / "nothing-here").exists()  # asking must not create an empty index
+
+
+def test_index_built_with_another_model_is_refused(bundled_index, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from assistant.store import Store
+
+    copy = tmp_path / "index"
+    shutil.copytree(bundled_index.index_dir, copy)
+    chunks = Store.open(bundled_index.model_copy(update={"index_dir": copy})).chunks
+    chunks.modify(metadata={**chunks.metadata, "embedding_model": "some-other-model"})
+    monkeypatch.setenv("PAPERCHAT_INDEX_DIR", str(copy))
+    assert main(["search", MERGE_Q]) == 2
+    err = capsys.readouterr().err
+    assert "some-other-model" in err and "--rebuild" in err and err.count("\n") == 1
