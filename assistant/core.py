@@ -124,9 +124,9 @@ class Assistant:
         if self.answerer is not None and history and hasattr(self.answerer, "condense"):
             # An LLM can rewrite "where is its code?" into a standalone question first.
             standalone = self.answerer.condense(question, history)
+            timings["condense_ms"] = (time.perf_counter() - t) * 1000
             if standalone:
                 intent = classify(standalone, has_history=False)
-                timings["condense_ms"] = (time.perf_counter() - t) * 1000
         query_vector = self.embedder.embed_query(intent.topic)
         restrict = previous if intent.followup else None
         evidence = self._evidence(intent, query_vector, limit=self.settings.candidates, restrict=restrict,

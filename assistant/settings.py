@@ -12,8 +12,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # Presets trade latency for recall; "default" is what the README's numbers are measured with.
 PRESETS: dict[str, dict] = {
     "default": {},
-    "fast": {"dense_k": 30, "keyword_k": 30, "candidates": 30, "max_cited": 6},
-    "thorough": {"dense_k": 200, "keyword_k": 120, "candidates": 120, "max_cited": 12},
+    "fast": {"dense_k": 20, "keyword_k": 20, "candidates": 30, "max_cited": 6},
+    "thorough": {"dense_k": 100, "keyword_k": 100, "candidates": 120, "max_cited": 12},
 }
 
 
@@ -34,8 +34,8 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = 10
-    dense_k: int = 100
-    keyword_k: int = 60
+    dense_k: int = 40
+    keyword_k: int = 40
     candidates: int = 60  # papers re-scored sentence by sentence after fusion
     rrf_k: int = 60
     # Answering

@@ -185,11 +185,15 @@ class Store:
             self.chunks.delete(where={"paper_id": {"$in": list(paper_ids)}})
             self.sentences.delete(where={"paper_id": {"$in": list(paper_ids)}})
 
-    def drop(self) -> None:
-        for name in (self.chunks_name, self.sentences_name):
+    @classmethod
+    def drop_index(cls, settings: Settings) -> None:
+        """Delete both collections whatever model built them (the --rebuild path, which must be
+        able to remove an index that Store() refuses to open)."""
+        client = _client(settings, create=True)
+        for name in (settings.collection, f"{settings.collection}_sentences"):
             try:
-                self.client.delete_collection(name)
-            except Exception:
+                client.delete_collection(name)
+            except Exception:  # absent already: nothing to drop
                 pass
 
     def vector_store(self):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-# Scheme-full or "www." URLs; stop at whitespace and at braces, which only LaTeX debris puts there.
-_URL = re.compile(r"(?:https?://|(?<![\w/.])www\.)[^\s{}<>\"\\]+", re.I)
+# Scheme-full, "www." or bare code-host URLs ("github.com/user/repo"); stop at whitespace and at
+# braces, which only LaTeX debris puts there.
+_BARE_HOSTS = r"(?:github\.com|gitlab\.com|bitbucket\.org|codeberg\.org)/"
+_URL = re.compile(r"(?:https?://|(?<![\w/.])www\.|(?<![\w/.])" + _BARE_HOSTS + r")[^\s{}<>\"\\]+", re.I)
 _REPO_HOSTS = re.compile(r"^https?://(?:www\.)?(github\.com|gitlab\.com|bitbucket\.org|huggingface\.co|codeberg\.org)/", re.I)
 # A non-repo URL only counts when its sentence says it is code or a project page.
 _CODE_WORDS = re.compile(r"\b(code|codes|source|implementation|repository|repo|project\s+page|project\s+website|github)\b", re.I)
@@ -19,7 +21,7 @@ def clean_url(raw: str) -> str:
         if url[-1] == ")" and url.count("(") >= url.count(")"):
             break
         url = url[:-1]
-    if url.lower().startswith("www."):
+    if url.lower().startswith("www.") or re.match(_BARE_HOSTS, url, re.I):
         url = "https://" + url
     # "repo.git" and "repo" are the same repository; the bare form is the page a browser shows.
     url = re.sub(r"\.git$", "", url)

@@ -81,13 +81,6 @@ def load_papers(paths: list[Path] | None, settings: Settings) -> tuple[list[Pape
     return build_papers(records, id_map), problems
 
 
-class _IndexDropper(Store):
-    # Opens the client without opening (and model-checking) the collections: --rebuild must be
-    # able to delete an index built with another model, which Store() refuses to open.
-    def _collection(self, name, create, model_dim):
-        return None
-
-
 def _indexed_hashes(settings: Settings) -> dict[str, str]:
     try:
         return Store.open(settings).paper_hashes()
@@ -177,7 +170,7 @@ def run_ingest(
 
         # ---- nothing above wrote to the index; from here on we write ----------------------
         if rebuild:
-            _IndexDropper(settings, create=True).drop()
+            Store.drop_index(settings)
         if prepared or gone:
             store = Store(settings, create=True, model_dim=embedder.dim if embedder else None)
             for start in range(0, len(prepared), WRITE_BATCH):

@@ -202,6 +202,8 @@ def test_month_from_id():
     ("Notably, the training costs 199 A100 GPU days. Project page:~https://github.com/gnobitab/InstaFlow.",
      "https://github.com/gnobitab/InstaFlow"),
     ("We provide source code at www.github.com/marccoru/locationencoder", "https://www.github.com/marccoru/locationencoder"),
+    ("Code is available at github.com/jacobdunefsky/ObservablePropagation.",
+     "https://github.com/jacobdunefsky/ObservablePropagation"),
     ("(Our implementation is available in https://github.com/LZY-the-boys/Twin-Mergin.)", "https://github.com/LZY-the-boys/Twin-Mergin"),
     ("challenge (https://github.com/alibabasglab/FRCRN).", "https://github.com/alibabasglab/FRCRN"),
     ("The source code will be made available at: https://github.com/AVC2-UESTC/CRAFT-SR.git.", "https://github.com/AVC2-UESTC/CRAFT-SR"),
