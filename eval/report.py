@@ -163,23 +163,19 @@ def failures(report: dict) -> dict[str, list[str]]:
             p not in r["cited"] for p in r["relevant"]) else "")
         for r in cite if (r.get("citation_precision") or 0) < 1 or r["citation_recall"] < 1
     ]
+    def cited(r) -> str:
+        return ", ".join(name(p) for p in r["cited"]) or "nothing"
+
     out["detail facts missing"] = [
-        f"`{r['id']}` missing {r['facts_missing']}; cited {', '.join(name(p) for p in r['cited']) or 'nothing'}"
-        for r in recs if r.get("facts_found") is False
+        f"`{r['id']}` missing {r['facts_missing']}; cited {cited(r)}" for r in recs if r.get("facts_found") is False
     ]
-    out["code URL missing"] = [
-        f"`{r['id']}` cited {', '.join(name(p) for p in r['cited']) or 'nothing'}"
-        for r in recs if r.get("code_url_found") is False
-    ]
+    out["code URL missing"] = [f"`{r['id']}` cited {cited(r)}" for r in recs if r.get("code_url_found") is False]
     out["follow-ups unresolved"] = [
         f"`{r['id']}` {r['followup_problem']}; earlier turns cited {r.get('earlier_cited')}; last cited "
-        f"{', '.join(name(p) for p in r['cited']) or 'nothing'}; relevant {r['relevant']}"
+        f"{cited(r)}; relevant {r['relevant']}"
         for r in recs if r.get("followup_resolved") is False
     ]
-    out["unanswerable not refused"] = [
-        f"`{r['id']}` cited {', '.join(name(p) for p in r['cited'])}"
-        for r in recs if r.get("refused_ok") is False
-    ]
+    out["unanswerable not refused"] = [f"`{r['id']}` cited {cited(r)}" for r in recs if r.get("refused_ok") is False]
     out["answerable but refused"] = [
         f"`{r['id']}` ({r['kind']}): {r['answer']['text'][:160]}" for r in recs if r.get("wrongly_refused")
     ]

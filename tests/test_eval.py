@@ -71,11 +71,12 @@ def test_extractive_grounding_checks_quotes_verbatim():
     abstracts = {"a": ["We merge models.", "It is fast.", "TIES uses *signs* [sic]."], "b": ["Other text."]}
     text = (
         "2 papers match “merging models”; the closest is *A* [1].\n\n"
-        "**[1]** [A](u): “We merge models. TIES uses \\*signs\\* \\[sic\\].” [1]\n\n"  # two non-adjacent sentences
-        "**[2]** [B](u): “Other text, altered.” [2]"
+        "**[1]** [A](u): “We merge models. … TIES uses \\*signs\\* \\[sic\\].” [1]\n\n"  # non-adjacent: an ellipsis
+        "**[2]** [B](u): “Other text, altered.” [2]\n\n"
+        "**[3]** [A](u): “We merge models. TIES uses \\*signs\\* \\[sic\\].” [1]"  # pretends they were adjacent
     )
     units = M.extractive_grounding(_answer(text, [(1, "a"), (2, "b")]), abstracts)
-    assert [u["supported"] for u in units] == [True, False]  # the headline's “topic” is not a quote of a paper
+    assert [u["supported"] for u in units] == [True, False, False]  # the headline's “topic” is not a quote
     # a verbatim quote attributed to the wrong source is not supported
     wrong = M.extractive_grounding(_answer("**[1]** [B](u): “It is fast.” [1]", [(1, "b")]), abstracts)
     assert [u["supported"] for u in wrong] == [False]
