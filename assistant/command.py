@@ -69,7 +69,7 @@ def run_ask(args) -> int:
     return 0
 
 
-def print_stream(stream) -> "Answer":
+def print_stream(stream):
     """Print an answer as it grows: only the new text of each partial answer."""
     shown = ""
     answer = None

@@ -142,10 +142,11 @@ class Assistant:
         else:
             stream = self.answerer.stream(question, history, intent, plan, evidence)
         answer = None
+        retrieved = [e.paper_id for e in evidence]
         for answer in stream:
             answer.timings_ms = {**timings, "answer_ms": (time.perf_counter() - t) * 1000,
                                  "total_ms": (time.perf_counter() - started) * 1000}
-            yield answer
+            yield answer.with_retrieved(retrieved)
 
     def sentences_for(self, paper_ids: list[str]) -> dict[str, PaperSentences]:
         missing = [pid for pid in paper_ids if pid not in self._sentences]

@@ -34,10 +34,18 @@ def model_path(name: str) -> Path:
 
 class Embedder:
     def __init__(self, name: str):
+        import transformers.utils.logging as hf_logging
         from sentence_transformers import SentenceTransformer
 
         self.name = name
-        self.model = SentenceTransformer(str(model_path(name)), device="cpu", local_files_only=True)
+        # transformers draws a "Loading weights" bar for a sub-second load: noise on every command.
+        was_enabled = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
+        try:
+            self.model = SentenceTransformer(str(model_path(name)), device="cpu", local_files_only=True)
+        finally:
+            if was_enabled:
+                hf_logging.enable_progress_bar()
         self.tokenizer = self.model.tokenizer
         self.max_tokens = self.model.max_seq_length
         self.dim = self.model.get_embedding_dimension()

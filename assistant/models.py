@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 
 class Paper(BaseModel):
@@ -56,6 +56,17 @@ class Answer(BaseModel):
     notice: str | None = None  # why a fallback happened, shown to the user
     sources: list[Source] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    # The papers the answerer chose from: lets an audit check that every citation was retrieved.
+    # Private, so it stays out of the documented --json shape.
+    _retrieved: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def retrieved_ids(self) -> list[str]:
+        return list(self._retrieved)
+
+    def with_retrieved(self, paper_ids: list[str]) -> "Answer":
+        self._retrieved = list(paper_ids)
+        return self
 
 
 Role = Literal["user", "assistant"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import sys
 import time
 import traceback
-from contextlib import contextmanager
 
 from . import metrics as M
 from .questions import RETRIEVAL_KINDS, SINGLE_PAPER_KINDS, Question, check_known_papers
@@ -17,37 +16,6 @@ KIND_ORDER = ("topic", "specific", "detail", "code", "followup", "unanswerable")
 
 
 # ---- what the answer retrieved ----------------------------------------------------------------
-
-class RetrievalRecorder:
-    """Records the papers each ask() retrieved (the evidence its answerer chose from), by wrapping
-    the instance's `_evidence`. Without that hook, falls back to a search of the question plus the
-    papers carried over from the history."""
-
-    def __init__(self, assistant):
-        self.assistant = assistant
-        self.papers: list[str] = []
-        self.hooked = hasattr(assistant, "_evidence")
-        if self.hooked:
-            inner = assistant._evidence
-
-            def recording(*args, **kwargs):
-                evidence = inner(*args, **kwargs)
-                self.papers.extend(e.paper_id for e in evidence)
-                return evidence
-
-            assistant._evidence = recording
-
-    @contextmanager
-    def recording(self):
-        self.papers = []
-        yield self
-
-    def retrieved(self, question: str, history: list[dict]) -> set[str]:
-        if self.hooked:
-            return set(self.papers)
-        found = {h.paper_id for h in self.assistant.search(question, k=30)}
-        return found | set(self.assistant.papers_in_history(history))
-
 
 # ---- one question -----------------------------------------------------------------------------
 
@@ -60,7 +28,7 @@ def _support_checker(settings):
     return is_supported
 
 
-def ask_question(assistant, recorder: RetrievalRecorder, q: Question):
+def ask_question(assistant, q: Question):
     """Ask the earlier turns, feeding the real answers back as history, then the last one.
     Returns (final answer, seconds for the final ask, the earlier answers, retrieved papers)."""
     history: list[dict] = []
@@ -69,12 +37,10 @@ def ask_question(assistant, recorder: RetrievalRecorder, q: Question):
         answer = assistant.ask(turn, history)
         earlier.append(answer)
         history += [{"role": "user", "content": turn}, {"role": "assistant", "content": answer.answer}]
-    with recorder.recording():
-        started = time.perf_counter()
-        answer = assistant.ask(q.question, history)
-        seconds = time.perf_counter() - started
-        retrieved = recorder.retrieved(q.question, history)
-    return answer, seconds, earlier, retrieved
+    started = time.perf_counter()
+    answer = assistant.ask(q.question, history)
+    seconds = time.perf_counter() - started
+    return answer, seconds, earlier, set(answer.retrieved_ids)
 
 
 def retrieval_scores(kind: str, relevant, ranked: list[str]) -> dict:
@@ -328,7 +294,6 @@ def run_eval(settings, questions: list[Question], *, baselines: tuple[str, ...] 
     abstracts = {pid: sentences.get(pid, ([], None))[0] or [papers[pid].abstract] for pid in papers}
     ctx = {"is_supported": _support_checker(settings) if llm else None,
            "support_threshold": settings.support_threshold, "embedder": assistant.embedder, "settings": settings}
-    recorder = RetrievalRecorder(assistant)
 
     records = []
     for i, q in enumerate(questions, start=1):
@@ -341,7 +306,7 @@ def run_eval(settings, questions: list[Question], *, baselines: tuple[str, ...] 
                 rec["search_ms"] = (time.perf_counter() - t) * 1000
                 rec["retrieved"] = ranked
                 rec["retrieval"] = retrieval_scores(q.kind, q.relevant, ranked)
-            answer, seconds, earlier, retrieved = ask_question(assistant, recorder, q)
+            answer, seconds, earlier, retrieved = ask_question(assistant, q)
             rec["ask_ms"] = seconds * 1000
             rec["answer"] = answer_record(answer)
             if earlier:

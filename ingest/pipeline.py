@@ -97,18 +97,9 @@ def _prepare(paper: Paper, digest: str, embedder, settings: Settings, report: In
 
 def _load_embedder(name: str):
     # Imported here: loading the model costs seconds, and an unchanged corpus needs none.
-    import transformers.utils.logging as hf_logging
-
     from assistant.embedder import get_embedder
 
-    # transformers draws a "Loading weights" bar for a sub-second load; ours is the one to watch.
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        return get_embedder(name)
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()
+    return get_embedder(name)
 
 
 @contextmanager

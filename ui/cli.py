@@ -10,7 +10,11 @@ VERBS = ("ingest.command", "assistant.command", "eval.command", "ui.command")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="paperchat", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="paperchat",
+        description="Answer questions about research-paper abstracts, citing the papers.",
+        epilog='e.g.  paperchat ingest  ·  paperchat ask "which papers merge models without retraining?"  ·  paperchat ui',
+    )
     sub = parser.add_subparsers(dest="verb", required=True)
     for module_name in VERBS:
         try:
