@@ -17,6 +17,7 @@ from .settings import Settings, get_settings
 from .store import Store
 
 MAX_QUESTION_CHARS = 2000
+PRELOAD_PAPERS = 20_000  # below this, every paper's sentence vectors are read at start-up
 LINK_RE = re.compile(r"\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 
@@ -49,6 +50,8 @@ class Assistant:
         # Sentence vectors are read from Chroma once per paper, then kept: each answer re-scores
         # dozens of papers sentence by sentence, and a store round trip per answer is the slow part.
         self._sentences: dict[str, PaperSentences] = {}
+        if self.paper_count <= PRELOAD_PAPERS:
+            self.sentences_for(list(self.paper_meta))  # one read now instead of a slow first answer
 
     def _make_answerer(self):
         if self.settings.answerer == "extractive":

@@ -45,12 +45,18 @@ class PaperSentences:
     sentences: list[str]
     vectors: np.ndarray
     terms: list[set[str]]
+    title_terms: set[str]
     all_terms: set[str]
+    has_number: np.ndarray
+    has_url: np.ndarray
 
     @classmethod
     def build(cls, title: str, sentences: list[str], vectors: np.ndarray) -> "PaperSentences":
         terms = [content_terms(s) for s in sentences]
-        return cls(sentences, vectors, terms, set().union(content_terms(title), *terms))
+        title_terms = content_terms(title)
+        return cls(sentences, vectors, terms, title_terms, set().union(title_terms, *terms),
+                   np.array([bool(NUMBER_RE.search(s)) for s in sentences]),
+                   np.array([bool(URL_RE.search(s)) for s in sentences]))
 
 
 def _share(query_terms: set[str], terms: set[str]) -> float:
@@ -103,11 +109,11 @@ def score_papers(
         sims = paper.vectors @ query_vector
         scores = sims + 0.25 * np.array([_share(terms, t) for t in paper.terms])
         if wants_detail:
-            scores += 0.15 * np.array([bool(NUMBER_RE.search(x)) for x in paper.sentences])
+            scores += 0.15 * paper.has_number
         if wants_code:
-            scores += 0.5 * np.array([bool(URL_RE.search(x)) for x in paper.sentences])
+            scores += 0.5 * paper.has_url
         best_sentence = float(sims.max())
-        title_terms = overlap(terms, cand.meta["title"])
+        title_terms = _share(terms, paper.title_terms)
         relevance = 0.75 * max(cand.dense, best_sentence) + 0.15 * _share(terms, paper.all_terms) + 0.1 * title_terms
         rank_score = relevance + 0.05 * (cand.fused / top_fused)
         # Facts hide in results sentences, which rarely name the method: quote one more.
