@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     chroma_url: str | None = None
 
     embed_model: str = "all-MiniLM-L6-v2"
-    embed_batch_size: int = 64
+    # Small batches: same speed on CPU, and peak memory stays near 1 GB instead of 1.4 GB.
+    embed_batch_size: int = 16
     # all-MiniLM-L6-v2 truncates at 256 word pieces; leave room for the title and special tokens.
     max_chunk_tokens: int = 240
 
