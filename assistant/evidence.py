@@ -32,12 +32,6 @@ def content_terms(text: str) -> set[str]:
     return {stem(w) for w in WORD_RE.findall(text.lower()) if w not in STOPWORDS and len(w) > 1}
 
 
-def overlap(query_terms: set[str], text: str) -> float:
-    if not query_terms:
-        return 0.0
-    return len(query_terms & content_terms(text)) / len(query_terms)
-
-
 @dataclass
 class PaperSentences:
     """A paper's abstract sentences with their embeddings and content words, computed once."""

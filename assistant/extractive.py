@@ -35,14 +35,11 @@ def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_
         p.kind = "refuse-meta"
         return p
     if intent.followup and not intent.subset and evidence:
-        by_id = {e.paper_id: e for e in evidence}
-        order = sorted(evidence, key=lambda e: -e.rank_score)
-        if intent.ordinal is not None and followup_pool:
-            # Ordinals count in the previous answer's order, which is the restrict order.
-            previous = sorted(evidence, key=lambda e: e.meta.get("_order", 0))
-            target = previous[intent.ordinal] if -len(previous) <= intent.ordinal < len(previous) else order[0]
-        else:
-            target = by_id.get(evidence_lead(evidence), order[0])
+        # Follow-up evidence carries the previous answer's order: "its" is the paper it led with,
+        # "the second one" counts in that order; an ordinal out of range falls back to the best match.
+        previous = sorted(evidence, key=lambda e: e.meta.get("_order", 0))
+        index = 0 if intent.ordinal is None else intent.ordinal
+        target = previous[index] if -len(previous) <= index < len(previous) else evidence[0]
         p.kind = "code" if intent.wants_code else "single"
         p.cited = [target]
         return p
@@ -75,12 +72,6 @@ def _mostly_unknown(intent: Intent, unknown: list[str], settings: Settings) -> b
 
     terms = content_terms(intent.topic)
     return bool(terms) and len(unknown) / len(terms) >= settings.unknown_terms_share
-
-
-def evidence_lead(evidence: list[PaperEvidence]) -> str | None:
-    """The paper the previous answer led with (the first it cited)."""
-    ordered = [e for e in evidence if "_order" in e.meta]
-    return min(ordered, key=lambda e: e.meta["_order"]).paper_id if ordered else None
 
 
 def headline(p: Plan) -> str:

@@ -45,14 +45,18 @@ def _client(settings: Settings, create: bool):
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
+def collection_names(settings: Settings) -> tuple[str, str]:
+    """(chunks, sentences) collection names of an index."""
+    return settings.collection, f"{settings.collection}_sentences"
+
+
 class Store:
     """Chunks and sentences of every paper, with the embedding model recorded on the collection."""
 
     def __init__(self, settings: Settings, *, create: bool = False, model_dim: int | None = None):
         self.settings = settings
         self.client = _client(settings, create)
-        self.chunks_name = settings.collection
-        self.sentences_name = f"{settings.collection}_sentences"
+        self.chunks_name, self.sentences_name = collection_names(settings)
         try:
             self.chunks = self._collection(self.chunks_name, create, model_dim)
             self.sentences = self._collection(self.sentences_name, create, model_dim)
@@ -190,7 +194,7 @@ class Store:
         """Delete both collections whatever model built them (the --rebuild path, which must be
         able to remove an index that Store() refuses to open)."""
         client = _client(settings, create=True)
-        for name in (settings.collection, f"{settings.collection}_sentences"):
+        for name in collection_names(settings):
             try:
                 client.delete_collection(name)
             except Exception:  # absent already: nothing to drop
