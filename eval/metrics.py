@@ -100,7 +100,6 @@ def invalid_citations(answer, retrieved: Iterable[str] | None) -> list[str]:
 
 # A quoted span attributed to sources: “...” immediately followed by one or more [n].
 QUOTE_RE = re.compile(r"“([^“\n]*?)”\s*((?:(?<!\\)\[\d+\](?!\()\s*)+)")
-SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(\[*])")
 
 
 def _norm(text: str) -> str:
@@ -135,33 +134,29 @@ def extractive_grounding(answer, abstracts: dict[str, list[str]]) -> list[dict]:
     return out
 
 
-def answer_sentences(answer_text: str) -> list[str]:
-    parts = []
-    for para in re.split(r"\n\s*\n", answer_text):
-        parts.extend(p for p in SENTENCE_END_RE.split(para.strip()) if p.strip())
-    return parts
+# The reference list the LLM answerer appends ("**[1]** [Title](url)"): links, not claims.
+REFERENCE_LINE_RE = re.compile(r"^\*\*\[\d+\]\*\* \[")
 
 
-def llm_grounding(answer, abstracts: dict[str, list[str]], is_supported, threshold: float | None,
-                  extra: dict | None = None) -> tuple[list[dict], int]:
-    """LLM answers: each sentence carrying [n] is checked with assistant.llm.support.is_supported
-    against the sentences of the abstracts it cites. Returns (records, uncited sentence count)."""
-    import inspect
+def llm_grounding(answer, abstracts: dict[str, list[str]], is_supported, threshold: float,
+                  embedder=None) -> tuple[list[dict], int]:
+    """LLM answers: each sentence carrying [n] is checked with assistant.llm.support.is_supported,
+    which returns (supported, score), against one cited abstract at a time (its contract), and is
+    supported when any cited abstract supports it. Sentences are split as the guard splits them.
+    Returns (records, uncited sentence count)."""
+    from assistant.llm.guard import split_sentences
 
-    params = inspect.signature(is_supported).parameters
-    kwargs = {k: v for k, v in (extra or {}).items() if k in params}
-    if threshold is not None and "threshold" in params:
-        kwargs["threshold"] = threshold
     by_n = {s.n: s.paper_id for s in answer.sources}
+    claims = "\n".join(line for line in answer.answer.splitlines() if not REFERENCE_LINE_RE.match(line))
     out, uncited = [], 0
-    for sentence in answer_sentences(answer.answer):
+    for sentence in split_sentences(claims):
         ns = markers(sentence)
         if not ns:
             uncited += 1
             continue
-        source_sentences = [s for n in ns for s in abstracts.get(by_n.get(n, ""), [])]
         plain = unescape(MARKER_RE.sub("", sentence)).strip()
-        supported = bool(source_sentences) and bool(is_supported(plain, source_sentences, **kwargs))
+        cited = [abstracts[by_n[n]] for n in ns if abstracts.get(by_n.get(n, ""))]
+        supported = any(is_supported(plain, sents, threshold=threshold, embedder=embedder)[0] for sents in cited)
         out.append({"text": sentence, "cites": ns, "supported": supported})
     return out, uncited
 

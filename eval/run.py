@@ -68,7 +68,7 @@ def score_question(q: Question, answer, retrieved: set[str] | None, abstracts, c
     if answer.mode == "llm":
         if ctx["is_supported"] is not None:
             units, uncited = M.llm_grounding(answer, abstracts, ctx["is_supported"], ctx["support_threshold"],
-                                             {"embedder": ctx["embedder"], "settings": ctx["settings"]})
+                                             embedder=ctx["embedder"])
             rec["grounding"] = {"mode": "llm", "units": len(units), "supported": sum(u["supported"] for u in units),
                                 "uncited_sentences": uncited,
                                 "unsupported": [u["text"] for u in units if not u["supported"]]}

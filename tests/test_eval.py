@@ -84,13 +84,30 @@ def test_extractive_grounding_checks_quotes_verbatim():
 
 def test_llm_grounding_uses_support_check():
     abstracts = {"a": ["Alpha beta."], "b": ["Gamma."]}
-    answer = _answer("Alpha is beta [1]. Gamma is delta [2]. No citation here.", [(1, "a"), (2, "b")])
+    answer = _answer("Alpha is beta [1]. Gamma is delta [2]. No citation here.\n\n**[1]** [A](u)\n**[2]** [B](u)",
+                     [(1, "a"), (2, "b")])
+    seen = []
 
-    def is_supported(sentence, source_sentences, threshold=0.5):
-        return "Alpha" in sentence and "Alpha beta." in source_sentences
+    # A hand-written stand-in for assistant.llm.support.is_supported, with its (supported, score) result.
+    def is_supported(sentence, source_sentences, *, threshold=0.5, embedder=None):
+        seen.append(threshold)
+        ok = "Alpha" in sentence and "Alpha beta." in source_sentences
+        return ok, 0.9 if ok else 0.1  # a tuple is always truthy: only its first item may count
 
     units, uncited = M.llm_grounding(answer, abstracts, is_supported, 0.55)
-    assert [u["supported"] for u in units] == [True, False] and uncited == 1
+    assert [u["supported"] for u in units] == [True, False] and uncited == 1  # the reference lines are no claims
+    assert set(seen) == {0.55}
+
+
+def test_llm_grounding_with_the_real_support_check():
+    from assistant.embedder import get_embedder
+    from assistant.llm.support import is_supported
+
+    abstracts = {"a": ["We merge fine-tuned models by resolving sign conflicts between their parameters."]}
+    answer = _answer("The method merges fine-tuned models by resolving sign conflicts [1]. "
+                     "It also cures the common cold in mice [1].", [(1, "a")])
+    units, _ = M.llm_grounding(answer, abstracts, is_supported, 0.55, embedder=get_embedder("all-MiniLM-L6-v2"))
+    assert [u["supported"] for u in units] == [True, False]
 
 
 def test_facts_and_code_urls():
