@@ -166,9 +166,15 @@ class Assistant:
 
     def papers_in_history(self, history: list[dict]) -> list[str]:
         """Papers cited by the latest assistant turn that cited any, in the order it cited them.
-        Read from the answer text itself, so a history saved by a browser or a script works too."""
+        A turn's `paper_ids` (conversation state as data) wins; a history without it (saved by an
+        older client or written by hand) is read from the answer's links."""
         for turn in reversed(history):
             if turn.get("role") != "assistant":
+                continue
+            if isinstance(turn.get("paper_ids"), list):
+                ids = [pid for pid in turn["paper_ids"] if isinstance(pid, str) and pid in self.paper_meta]
+                if ids:
+                    return list(dict.fromkeys(ids))
                 continue
             ids = []
             for url in LINK_RE.findall(str(turn.get("content", ""))):

@@ -118,15 +118,21 @@ def entry(n: int, e: PaperEvidence, show_code: bool) -> str:
 def sources(p: Plan) -> list[Source]:
     return [
         Source(n=i + 1, paper_id=e.paper_id, title=e.title, url=e.meta["url"],
-               code_url=e.meta.get("code_url") or None, quote=e.quote_text(), score=round(e.relevance, 4))
+               code_url=e.meta.get("code_url") or None, quote=e.quote_text(), score=round(e.relevance, 4),
+               date=e.meta.get("date") or None, arxiv_id=e.meta.get("arxiv_id") or None)
         for i, e in enumerate(p.cited)
     ]
+
+
+def answer_kind(p: Plan) -> str:
+    return "refused" if p.refused else p.kind
 
 
 def render(question: str, p: Plan) -> Iterator[Answer]:
     parts = [headline(p)]
     srcs = sources(p)
-    base = dict(question=question, refused=p.refused, mode="extractive")
+    base = dict(question=question, refused=p.refused, mode="extractive", kind=answer_kind(p),
+                paper_ids=[e.paper_id for e in p.cited])
     # The headline already says [1]: ship its source with it so the marker links at once.
     yield Answer(answer=parts[0], sources=srcs[:1], **base)
     for i, e in enumerate(p.cited):

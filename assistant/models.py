@@ -45,7 +45,19 @@ class Source(BaseModel):
     url: str
     code_url: str | None = None
     quote: str
-    score: float
+    score: float  # for scripts; the UI shows "strong"/"partial" match, never the number
+    date: str | None = None  # ISO YYYY-MM[-DD]; None = date unknown
+    arxiv_id: str | None = None
+
+
+class ComparisonCell(BaseModel):
+    n: int  # the source this cell quotes
+    quote: str | None = None  # verbatim sentence(s) from that source's abstract; None = not stated
+
+
+class ComparisonRow(BaseModel):
+    aspect: str  # "proposes", "evaluated on", "result", "code"
+    cells: list[ComparisonCell] = Field(default_factory=list)
 
 
 class Answer(BaseModel):
@@ -55,6 +67,13 @@ class Answer(BaseModel):
     mode: str = "extractive"  # "extractive", "llm" or "extractive-fallback"
     notice: str | None = None  # why a fallback happened, shown to the user
     sources: list[Source] = Field(default_factory=list)
+    # What kind of answer this is: "list", "single", "code", "comparison", "subset", "detail",
+    # "detail-missing", "refused", ... (clients may style by it; the text stands on its own).
+    kind: str = "list"
+    paper_ids: list[str] = Field(default_factory=list)  # cited papers in [n] order: conversation state
+    filters: dict = Field(default_factory=dict)  # e.g. {"date_from": "2024-01-01", "date_to": "2024-12-31"}
+    comparison: list[ComparisonRow] | None = None  # side-by-side quotes when two papers are compared
+    suggestions: list[str] = Field(default_factory=list)  # follow-up questions that work when asked
     timings_ms: dict[str, float] = Field(default_factory=dict)
     # The papers the answerer chose from: lets an audit check that every citation was retrieved.
     # Private, so it stays out of the documented --json shape.

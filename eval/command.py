@@ -15,7 +15,10 @@ BASELINE_NAMES = ("bm25", "dense", "starter")
 
 def register(sub) -> None:
     p = sub.add_parser("eval", help="measure retrieval, citations, groundedness and refusals on a question set")
-    p.add_argument("--questions", type=Path, help="questions JSONL (default: eval/questions.jsonl)")
+    p.add_argument("--split", choices=["dev", "paraphrase", "test"], default="dev",
+                   help="dev: eval/questions.jsonl (tuned on); paraphrase: eval/paraphrases.jsonl with the dev "
+                   "questions they rephrase; test: eval/test_questions.jsonl (written blind, report only)")
+    p.add_argument("--questions", type=Path, help="questions JSONL instead of the split's file")
     p.add_argument("--json", type=Path, metavar="OUT", help="JSON report path (default: eval/reports/eval-<time>.json)")
     p.add_argument("--markdown", type=Path, metavar="OUT",
                    help="markdown report path; the PNG chart is written next to it (default: eval/reports/eval-<time>.md)")
@@ -24,7 +27,8 @@ def register(sub) -> None:
     p.add_argument("--llm", choices=["openai", "llamacpp"], help="answer with a language model")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
     p.add_argument("--model", help="model name at the endpoint, or a GGUF file for --llm llamacpp")
-    p.add_argument("--thresholds", type=Path, help="floors to enforce (default: eval/thresholds.toml)")
+    p.add_argument("--thresholds", type=Path,
+                   help="floors to enforce (default: eval/thresholds.toml for dev, eval/thresholds_<split>.toml otherwise)")
     p.set_defaults(run=run)
 
 
@@ -47,23 +51,29 @@ def _settings(args):
 
 
 def run(args: argparse.Namespace) -> int:
-    from .questions import load_questions
+    from .questions import SPLITS, load_split
     from .report import print_summary, write_json, write_markdown
     from .run import run_eval
-    from .thresholds import DEFAULT_THRESHOLDS, check, load_thresholds
+    from .thresholds import check, default_thresholds, load_thresholds
 
     # Everything a user can get wrong is checked before the model loads.
-    questions = load_questions(args.questions)
-    thresholds_path = args.thresholds or DEFAULT_THRESHOLDS
+    questions = load_split(args.split, args.questions)
+    thresholds_path = args.thresholds or default_thresholds(args.split)
     thresholds = load_thresholds(thresholds_path)
     settings = _settings(args)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    json_path = args.json or REPORTS_DIR / f"eval-{stamp}.json"
-    md_path = args.markdown or (json_path.with_suffix(".md") if args.json else REPORTS_DIR / f"eval-{stamp}.md")
+    json_path = args.json or REPORTS_DIR / f"eval-{args.split}-{stamp}.json"
+    md_path = args.markdown or (json_path.with_suffix(".md") if args.json else REPORTS_DIR / f"eval-{args.split}-{stamp}.md")
+    source = args.questions or SPLITS[args.split]
+    try:
+        shown = Path(source).resolve().relative_to(Path.cwd())
+    except ValueError:
+        shown = source
 
-    print(f"paperchat eval: {len(questions)} questions, answerer {settings.answerer}", file=sys.stderr)
+    print(f"paperchat eval: {args.split} split, {len(questions)} questions from {shown}, answerer {settings.answerer}",
+          file=sys.stderr)
     report = run_eval(settings, questions, baselines=BASELINE_NAMES if args.baselines else (),
-                      questions_path=str(args.questions or "eval/questions.jsonl"))
+                      questions_path=str(shown), split=args.split)
     fails, skipped = check(report["metrics"], thresholds)
     report["thresholds"] = thresholds
     report["threshold_check"] = {"file": str(thresholds_path), "failures": fails, "skipped": skipped}

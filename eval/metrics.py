@@ -228,3 +228,74 @@ def percentile(values: list[float], p: float) -> float | None:
     pos = (len(vals) - 1) * p / 100.0
     lo, hi = math.floor(pos), math.ceil(pos)
     return vals[lo] + (vals[hi] - vals[lo]) * (pos - lo)
+
+
+# ---- the kinds that test generalisation --------------------------------------------------------
+
+NOT_IN_CORPUS_RE = re.compile(r"\bnot in (?:the|this) corpus\b|\bno paper\b|\bnone of the\b|\bno abstract\b|"
+                              r"\bnot (?:among|found in)\b", re.I)
+ABSENT_RE = re.compile(r"\b(?:does not|doesn't|do not|don't|did not) (?:report|state|say|give|mention|list|include)\b|"
+                       r"\bnot (?:reported|stated|given|mentioned)\b", re.I)
+
+
+def comparison_both_sides(answer, sides) -> tuple[bool, str]:
+    """Every side in the corpus is cited; a side not in the corpus is said to be missing."""
+    cited = set(cited_papers(answer))
+    for i, side in enumerate(sides):
+        if side and not cited & set(side):
+            return False, f"side {i + 1} not cited"
+        if not side and not NOT_IN_CORPUS_RE.search(plain_text(answer.answer)):
+            return False, f"side {i + 1} is not in the corpus and the answer does not say so"
+    return True, ""
+
+
+def _window_key(date: str, bound: str, upper: bool) -> bool:
+    d = date[: len(bound)] if len(date) >= len(bound) else date
+    return d <= bound if upper else d >= bound
+
+
+def within_window(answer, dates: dict[str, str | None], date_from: str | None, date_to: str | None) -> tuple[bool, str]:
+    """The answer cites something, and every cited paper's date (from the index) is in the window."""
+    cited = cited_papers(answer)
+    if not cited:
+        return False, "cites nothing"
+    for pid in cited:
+        d = dates.get(pid)
+        if not d:
+            return False, f"{pid} has no date"
+        if (date_from and not _window_key(d, date_from, False)) or (date_to and not _window_key(d, date_to, True)):
+            return False, f"{pid} dated {d}"
+    return True, ""
+
+
+def says_absent(answer) -> bool:
+    """The answer states that the abstract does not report the asked fact."""
+    return answer.kind == "detail-missing" or bool(ABSENT_RE.search(plain_text(answer.answer)))
+
+
+def ordinal_resolved(answer, relevant) -> bool:
+    cited = cited_papers(answer)
+    return bool(cited) and cited[0] in set(relevant)
+
+
+def code_followup_resolved(answer, relevant) -> tuple[bool, str]:
+    """Every relevant paper (those with code among the previous answer's) is cited with its code link,
+    and nothing without a code link is."""
+    cited = set(cited_papers(answer))
+    missing = set(relevant) - cited
+    if missing:
+        return False, f"missed {sorted(missing)}"
+    no_code = [s.paper_id for s in answer.sources if not s.code_url]
+    if no_code:
+        return False, f"cited without code {no_code}"
+    return True, ""
+
+
+def jaccard(a, b) -> float:
+    a, b = set(a), set(b)
+    return 1.0 if not a and not b else len(a & b) / len(a | b)
+
+
+def mean_pairwise_jaccard(sets: list) -> float | None:
+    pairs = [jaccard(x, y) for i, x in enumerate(sets) for y in sets[i + 1:]]
+    return sum(pairs) / len(pairs) if pairs else None

@@ -22,6 +22,13 @@ OURS_ONLY = [
     ("detail facts found", "answers.detail_facts", 0.9),
     ("code URLs found", "answers.code_urls", 0.9),
     ("follow-ups resolved", "answers.followups_resolved", None),
+    ("comparisons citing both sides", "answers.comparisons_both_sides", 5 / 6),
+    ("dated answered within window", "answers.dated_within_window", 0.8),
+    ("absent facts said absent", "answers.absent_facts_honest", None),
+    ("ordinal follow-ups", "answers.ordinal_followups", None),
+    ("code follow-ups", "answers.code_followups", 1.0),
+    ("paraphrase agreement (Jaccard)", "paraphrase.jaccard_mean", 0.8),
+    ("worst style / formal recall", "paraphrase.worst_style_recall_ratio", 0.8),
     ("wrongly refused (answerable)", "refusals.wrongly_refused", 0.02),
     ("invalid citations", "citations.invalid", 0),
     ("LLM answers replaced by guard", "llm.fallback_share", None),
@@ -34,7 +41,9 @@ KIND_COLUMNS = [
     ("n", "n"), ("recall@10", "R@10"), ("ndcg@10", "nDCG@10"), ("hit@1", "hit@1"), ("hit@5", "hit@5"),
     ("mrr", "MRR"), ("cite_precision", "cite P"), ("cite_recall", "cite R"), ("invalid_citations", "invalid"),
     ("grounded", "grounded"), ("facts_found", "facts"), ("code_url_found", "code URL"),
-    ("followup_resolved", "resolved"), ("refused", "refused"), ("wrongly_refused", "wrongly refused"),
+    ("followup_resolved", "resolved"), ("both_sides", "both sides"), ("within_window", "in window"),
+    ("absent_honest", "says absent"), ("ordinal_resolved", "ordinal"), ("code_followup_resolved", "code f-up"),
+    ("refused", "refused"), ("wrongly_refused", "wrongly refused"),
     ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"),
 ]
 
@@ -101,6 +110,21 @@ def kind_rows(report: dict) -> tuple[list[str], list[list[str]]]:
     used = [(k, h) for k, h in KIND_COLUMNS if any(row.get(k) is not None for row in per_kind.values())]
     rows = [[kind] + [fmt(row.get(k), k) for k, _ in used] for kind, row in per_kind.items()]
     return ["kind"] + [h for _, h in used], rows
+
+
+STYLE_COLUMNS = [("n", "n"), ("citation_recall", "cite R"), ("citation_precision", "cite P"),
+                 ("wrongly_refused", "wrongly refused"), ("unanswerable_refused", "unanswerable refused"),
+                 ("detail_facts", "facts")]
+
+
+def style_rows(report: dict) -> tuple[list[str], list[list[str]]]:
+    styles = report["metrics"].get("styles", {})
+    used = [(k, h) for k, h in STYLE_COLUMNS if any(row.get(k) is not None for row in styles.values())]
+    ratios = report["metrics"].get("paraphrase", {}).get("recall_ratio_by_style", {})
+    header = ["style"] + [h for _, h in used] + (["R / formal"] if ratios else [])
+    rows = [[style] + [fmt(row.get(k), k) for k, _ in used] + ([fmt(ratios.get(style))] if ratios else [])
+            for style, row in styles.items()]
+    return header, rows
 
 
 def summary_rows(report: dict) -> tuple[list[str], list[list[str]]]:
@@ -175,6 +199,12 @@ def failures(report: dict) -> dict[str, list[str]]:
         f"{cited(r)}; relevant {r['relevant']}"
         for r in recs if r.get("followup_resolved") is False
     ]
+    out["comparisons missing a side"] = [f"`{r['id']}` {r['sides_problem']}; cited {cited(r)}"
+                                         for r in recs if r.get("both_sides") is False]
+    out["dated answers outside the window"] = [f"`{r['id']}` {r['window_problem']}"
+                                               for r in recs if r.get("within_window") is False]
+    out["absent facts not said absent"] = [f"`{r['id']}`: {r['answer']['text'][:160]}"
+                                           for r in recs if r.get("absent_honest") is False]
     out["unanswerable not refused"] = [f"`{r['id']}` cited {cited(r)}" for r in recs if r.get("refused_ok") is False]
     out["answerable but refused"] = [
         f"`{r['id']}` ({r['kind']}): {r['answer']['text'][:160]}" for r in recs if r.get("wrongly_refused")
@@ -213,7 +243,7 @@ def write_chart(report: dict, path: Path) -> Path:
     ax.set_xticklabels([r["label"] for r in rows], rotation=25, ha="right", fontsize=8)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("score (dashed: target)")
-    ax.set_title(f"paperchat eval: {report['questions']} questions")
+    ax.set_title(f"paperchat eval: {report.get('split', 'dev')} split, {report['questions']} questions")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -234,7 +264,7 @@ def markdown(report: dict, chart_name: str | None) -> str:
     s = report["settings"]
     timing = report["timing"]
     parts = [
-        "# paperchat eval",
+        f"# paperchat eval: {report.get('split', 'dev')} split",
         f"{report['questions']} questions from `{report['questions_file']}` "
         f"({', '.join(f'{k} {n}' for k, n in report['kinds'].items())}); index `{s['index']}`, "
         f"answerer **{s['answerer']}**, preset {s['preset']}; run took {timing['total_seconds']:.0f} s "
@@ -263,6 +293,16 @@ def markdown(report: dict, chart_name: str | None) -> str:
         parts += ["", f"![main metrics vs baselines]({chart_name})"]
     header, rows = kind_rows(report)
     parts += ["", "## Per kind", "", _table(header, rows)]
+    if len(report["metrics"].get("styles", {})) > 1:
+        header, rows = style_rows(report)
+        parts += ["", "## Per phrasing style", "", _table(header, rows)]
+    para = report["metrics"].get("paraphrase")
+    if para:
+        parts += ["", f"Cited papers agree across rephrasings of one question: mean Jaccard "
+                  f"{para['jaccard_mean']:.3f} over {para['groups']} questions ("
+                  + ", ".join(f"{k} {v:.2f}" for k, v in para.get("jaccard_by_kind", {}).items()) + ")."]
+        if para.get("low_agreement"):
+            parts += [f"Below 0.5: {', '.join(para['low_agreement'])}."]
     if "baselines" in report:
         bl = report["baselines"]
         kinds = [k for k in ("topic", "specific", "detail", "code", "single") if k in report["metrics"]["retrieval"]]
@@ -295,8 +335,13 @@ def write_markdown(report: dict, path: Path, chart: bool = True) -> tuple[Path, 
 
 
 def print_summary(report: dict, out) -> None:
+    print(f"split: {report.get('split', 'dev')} ({report['questions_file']})", file=out)
     header, rows = kind_rows(report)
     print(_text_table(header, rows), file=out)
+    if len(report["metrics"].get("styles", {})) > 1:
+        header, rows = style_rows(report)
+        print(file=out)
+        print(_text_table(header, rows), file=out)
     print(file=out)
     header, rows = summary_rows(report)
     print(_text_table(header, rows), file=out)

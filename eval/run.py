@@ -12,7 +12,7 @@ from . import metrics as M
 from .questions import RETRIEVAL_KINDS, SINGLE_PAPER_KINDS, Question, check_known_papers
 
 K = 10
-KIND_ORDER = ("topic", "specific", "detail", "code", "followup", "unanswerable")
+KIND_ORDER = ("topic", "specific", "detail", "code", "comparison", "dated", "followup", "unanswerable")
 
 
 # ---- what the answer retrieved ----------------------------------------------------------------
@@ -36,7 +36,8 @@ def ask_question(assistant, q: Question):
     for turn in q.turns:
         answer = assistant.ask(turn, history)
         earlier.append(answer)
-        history += [{"role": "user", "content": turn}, {"role": "assistant", "content": answer.answer}]
+        history += [{"role": "user", "content": turn},
+                    {"role": "assistant", "content": answer.answer, "paper_ids": list(answer.paper_ids)}]
     started = time.perf_counter()
     answer = assistant.ask(q.question, history)
     seconds = time.perf_counter() - started
@@ -78,9 +79,20 @@ def score_question(q: Question, answer, retrieved: set[str] | None, abstracts, c
         units = M.extractive_grounding(answer, abstracts)
         rec["grounding"] = {"mode": "extractive", "units": len(units), "supported": sum(u["supported"] for u in units),
                             "unsupported": [u["text"] for u in units if not u["supported"]]}
-    if q.kind == "detail":
+    if q.kind == "detail" and q.absent:
+        # The abstract does not state the fact: the honest answer says so instead of quoting a near miss.
+        rec["absent_honest"] = M.says_absent(answer)
+    elif q.kind == "detail":
         ok, missing = M.facts_found(answer.answer, q.must_contain)
         rec["facts_found"], rec["facts_missing"] = ok, missing
+    if q.sides:
+        rec["both_sides"], rec["sides_problem"] = M.comparison_both_sides(answer, q.sides)
+    if q.date_from or q.date_to:
+        rec["within_window"], rec["window_problem"] = M.within_window(answer, ctx.get("dates", {}), q.date_from, q.date_to)
+    if q.kind == "followup" and q.ordinal is not None:
+        rec["ordinal_resolved"] = M.ordinal_resolved(answer, q.relevant)
+    if q.kind == "followup" and q.code_followup:
+        rec["code_followup_resolved"], rec["code_followup_problem"] = M.code_followup_resolved(answer, q.relevant)
     if q.kind == "code":
         rec["code_url_found"] = M.code_url_found(answer, q.code_url, q.relevant)
     if q.kind == "followup":
@@ -157,13 +169,22 @@ def aggregate(records: list[dict], settings, llm: bool) -> dict:
     m["groundedness"] = g
 
     a: dict = {}
-    for key, kind, field in (("detail_facts", "detail", "facts_found"), ("code_urls", "code", "code_url_found"),
-                             ("followups_resolved", "followup", "followup_resolved")):
-        rs = [r for r in records if r["kind"] == kind]
+    applies = {"facts_found": lambda r: r["kind"] == "detail" and not r.get("absent"),
+               "code_url_found": lambda r: r["kind"] == "code", "followup_resolved": lambda r: r["kind"] == "followup"}
+    for key, field in (("detail_facts", "facts_found"), ("code_urls", "code_url_found"),
+                       ("followups_resolved", "followup_resolved"), ("comparisons_both_sides", "both_sides"),
+                       ("dated_within_window", "within_window"), ("absent_facts_honest", "absent_honest"),
+                       ("ordinal_followups", "ordinal_resolved"), ("code_followups", "code_followup_resolved")):
+        # A question that raised an error counts as a failure of every metric that applies to it.
+        rs = [r for r in records if field in r or applies.get(field, lambda r: False)(r)]
         if rs:
             a[key] = _share(r.get(field) for r in rs)
             a[f"{key}_n"] = len(rs)
     m["answers"] = a
+    m["styles"] = per_style(records)
+    groups = paraphrase_agreement(records)
+    if groups:
+        m["paraphrase"] = groups
 
     unanswerable = [r for r in records if r["kind"] == "unanswerable"]
     answerable = [r for r in records if r["kind"] != "unanswerable"]
@@ -194,6 +215,55 @@ def aggregate(records: list[dict], settings, llm: bool) -> dict:
     return m
 
 
+def per_style(records: list[dict]) -> dict:
+    """The headline answer metrics for each phrasing style (formal, keywords, casual, typo, ...)."""
+    out: dict = {}
+    for style in sorted({r.get("style", "formal") for r in records}):
+        rs = [r for r in records if r.get("style", "formal") == style and "error" not in r]
+        answerable = [r for r in rs if r["kind"] != "unanswerable"]
+        row: dict = {"n": len(rs),
+                     "citation_recall": M.mean(r.get("citation_recall") for r in answerable),
+                     "citation_precision": M.mean(r.get("citation_precision") for r in answerable),
+                     "wrongly_refused": _share(r.get("wrongly_refused") for r in answerable)}
+        una = [r for r in rs if r["kind"] == "unanswerable"]
+        if una:
+            row["unanswerable_refused"] = _share(r.get("refused_ok") for r in una)
+        facts = [r for r in rs if "facts_found" in r]
+        if facts:
+            row["detail_facts"] = _share(r["facts_found"] for r in facts)
+        out[style] = {k: v for k, v in row.items() if v is not None}
+    return out
+
+
+def paraphrase_agreement(records: list[dict]) -> dict:
+    """Mean Jaccard of the cited papers across rephrasings of one question (the original and its
+    paraphrases), and each style's citation recall relative to the formal style's."""
+    groups: dict[str, list[dict]] = {}
+    for r in records:
+        groups.setdefault(r.get("group", r["id"]), []).append(r)
+    per_group = {g: M.mean_pairwise_jaccard([r.get("cited", []) for r in rs if "error" not in r])
+                 for g, rs in groups.items() if len(rs) > 1}
+    per_group = {g: v for g, v in per_group.items() if v is not None}
+    if not per_group:
+        return {}
+    out: dict = {"jaccard_mean": M.mean(per_group.values()), "groups": len(per_group),
+                 "jaccard_by_kind": {}}
+    for kind in KIND_ORDER:
+        vals = [v for g, v in per_group.items() if groups[g][0]["kind"] == kind]
+        if vals:
+            out["jaccard_by_kind"][kind] = M.mean(vals)
+    styles = per_style(records)
+    formal = styles.get("formal", {}).get("citation_recall")
+    if formal:
+        ratios = {s: row["citation_recall"] / formal for s, row in styles.items()
+                  if s != "formal" and row.get("citation_recall") is not None}
+        if ratios:
+            out["recall_ratio_by_style"] = ratios
+            out["worst_style_recall_ratio"] = min(ratios.values())
+    out["low_agreement"] = sorted((g for g, v in per_group.items() if v < 0.5), key=per_group.get)
+    return out
+
+
 def per_kind(records: list[dict]) -> dict:
     """One row per kind for the tables: everything that applies to that kind."""
     rows = {}
@@ -214,7 +284,8 @@ def per_kind(records: list[dict]) -> dict:
         row["invalid_citations"] = sum(len(r.get("invalid_citations", [])) for r in ok)
         units = sum(r["grounding"]["units"] for r in ok)
         row["grounded"] = sum(r["grounding"]["supported"] for r in ok) / units if units else None
-        for key in ("facts_found", "code_url_found", "followup_resolved"):
+        for key in ("facts_found", "code_url_found", "followup_resolved", "both_sides", "within_window",
+                    "absent_honest", "ordinal_resolved", "code_followup_resolved"):
             if any(key in r for r in rs):
                 row[key] = _share(r.get(key) for r in rs)
         times = [r["ask_ms"] for r in ok if r.get("ask_ms") is not None]
@@ -278,7 +349,7 @@ def _stderr(msg: str) -> None:
 
 
 def run_eval(settings, questions: list[Question], *, baselines: tuple[str, ...] = (), progress=_stderr,
-             questions_path: str = "") -> dict:
+             questions_path: str = "", split: str = "dev") -> dict:
     from assistant.core import Assistant
 
     progress = progress or (lambda msg: None)
@@ -293,12 +364,15 @@ def run_eval(settings, questions: list[Question], *, baselines: tuple[str, ...] 
     sentences = assistant.store.sentences_of(ids)
     abstracts = {pid: sentences.get(pid, ([], None))[0] or [papers[pid].abstract] for pid in papers}
     ctx = {"is_supported": _support_checker(settings) if llm else None,
-           "support_threshold": settings.support_threshold, "embedder": assistant.embedder, "settings": settings}
+           "support_threshold": settings.support_threshold, "embedder": assistant.embedder, "settings": settings,
+           "dates": {pid: m.get("date") or None for pid, m in assistant.paper_meta.items()}}
 
     records = []
     for i, q in enumerate(questions, start=1):
         rec: dict = {"id": q.id, "kind": q.kind, "question": q.question, "turns": list(q.turns),
-                     "relevant": list(q.relevant)}
+                     "relevant": list(q.relevant), "style": q.style, "lang": q.lang, "group": q.group}
+        if q.absent:
+            rec["absent"] = True
         try:
             if q.kind in RETRIEVAL_KINDS:
                 t = time.perf_counter()
@@ -322,9 +396,11 @@ def run_eval(settings, questions: list[Question], *, baselines: tuple[str, ...] 
     eval_seconds = time.perf_counter() - started
 
     report = {
+        "split": split,
         "questions_file": questions_path,
         "questions": len(questions),
         "kinds": {k: sum(q.kind == k for q in questions) for k in KIND_ORDER if any(q.kind == k for q in questions)},
+        "styles": {s: sum(q.style == s for q in questions) for s in sorted({q.style for q in questions})},
         "settings": {
             "index": settings.chroma_url or str(settings.index_dir), "preset": settings.preset,
             "answerer": settings.answerer, "embed_model": settings.embed_model, "top_k": settings.top_k,

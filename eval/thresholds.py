@@ -8,16 +8,24 @@ from assistant.errors import PaperchatError
 
 DEFAULT_THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
 
+
+def default_thresholds(split: str) -> Path:
+    """dev: thresholds.toml; other splits: thresholds_<split>.toml (floors set from measured runs)."""
+    return DEFAULT_THRESHOLDS if split == "dev" else DEFAULT_THRESHOLDS.with_name(f"thresholds_{split}.toml")
+
 _GROUPS = {
     "retrieval": {kind: ("recall@10", "ndcg@10") if kind == "topic" else ("hit@1", "hit@5", "mrr")
                   for kind in ("topic", "specific", "detail", "code", "single")},
     "citations": {kind: ("precision", "recall")
-                  for kind in ("topic", "specific", "detail", "code", "followup", "overall")},
+                  for kind in ("topic", "specific", "detail", "code", "comparison", "dated", "followup", "overall")},
 }
 _FLAT = {
     "citations.invalid", "citations.answers_with_invalid",
     "groundedness.extractive", "groundedness.llm",
     "answers.detail_facts", "answers.code_urls", "answers.followups_resolved",
+    "answers.comparisons_both_sides", "answers.dated_within_window", "answers.absent_facts_honest",
+    "answers.ordinal_followups", "answers.code_followups",
+    "paraphrase.jaccard_mean", "paraphrase.worst_style_recall_ratio",
     "refusals.unanswerable_refused", "refusals.wrongly_refused", "refusals.wrongly_refused_count",
     "latency.p50_ms", "latency.p95_ms", "llm.fallback_share", "errors",
 }

@@ -122,9 +122,11 @@ def test_empty_and_huge_questions_are_rejected_with_a_clear_message(assistant, q
 def test_ask_json_has_the_documented_shape(env, capsys):
     assert main(["ask", MERGE_Q, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"question", "answer", "refused", "mode", "notice", "sources", "timings_ms"}
+    assert set(out) == {"question", "answer", "refused", "mode", "notice", "sources", "timings_ms", "kind",
+                        "paper_ids", "filters", "comparison", "suggestions"}
+    assert out["paper_ids"] == [s["paper_id"] for s in out["sources"]]
     assert out["mode"] == "extractive" and out["refused"] is False
-    assert set(out["sources"][0]) == {"n", "paper_id", "title", "url", "code_url", "quote", "score"}
+    assert set(out["sources"][0]) == {"n", "paper_id", "title", "url", "code_url", "quote", "score", "date", "arxiv_id"}
     assert [s["n"] for s in out["sources"]] == list(range(1, len(out["sources"]) + 1))
 
 

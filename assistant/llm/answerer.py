@@ -52,7 +52,8 @@ def choose_sources(plan: extractive.Plan, evidence: Sequence) -> list:
 def make_sources(papers: Sequence) -> list[Source]:
     return [
         Source(n=i + 1, paper_id=e.paper_id, title=e.title, url=e.meta["url"],
-               code_url=e.meta.get("code_url") or None, quote=e.quote_text(), score=round(e.relevance, 4))
+               code_url=e.meta.get("code_url") or None, quote=e.quote_text(), score=round(e.relevance, 4),
+               date=e.meta.get("date") or None, arxiv_id=e.meta.get("arxiv_id") or None)
         for i, e in enumerate(papers)
     ]
 
