@@ -13,9 +13,17 @@ class IndexLocked(PaperchatError):
     pass
 
 
+class IndexDamaged(PaperchatError):
+    pass
+
+
 class ModelMismatch(PaperchatError):
     pass
 
 
 class BadInput(PaperchatError):
+    pass
+
+
+class BadSettings(BadInput):
     pass

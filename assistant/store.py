@@ -1,18 +1,39 @@
 """The Chroma index: one collection of chunks (what retrieval searches) and one of sentences
-(what answers quote). Ingest writes it, the assistant reads it; nobody else touches Chroma."""
+(what answers quote). Ingest writes it, the assistant reads it; nobody else touches Chroma.
+
+How a write can never lose what was there (issue 9):
+- A small manifest (the metadata of the `<collection>.manifest` collection) names the active
+  chunk and sentence collections and a generation number that changes whenever an ingest changed
+  the index; `clean` is False while an update ingest is writing.
+- A paper is in the index iff its head row exists: chunk 0, stored under the stable id
+  `<paper_id>#0`. The head's `content_hash` names the version readers see. Every other row
+  (chunks `<paper_id>@<hash>#<n>`, sentences `<paper_id>@<hash>#s<i>`) carries its version's
+  hash; rows of any other version are invisible to readers.
+- An update adds the new version's rows, then upserts the head (one row: the switch), and only
+  then deletes the old version's rows. A kill at any moment leaves each paper at its old or its
+  new version, never neither; the next ingest sweeps the leftovers (manifest not `clean`).
+- `--rebuild` and a first ingest build new collections aside and switch the manifest to them
+  only when they are complete.
+An index written before the manifest existed (collections `<collection>` and
+`<collection>_sentences`) reads as generation 0; the next ingest adds a manifest in place.
+"""
 from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import numpy as np
+from pydantic import BaseModel
 
-from .errors import IndexLocked, IndexMissing, ModelMismatch, PaperchatError
+from .errors import IndexDamaged, IndexLocked, IndexMissing, ModelMismatch, PaperchatError
 from .models import Chunk, Paper
 from .settings import Settings
 
 PAPER_FIELDS = ("title", "url", "arxiv_id", "arxiv_url", "code_url", "date", "source")
+HASH_LEN = 12  # of content_hash in row ids: enough to tell a paper's versions apart
+READ_RETRIES = 4  # a read that races an ingest's switch is retried this often
 
 
 def _client(settings: Settings, create: bool):
@@ -41,27 +62,123 @@ def _client(settings: Settings, create: bool):
     path = Path(settings.index_dir)
     if not create and not (path / "chroma.sqlite3").exists():
         raise IndexMissing(f"no index at {path}: run `paperchat ingest` first")
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        raise _unreadable(settings, exc) from None
+
+
+def _unreadable(settings: Settings, exc: Exception) -> PaperchatError:
+    """A Chroma failure opening an embedded index, as the one line a user can act on."""
+    detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+    low = detail.lower()
+    if "readonly" in low or "read-only" in low or "permission" in low:
+        return IndexLocked(f"the index at {settings.index_dir} is read-only here ({detail}): "
+                           "ingest needs write access; ask and search only read it")
+    if "locked" in low:
+        return IndexLocked(f"the index at {settings.index_dir} is locked by another process ({detail}); try again")
+    return IndexDamaged(
+        f"the index at {settings.index_dir} is damaged ({detail}): move that folder away and run "
+        "`paperchat ingest` to build it again"
+    )
 
 
 def collection_names(settings: Settings) -> tuple[str, str]:
-    """(chunks, sentences) collection names of an index."""
+    """(chunks, sentences) collection names of an index written before the manifest existed."""
     return settings.collection, f"{settings.collection}_sentences"
+
+
+def manifest_name(settings: Settings) -> str:
+    return f"{settings.collection}.manifest"
+
+
+def _build_names(settings: Settings, generation: int) -> tuple[str, str]:
+    return f"{settings.collection}.g{generation}.chunks", f"{settings.collection}.g{generation}.sentences"
+
+
+class Manifest(BaseModel):
+    chunks: str
+    sentences: str
+    generation: int = 0
+    clean: bool = True  # False from the start of an update ingest's writes to its end
+
+
+def read_manifest(client, settings: Settings) -> Manifest | None:
+    """The active collections, or None when there is no index at all."""
+    try:
+        meta = client.get_collection(manifest_name(settings)).metadata or {}
+        return Manifest(**{k: meta[k] for k in Manifest.model_fields if k in meta})
+    except Exception as exc:
+        if not _is_missing(exc):
+            raise
+    chunks, sentences = collection_names(settings)
+    try:
+        client.get_collection(chunks)
+    except Exception as exc:
+        if _is_missing(exc):
+            return None
+        raise
+    return Manifest(chunks=chunks, sentences=sentences, generation=0)
+
+
+def _write_manifest(client, settings: Settings, manifest: Manifest) -> None:
+    # One metadata update is one SQLite transaction: readers see the old or the new manifest.
+    meta = manifest.model_dump()
+    coll = client.get_or_create_collection(manifest_name(settings), metadata=meta, embedding_function=None)
+    coll.modify(metadata=meta)
+
+
+def _is_missing(exc: Exception) -> bool:
+    from chromadb.errors import NotFoundError
+
+    return isinstance(exc, NotFoundError) or "does not exist" in str(exc)
+
+
+def _transient(exc: Exception) -> bool:
+    """Errors a reader meets while another process writes: ids deleted under a query, a
+    collection dropped by a --rebuild switch, SQLite busy."""
+    text = str(exc).lower()
+    return _is_missing(exc) or any(s in text for s in ("error finding id", "locked", "busy", "not found"))
+
+
+def row_version(content_hash: str) -> str:
+    return content_hash[:HASH_LEN]
+
+
+def head_id(paper_id: str) -> str:
+    return f"{paper_id}#0"
 
 
 class Store:
     """Chunks and sentences of every paper, with the embedding model recorded on the collection."""
 
-    def __init__(self, settings: Settings, *, create: bool = False, model_dim: int | None = None):
+    def __init__(self, settings: Settings, *, create: bool = False, model_dim: int | None = None,
+                 manifest: Manifest | None = None):
         self.settings = settings
         self.client = _client(settings, create)
-        self.chunks_name, self.sentences_name = collection_names(settings)
+        self.model_dim = model_dim
         try:
-            self.chunks = self._collection(self.chunks_name, create, model_dim)
-            self.sentences = self._collection(self.sentences_name, create, model_dim)
+            self.manifest = manifest or read_manifest(self.client, settings)
+        except Exception as exc:
+            raise _unreadable(settings, exc) from None
+        if self.manifest is None:
+            if not create:
+                where = settings.chroma_url or settings.index_dir
+                raise IndexMissing(f"no index at {where}: run `paperchat ingest` first")
+            self.manifest = Manifest(chunks="", sentences="", generation=0)
+            self.chunks = self.sentences = None
+            return
+        self._open_collections(create)
+
+    def _open_collections(self, create: bool = False) -> None:
+        try:
+            self.chunks = self._collection(self.manifest.chunks, create, self.model_dim)
+            self.sentences = self._collection(self.manifest.sentences, create, self.model_dim)
         except sqlite3.OperationalError as exc:
-            raise IndexLocked(f"the index at {settings.index_dir} is locked or unreadable ({exc})") from None
+            raise IndexLocked(f"the index at {self.settings.index_dir} is locked or unreadable ({exc})") from None
+        self.chunks_name, self.sentences_name = self.manifest.chunks, self.manifest.sentences
 
     @classmethod
     def open(cls, settings: Settings) -> "Store":
@@ -76,14 +193,18 @@ class Store:
         else:
             try:
                 coll = self.client.get_collection(name, embedding_function=None)
-            except Exception:
+            except PaperchatError:
+                raise
+            except Exception as exc:
+                if not _is_missing(exc):
+                    raise _unreadable(self.settings, exc) from None
                 where = self.settings.chroma_url or self.settings.index_dir
                 raise IndexMissing(f"no index at {where}: run `paperchat ingest` first") from None
         recorded = (coll.metadata or {}).get("embedding_model")
         if recorded and recorded != self.settings.embed_model:
             raise ModelMismatch(
-                f"the index at {self.settings.index_dir} was built with {recorded}, not "
-                f"{self.settings.embed_model}: run `paperchat ingest --rebuild`"
+                f"the index at {self.settings.chroma_url or self.settings.index_dir} was built with "
+                f"{recorded}, not {self.settings.embed_model}: run `paperchat ingest --rebuild`"
             )
         dim = (coll.metadata or {}).get("dimension")
         if model_dim and dim and dim != model_dim:
@@ -94,21 +215,74 @@ class Store:
         return coll
 
     # ---- reading ---------------------------------------------------------------------------
+    def generation(self) -> int:
+        """Changes whenever an ingest changed the index (read fresh each call): a serving
+        process compares it with the one it loaded to pick up new papers without a restart."""
+        try:
+            manifest = read_manifest(self.client, self.settings)
+        except Exception:
+            return self.manifest.generation
+        return manifest.generation if manifest else -1
+
+    def complete(self) -> bool:
+        """False when the last ingest stopped before it finished (the next ingest sweeps)."""
+        try:
+            manifest = read_manifest(self.client, self.settings)
+        except Exception:
+            return self.manifest.clean
+        return bool(manifest and manifest.clean)
+
+    def refresh(self) -> None:
+        """Follow the manifest to the currently active collections (after a --rebuild switch)."""
+        manifest = read_manifest(self.client, self.settings)
+        if manifest is None:
+            where = self.settings.chroma_url or self.settings.index_dir
+            raise IndexMissing(f"no index at {where}: run `paperchat ingest` first")
+        if (manifest.chunks, manifest.sentences) != (self.manifest.chunks, self.manifest.sentences):
+            self.manifest = manifest
+            self._open_collections()
+        else:
+            self.manifest = manifest
+
+    def _read(self, fn):
+        """Run a read; when it races an ingest (rows deleted or a collection switched under it)
+        follow the manifest again and retry, so asks never fail because someone is ingesting."""
+        for attempt in range(READ_RETRIES):
+            try:
+                return fn()
+            except PaperchatError:
+                raise
+            except Exception as exc:
+                if not _transient(exc) or attempt == READ_RETRIES - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+                try:
+                    self.refresh()
+                except PaperchatError:
+                    raise
+                except Exception:
+                    pass
+
     def count_papers(self) -> int:
         return len(self.paper_hashes())
 
     def paper_hashes(self) -> dict[str, str]:
-        got = self.chunks.get(where={"chunk": 0}, include=["metadatas"])
-        return {m["paper_id"]: m["content_hash"] for m in got["metadatas"]}
+        """paper_id -> content_hash of the version readers see (its head row)."""
+        got = self._read(lambda: self.chunks.get(where={"chunk": 0}, include=["metadatas"]))
+        return {m["paper_id"]: m["content_hash"] for m in got["metadatas"] if m and "paper_id" in m}
 
     def all_chunks(self) -> list[tuple[str, str, dict]]:
-        """(chunk_id, text, metadata) for every chunk: feeds the keyword index."""
-        got = self.chunks.get(include=["documents", "metadatas"])
-        return list(zip(got["ids"], got["documents"], got["metadatas"]))
+        """(chunk_id, text, metadata) for every chunk of every paper's current version: feeds
+        the keyword index. Rows of other versions (an ingest in progress or interrupted) are left out."""
+        got = self._read(lambda: self.chunks.get(include=["documents", "metadatas"]))
+        rows = list(zip(got["ids"], got["documents"], got["metadatas"]))
+        heads = {m["paper_id"]: m.get("content_hash") for _, _, m in rows if m and m.get("chunk") == 0}
+        return [r for r in rows if r[2] and _current(r[2], heads)]
 
     def papers(self, paper_ids: list[str] | None = None) -> dict[str, Paper]:
-        where = {"chunk": 0} if paper_ids is None else {"$and": [{"chunk": 0}, {"paper_id": {"$in": paper_ids}}]}
-        metas = self.chunks.get(where=where, include=["metadatas"])["metadatas"]
+        where = {"chunk": 0} if paper_ids is None else {"$and": [{"chunk": 0}, {"paper_id": {"$in": list(paper_ids)}}]}
+        metas = [m for m in self._read(lambda: self.chunks.get(where=where, include=["metadatas"]))["metadatas"]
+                 if m and "paper_id" in m]
         sentences = self.sentences_of([m["paper_id"] for m in metas])
         return {m["paper_id"]: self._paper(m, sentences.get(m["paper_id"], ([], None))[0]) for m in metas}
 
@@ -123,85 +297,236 @@ class Store:
         )
 
     def sentences_of(self, paper_ids: list[str], with_vectors: bool = False) -> dict[str, tuple[list[str], np.ndarray | None]]:
-        """Each paper's abstract sentences in order, and their embeddings when asked for."""
+        """Each paper's abstract sentences in order (of the version its head names), and their
+        embeddings when asked for. A paper absent from the index is absent from the result."""
         if not paper_ids:
             return {}
+        paper_ids = list(dict.fromkeys(paper_ids))
         include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
-        got = self.sentences.get(where={"paper_id": {"$in": list(paper_ids)}}, include=include)
-        rows: dict[str, list] = {}
+        out: dict = {}
+        todo = paper_ids
+        for _ in range(READ_RETRIES):
+            # Heads first, then sentences: a version's sentences are written before its head and
+            # deleted only after a newer head, so a miss means the head moved on: read again.
+            heads = self._read(lambda: self.chunks.get(ids=[head_id(p) for p in todo], include=["metadatas"]))
+            versions = {m["paper_id"]: m.get("content_hash") for m in heads["metadatas"] if m and "paper_id" in m}
+            if not versions:
+                break
+            got = self._read(lambda: self.sentences.get(where={"paper_id": {"$in": list(versions)}}, include=include))
+            retry = self._collect(got, versions, with_vectors, out)
+            if not retry:
+                break
+            todo = retry
+        return out
+
+    @staticmethod
+    def _collect(got: dict, versions: dict[str, str | None], with_vectors: bool, out: dict) -> list[str]:
+        """Fill `out` with the sentences of each paper's head version; return papers to re-read."""
+        rows: dict[str, dict] = {}
         vectors = got.get("embeddings") if with_vectors else None
         for i, (doc, meta) in enumerate(zip(got["documents"], got["metadatas"])):
+            if not meta or "paper_id" not in meta:
+                continue
             vec = vectors[i] if vectors is not None else None
-            rows.setdefault(meta["paper_id"], []).append((meta["sentence"], doc, vec))
-        out = {}
-        for pid, items in rows.items():
+            # Rows written before versions existed carry no hash: they are the only version.
+            rows.setdefault(meta["paper_id"], {}).setdefault(meta.get("content_hash"), []).append(
+                (meta["sentence"], doc, vec))
+        retry = []
+        for pid, version in versions.items():
+            by_version = rows.get(pid, {})
+            items = by_version.get(version) or by_version.get(None)
+            if not items:
+                retry.append(pid)
+                continue
             items.sort(key=lambda t: t[0])
             vecs = np.asarray([t[2] for t in items], dtype=np.float32) if with_vectors else None
             out[pid] = ([t[1] for t in items], vecs)
-        return out
+        return retry
 
     # ---- writing (ingest only) -------------------------------------------------------------
-    def put_paper(
-        self,
-        paper: Paper,
-        content_hash: str,
-        chunks: list[Chunk],
-        chunk_vectors: np.ndarray,
-        sentences: list[str],
-        sentence_vectors: np.ndarray,
-    ) -> None:
-        """Replace one paper's chunks and sentences; old rows go first so no stale chunk survives."""
-        self.put_papers([(paper, content_hash, chunks, chunk_vectors, sentences, sentence_vectors)])
-
-    def put_papers(self, items: list[tuple[Paper, str, list[Chunk], np.ndarray, list[str], np.ndarray]]) -> None:
-        """put_paper for many papers: one delete and a few large adds, because Chroma pays a
-        fixed cost per call (three calls per paper made writing the corpus take ~4x longer).
-        Sentences go in before chunks: a paper counts as indexed (paper_hashes) only once its
-        chunk 0 exists, so an interrupted write is redone by the next ingest."""
-        if not items:
-            return
-        self.delete_papers([item[0].paper_id for item in items])
-        chunk_rows: list[tuple] = []
-        sentence_rows: list[tuple] = []
-        for paper, content_hash, chunks, chunk_vectors, sentences, sentence_vectors in items:
-            if len(chunks) != len(chunk_vectors) or len(sentences) != len(sentence_vectors):
-                raise ValueError(f"{paper.paper_id}: one vector per chunk and per sentence expected")
-            base = {k: (getattr(paper, k) or "") for k in PAPER_FIELDS}
-            base.update(paper_id=paper.paper_id, authors=json.dumps(paper.authors), content_hash=content_hash)
-            for i, (c, vec) in enumerate(zip(chunks, np.asarray(chunk_vectors, dtype=np.float32))):
-                meta = {**base, "chunk": i, "sentence_start": c.sentence_start, "sentence_end": c.sentence_end}
-                chunk_rows.append((c.chunk_id, c.text, vec, meta))
-            for i, (text, vec) in enumerate(zip(sentences, np.asarray(sentence_vectors, dtype=np.float32))):
-                sentence_rows.append((f"{paper.paper_id}#s{i}", text, vec, {"paper_id": paper.paper_id, "sentence": i}))
-        step = max(1, int(self.client.get_max_batch_size()))
-        for collection, rows in ((self.sentences, sentence_rows), (self.chunks, chunk_rows)):
-            for start in range(0, len(rows), step):
-                batch = rows[start:start + step]
-                collection.add(
-                    ids=[r[0] for r in batch],
-                    documents=[r[1] for r in batch],
-                    embeddings=np.asarray([r[2] for r in batch], dtype=np.float32),
-                    metadatas=[r[3] for r in batch],
-                )
-
-    def delete_papers(self, paper_ids: list[str]) -> None:
-        if paper_ids:
-            self.chunks.delete(where={"paper_id": {"$in": list(paper_ids)}})
-            self.sentences.delete(where={"paper_id": {"$in": list(paper_ids)}})
-
     @classmethod
-    def drop_index(cls, settings: Settings) -> None:
-        """Delete both collections whatever model built them (the --rebuild path, which must be
-        able to remove an index that Store() refuses to open)."""
-        client = _client(settings, create=True)
-        for name in collection_names(settings):
-            try:
-                client.delete_collection(name)
-            except Exception:  # absent already: nothing to drop
-                pass
+    def writer(cls, settings: Settings, model_dim: int, rebuild: bool = False) -> "IndexWriter":
+        """The one way ingest changes the index. The caller holds the ingest lock."""
+        return IndexWriter(settings, model_dim, rebuild)
 
     def vector_store(self):
         """The chunk collection as a llama-index vector store."""
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         return ChromaVectorStore(chroma_collection=self.chunks)
+
+
+def _current(meta: dict, heads: dict[str, str | None]) -> bool:
+    pid = meta.get("paper_id")
+    return pid in heads and meta.get("content_hash") == heads[pid]
+
+
+class IndexWriter:
+    """Writes one ingest: update in place (versioned rows, head switch, then delete old rows) or
+    build aside (new collections, manifest switch at commit). Nothing a reader sees is removed
+    before its replacement is written."""
+
+    def __init__(self, settings: Settings, model_dim: int, rebuild: bool):
+        self.settings = settings
+        self.where = settings.chroma_url or str(settings.index_dir)
+        self.model_dim = model_dim
+        try:
+            self.client = _client(settings, create=True)
+            self.previous = read_manifest(self.client, settings)
+            self.aside = rebuild or self.previous is None
+            self._drop_abandoned()
+            if self.aside:
+                generation = (self.previous.generation if self.previous else 0) + 1
+                chunks, sentences = _build_names(settings, generation)
+                for name in (chunks, sentences):  # a build killed at this generation before
+                    self._drop(name)
+                target = Manifest(chunks=chunks, sentences=sentences, generation=generation)
+            else:
+                target = self.previous
+            self.store = Store(settings, create=True, model_dim=model_dim, manifest=target)
+            if not self.aside:
+                if not self.previous.clean:
+                    self.sweep()
+                _write_manifest(self.client, settings, self.previous.model_copy(update={"clean": False}))
+        except PaperchatError:
+            raise
+        except Exception as exc:
+            raise self._failed(exc) from None
+        self.wrote = False
+
+    # ---- the steps ---------------------------------------------------------------------------
+    def put_papers(self, items: list[tuple[Paper, str, list[Chunk], np.ndarray, list[str], np.ndarray]]) -> None:
+        """Write papers' new versions: rows of the new version, then the heads, then delete
+        their old versions' rows. A few large calls, because Chroma pays a fixed cost per call."""
+        if not items:
+            return
+        rows = self._rows(items)
+        try:
+            self._add(self.store.sentences, rows["sentences"])
+            self._add(self.store.chunks, rows["chunks"])
+            self._add(self.store.chunks, rows["heads"])  # the switch, paper by paper
+            if not self.aside:
+                self._delete_other_versions({item[0].paper_id: item[1] for item in items})
+        except Exception as exc:
+            raise self._failed(exc) from None
+        self.wrote = True
+
+    def delete_papers(self, paper_ids: list[str]) -> None:
+        """Remove papers: heads first (the paper is gone for readers at once), then the rest."""
+        if not paper_ids:
+            return
+        try:
+            self.store.chunks.delete(ids=[head_id(p) for p in paper_ids])
+            for coll in (self.store.chunks, self.store.sentences):
+                coll.delete(where={"paper_id": {"$in": list(paper_ids)}})
+        except Exception as exc:
+            raise self._failed(exc) from None
+        self.wrote = True
+
+    def commit(self) -> int:
+        """Make the ingest visible as a whole: a new generation (and the new collections, for a
+        build aside). Returns the generation readers now see."""
+        try:
+            if self.aside:
+                _write_manifest(self.client, self.settings, self.store.manifest.model_copy(update={"clean": True}))
+                if self.previous is not None:
+                    for name in (self.previous.chunks, self.previous.sentences):
+                        self._drop(name)
+                return self.store.manifest.generation
+            generation = self.previous.generation + (1 if self.wrote else 0)
+            _write_manifest(self.client, self.settings,
+                            self.previous.model_copy(update={"clean": True, "generation": generation}))
+            return generation
+        except Exception as exc:
+            raise self._failed(exc) from None
+
+    # ---- helpers -----------------------------------------------------------------------------
+    def _rows(self, items) -> dict[str, list[tuple]]:
+        out: dict[str, list[tuple]] = {"sentences": [], "chunks": [], "heads": []}
+        for paper, content_hash, chunks, chunk_vectors, sentences, sentence_vectors in items:
+            if len(chunks) != len(chunk_vectors) or len(sentences) != len(sentence_vectors):
+                raise ValueError(f"{paper.paper_id}: one vector per chunk and per sentence expected")
+            version = row_version(content_hash)
+            base = {k: (getattr(paper, k) or "") for k in PAPER_FIELDS}
+            base.update(paper_id=paper.paper_id, authors=json.dumps(paper.authors), content_hash=content_hash)
+            for i, (c, vec) in enumerate(zip(chunks, np.asarray(chunk_vectors, dtype=np.float32))):
+                meta = {**base, "chunk": i, "sentence_start": c.sentence_start, "sentence_end": c.sentence_end}
+                if i == 0:
+                    out["heads"].append((head_id(paper.paper_id), c.text, vec, meta))
+                else:
+                    out["chunks"].append((f"{paper.paper_id}@{version}#{i}", c.text, vec, meta))
+            for i, (text, vec) in enumerate(zip(sentences, np.asarray(sentence_vectors, dtype=np.float32))):
+                meta = {"paper_id": paper.paper_id, "sentence": i, "content_hash": content_hash}
+                out["sentences"].append((f"{paper.paper_id}@{version}#s{i}", text, vec, meta))
+        return out
+
+    def _add(self, collection, rows: list[tuple]) -> None:
+        # upsert, not add: a re-run after a kill writes the same ids again.
+        step = max(1, int(self.client.get_max_batch_size()))
+        for start in range(0, len(rows), step):
+            batch = rows[start:start + step]
+            collection.upsert(
+                ids=[r[0] for r in batch],
+                documents=[r[1] for r in batch],
+                embeddings=np.asarray([r[2] for r in batch], dtype=np.float32),
+                metadatas=[r[3] for r in batch],
+            )
+
+    def _delete_other_versions(self, versions: dict[str, str]) -> None:
+        """Delete every row of these papers that is not of the given version (the head stays)."""
+        for coll in (self.store.chunks, self.store.sentences):
+            got = coll.get(where={"paper_id": {"$in": list(versions)}}, include=["metadatas"])
+            stale = [rid for rid, m in zip(got["ids"], got["metadatas"])
+                     if m.get("content_hash") != versions.get(m.get("paper_id"))]
+            self._delete_ids(coll, stale)
+
+    def sweep(self) -> int:
+        """After an interrupted ingest: delete rows of versions no head names (new rows written
+        before the kill, old rows not yet deleted). Returns how many rows went."""
+        chunks = self.store.chunks.get(include=["metadatas"])
+        heads = {m["paper_id"]: m.get("content_hash") for m in chunks["metadatas"] if m and m.get("chunk") == 0}
+        removed = 0
+        stale = [rid for rid, m in zip(chunks["ids"], chunks["metadatas"]) if not m or not _current(m, heads)]
+        removed += self._delete_ids(self.store.chunks, stale)
+        sentences = self.store.sentences.get(include=["metadatas"])
+        stale = [rid for rid, m in zip(sentences["ids"], sentences["metadatas"])
+                 if not m or m.get("paper_id") not in heads
+                 or m.get("content_hash") not in (None, heads[m.get("paper_id")])]
+        removed += self._delete_ids(self.store.sentences, stale)
+        return removed
+
+    def _delete_ids(self, coll, ids: list[str]) -> int:
+        step = max(1, int(self.client.get_max_batch_size()))
+        for start in range(0, len(ids), step):
+            coll.delete(ids=ids[start:start + step])
+        return len(ids)
+
+    def _drop(self, name: str) -> None:
+        try:
+            self.client.delete_collection(name)
+        except Exception as exc:
+            if not _is_missing(exc):
+                raise
+
+    def _drop_abandoned(self) -> None:
+        """Collections of a build that never switched (killed or failed --rebuild)."""
+        active = {self.previous.chunks, self.previous.sentences} if self.previous else set()
+        prefix = f"{self.settings.collection}.g"
+        for coll in self.client.list_collections():
+            name = getattr(coll, "name", coll)
+            if name.startswith(prefix) and name not in active:
+                self._drop(name)
+
+    def _failed(self, exc: Exception) -> PaperchatError:
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        low = detail.lower()
+        if "disk is full" in low or "no space" in low or "quota" in low:
+            cause = f"the disk holding the index is full ({detail}): free some space"
+        elif "readonly" in low or "read-only" in low or "permission" in low:
+            cause = f"the index is not writable here ({detail}): ingest where you have write access"
+        else:
+            cause = f"{type(exc).__name__}: {detail}"
+        return PaperchatError(
+            f"writing the index at {self.where} failed, {cause}; the index still answers as before "
+            "and running `paperchat ingest` again finishes the work"
+        )

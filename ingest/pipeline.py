@@ -40,6 +40,7 @@ class IngestReport(BaseModel):
     # Wall time per phase (read, model, chunk, embed, write): where a slow ingest goes.
     timings: dict[str, float] = Field(default_factory=dict)
     index: str = ""
+    generation: int = 0  # of the index after this run (Store.generation())
     # Input problems: the record was skipped, the rest was ingested; the CLI exits 1 when any.
     warnings: list[str] = Field(default_factory=list)
     # Informational (e.g. a sentence longer than the model's window); never a failure.
@@ -86,6 +87,20 @@ def _indexed_hashes(settings: Settings) -> dict[str, str]:
         return Store.open(settings).paper_hashes()
     except IndexMissing:
         return {}
+
+
+def _generation(settings: Settings) -> int:
+    try:
+        return Store.open(settings).generation()
+    except IndexMissing:
+        return 0
+
+
+def _index_complete(settings: Settings) -> bool:
+    try:
+        return Store.open(settings).complete()
+    except IndexMissing:
+        return True
 
 
 def _prepare(paper: Paper, digest: str, embedder, settings: Settings, report: IngestReport) -> Prepared:
@@ -160,16 +175,22 @@ def run_ingest(
             lap("embed")
 
         # ---- nothing above wrote to the index; from here on we write ----------------------
-        if rebuild:
-            Store.drop_index(settings)
-        if prepared or gone:
-            store = Store(settings, create=True, model_dim=embedder.dim if embedder else None)
+        # New rows go in before old ones go out (see assistant/store.py): a kill or a failure
+        # from here on leaves every paper answering at its old or its new version.
+        if prepared or gone or rebuild:
+            writer = Store.writer(settings, model_dim=embedder.dim if embedder else 0, rebuild=rebuild)
             for start in range(0, len(prepared), WRITE_BATCH):
-                store.put_papers([
+                writer.put_papers([
                     (i.paper, i.content_hash, i.chunks, i.chunk_vectors, i.sentences, i.sentence_vectors)
                     for i in prepared[start:start + WRITE_BATCH]
                 ])
-            store.delete_papers(gone)
+            writer.delete_papers(gone)
+            report.generation = writer.commit()
+        elif not _index_complete(settings):
+            # An earlier ingest was interrupted after writing: sweep its leftovers now.
+            report.generation = Store.writer(settings, model_dim=0).commit()
+        else:
+            report.generation = _generation(settings)
         report.pruned = len(gone)
         lap("write")
 
