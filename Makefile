@@ -27,6 +27,9 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -c $(CONSTRAINTS) torch==2.13.0
 	$(PIP) install -q -c $(CONSTRAINTS) -e ".[test]"
+	# One-time ONNX export of the embedding model into ~/.cache/paperchat/onnx (else the first
+	# ingest or question pays for it).
+	$(PY) -m assistant.onnx_export
 	touch $@
 
 # Real-browser tests use Debian's Chromium: Playwright cannot download its own browser here.

@@ -12,12 +12,13 @@ from .errors import BadInput
 from .evidence import PaperEvidence, PaperSentences, content_terms, score_papers
 from .intent import Intent, classify
 from .models import Answer, Hit
+from . import derived
 from .retrieve import HybridRetriever
 from .settings import Settings, get_settings
 from .store import Store
 
 MAX_QUESTION_CHARS = 2000
-PRELOAD_PAPERS = 20_000  # below this, every paper's sentence vectors are read at start-up
+PRELOAD_PAPERS = 20_000  # up to this many papers, warm() reads every sentence vector up front
 LINK_RE = re.compile(r"\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 
@@ -36,22 +37,45 @@ class Assistant:
     def __init__(self, settings: Settings | None = None, **overrides):
         self.settings = settings or get_settings(**overrides)
         self.store = Store.open(self.settings)
-        self.embedder = get_embedder(self.settings.embed_model)
-        # One short query gains nothing from intra-op threads, and with several requests (or other
-        # processes) on two cores the extra threads spin against each other: 10x slower under load.
-        import torch
-
-        torch.set_num_threads(1)
-        self.retriever = HybridRetriever(self.store, self.embedder, self.settings)
-        self.paper_meta = self.retriever.paper_meta
-        self.url_to_paper = {m["url"]: pid for pid, m in self.paper_meta.items()}
-        self.vocabulary = set().union(*(content_terms(text) for text in self.retriever.chunk_texts))
-        self.answerer = self._make_answerer()
+        self.embedder = get_embedder(self.settings.embed_model, self.settings.embed_runtime)
         # Sentence vectors are read from Chroma once per paper, then kept: each answer re-scores
         # dozens of papers sentence by sentence, and a store round trip per answer is the slow part.
+        # Filled on demand (a one-off `ask` reads only its candidates); warm() fills it up front.
         self._sentences: dict[str, PaperSentences] = {}
+        self._load_serving_data()
+        self.answerer = self._make_answerer()
+
+    def _load_serving_data(self) -> None:
+        """Keyword index, paper metadata and vocabulary as ingest published them (assistant/derived.py):
+        loaded, memory-mapped, not rebuilt from every chunk."""
+        data = derived.load(self.store, self.settings)
+        self.serving = data
+        self.retriever = HybridRetriever(self.store, data, self.settings, self.embedder)
+        self.paper_meta = data.paper_meta
+        self.url_to_paper = {m["url"]: pid for pid, m in self.paper_meta.items()}
+        self._sentences = {}
+        self._checked_at = time.monotonic()
+
+    def refresh(self, force: bool = False) -> bool:
+        """Pick up a new index generation (another process ingested) without a restart. Checks at
+        most every settings.reload_check_s; returns whether it reloaded."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.settings.reload_check_s:
+            return False
+        self._checked_at = now
+        if derived.current_generation(self.store, self.settings) == self.serving.generation:
+            return False
+        self._load_serving_data()
+        return True
+
+    def warm(self) -> None:
+        """Read every paper's sentence vectors now (small corpora) so no user waits for them."""
         if self.paper_count <= PRELOAD_PAPERS:
-            self.sentences_for(list(self.paper_meta))  # one read now instead of a slow first answer
+            self.sentences_for(list(self.paper_meta))
+
+    @property
+    def vocabulary(self) -> set[str]:
+        return self.serving.vocabulary
 
     def _make_answerer(self):
         if self.settings.answerer == "extractive":
@@ -71,6 +95,7 @@ class Assistant:
     # ---- search ------------------------------------------------------------------------------
     def search(self, question: str, k: int | None = None, date_from: str | None = None, date_to: str | None = None) -> list[Hit]:
         question = check_question(question)
+        self.refresh()
         k = k or self.settings.top_k
         intent = classify(question, has_history=False)
         evidence = self._evidence(intent, self.embedder.embed_query(intent.topic), limit=max(k, self.settings.candidates),
@@ -96,7 +121,9 @@ class Assistant:
             for c in candidates:
                 c.dense = dense[c.paper_id].dense if c.paper_id in dense else 0.0
         else:
-            candidates = self.retriever.retrieve(intent.topic, query_vector, limit=limit)
+            # The date window is applied inside retrieval, so in-window papers fill the list.
+            candidates = self.retriever.retrieve(intent.topic, query_vector, limit=limit,
+                                                 date_from=date_from, date_to=date_to)
         candidates = [c for c in candidates if _in_dates(c.meta.get("date"), date_from, date_to)]
         sentences = self.sentences_for([c.paper_id for c in candidates])
         return score_papers(
@@ -118,6 +145,7 @@ class Assistant:
         yielded Answer is the complete one."""
         started = time.perf_counter()
         question = check_question(question)
+        self.refresh()
         history = history or []
         previous = self.papers_in_history(history)
         intent = classify(question, has_history=bool(previous))

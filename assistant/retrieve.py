@@ -1,16 +1,32 @@
-"""Hybrid retrieval: dense (Chroma) and keyword (BM25) chunk lists fused by reciprocal rank,
-then aggregated to papers. llama-index supplies the retrievers and the fusion; the paper-level
-aggregation and the relevance score are ours."""
+"""Hybrid retrieval: dense (Chroma) and keyword (BM25) chunk lists fused by reciprocal rank, then
+aggregated to papers.
+
+The interface every caller uses (the Assistant, the eval):
+
+    retrieve(query, query_vector, limit, date_from=None, date_to=None) -> list[PaperCandidate]
+
+Date windows are applied inside both searches (a Chroma `where` on the chunks' numeric date, a
+mask over the keyword index), so a window returns in-window papers whenever they exist rather than
+whatever survives of an unfiltered top 40.
+
+This used to be llama-index's QueryFusionRetriever over a BM25Retriever built from every chunk at
+start-up; it is now ours so a query imports neither llama-index nor torch and starts in
+milliseconds. The fusion reproduces llama-index's reciprocal-rank fusion as it behaved here
+(see retrieve()), so the ranking is unchanged; tests/test_retrieve.py checks it against llama-index. `as_llamaindex()` wraps it back into a llama-index retriever for code
+that wants one."""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
-from .embedder import Embedder
+from .dates import window
+from .derived import ServingData
 from .settings import Settings
 from .store import Store
+
+RRF_K = 60.0  # llama-index's (and the original paper's) reciprocal-rank constant
 
 
 @dataclass
@@ -23,90 +39,81 @@ class PaperCandidate:
     chunk_ids: list[str] = field(default_factory=list)
 
 
-def _embedding_adapter(embedder: Embedder):
-    """llama-index wants an embed model object; ours is already loaded, so wrap it."""
-    from llama_index.core.base.embeddings.base import BaseEmbedding
-
-    class _Adapter(BaseEmbedding):
-        def _get_query_embedding(self, query: str):
-            return embedder.embed_query(query).tolist()
-
-        async def _aget_query_embedding(self, query: str):
-            return self._get_query_embedding(query)
-
-        def _get_text_embedding(self, text: str):
-            return embedder.embed([text])[0].tolist()
-
-    return _Adapter(model_name=embedder.name, embed_batch_size=64)
-
-
-def _score_keeping(inner, sink: threading.local, key: str):
-    """Fusion overwrites node scores with reciprocal-rank scores; keep the raw ones per thread."""
-    from llama_index.core.retrievers import BaseRetriever
-    from llama_index.core.schema import NodeWithScore
-
-    class _Keeper(BaseRetriever):
-        def _retrieve(self, query_bundle):
-            results = inner.retrieve(query_bundle)
-            setattr(sink, key, {r.node.node_id: (i, r.score or 0.0) for i, r in enumerate(results)})
-            return [NodeWithScore(node=r.node, score=r.score) for r in results]
-
-    return _Keeper()
+class Retriever(Protocol):
+    def retrieve(self, query: str, query_vector: np.ndarray, limit: int = 30,
+                 date_from: str | None = None, date_to: str | None = None) -> list[PaperCandidate]: ...
 
 
 class HybridRetriever:
-    def __init__(self, store: Store, embedder: Embedder, settings: Settings):
-        from llama_index.core import VectorStoreIndex
-        from llama_index.core.llms import MockLLM
-        from llama_index.core.retrievers import QueryFusionRetriever
-        from llama_index.core.schema import TextNode
-        from llama_index.retrievers.bm25 import BM25Retriever
-
+    def __init__(self, store: Store, data: ServingData, settings: Settings, embedder=None):
+        self.store = store
+        self.data = data
         self.settings = settings
-        self.embedder = embedder
-        self._raw = threading.local()
-        rows = store.all_chunks()
-        self.chunk_meta = {cid: meta for cid, _, meta in rows}
-        self.chunk_texts = [text for _, text, _ in rows]
-        self.paper_meta = {m["paper_id"]: m for m in self.chunk_meta.values() if m.get("chunk") == 0}
-        index = VectorStoreIndex.from_vector_store(store.vector_store(), embed_model=_embedding_adapter(embedder))
-        dense = index.as_retriever(similarity_top_k=min(settings.dense_k, max(len(rows), 1)))
-        nodes = [TextNode(id_=cid, text=text, metadata=meta) for cid, text, meta in rows]
-        keyword = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(settings.keyword_k, len(nodes)))
-        self.fusion = QueryFusionRetriever(
-            [_score_keeping(dense, self._raw, "dense"), _score_keeping(keyword, self._raw, "keyword")],
-            llm=MockLLM(),
-            mode="reciprocal_rerank",
-            num_queries=1,  # no LLM rewrites the query: the question is searched as asked
-            use_async=False,
-            similarity_top_k=settings.dense_k + settings.keyword_k,
-        )
+        self.embedder = embedder  # only for retrieve() calls that bring no query vector
+        self.paper_meta = data.paper_meta
+        # Indexes written before chunks carried a numeric date are filtered after retrieval.
+        first = next(iter(self.paper_meta.values()), {})
+        self.dates_in_store = "date_num" in first
 
-    def retrieve(self, query: str, query_vector: np.ndarray | None = None, limit: int = 30) -> list[PaperCandidate]:
-        from llama_index.core.schema import QueryBundle
+    def _dense(self, query_vector: np.ndarray, k: int, dates: tuple[int, int] | None) -> list[tuple[str, float, dict]]:
+        """(chunk id, cosine similarity, metadata), best first."""
+        where = None
+        if dates is not None and self.dates_in_store:
+            where = {"$and": [{"date_num": {"$gte": dates[0]}}, {"date_num": {"$lte": dates[1]}}]}
+        return self.store.query_chunks(np.asarray(query_vector, dtype=np.float32), k, where=where)
 
+    def retrieve(self, query: str, query_vector: np.ndarray | None = None, limit: int = 30,
+                 date_from: str | None = None, date_to: str | None = None) -> list[PaperCandidate]:
         if query_vector is None:
             query_vector = self.embedder.embed_query(query)
-        bundle = QueryBundle(query_str=query, embedding=query_vector.tolist())
-        fused = self.fusion.retrieve(bundle)
-        dense_raw = getattr(self._raw, "dense", {})
-        keyword_raw = getattr(self._raw, "keyword", {})
+        dates = window(date_from, date_to)
+        n_chunks = len(self.data.keyword)
+        dense = self._dense(query_vector, min(self.settings.dense_k, max(n_chunks, 1)), dates)
+        keyword = self.data.keyword.search(query, self.settings.keyword_k, dates)
+
+        # Reciprocal-rank fusion as llama-index's QueryFusionRetriever computed it for us: each list
+        # entry scores 1/(rank + k), entries sorted by score (dense first on ties), and a chunk
+        # found by both searches keeps its better entry instead of the sum (llama-index keyed the
+        # sum by node hash, which differed between the two lists, then kept the first node per
+        # id). Kept as it was so answers and eval numbers did not move with this rewrite; summing
+        # is a ranking change to evaluate on its own.
+        entries = [(cid, 1.0 / (rank + RRF_K)) for rank, (cid, _, _) in enumerate(dense)]
+        entries += [(cid, 1.0 / (rank + RRF_K)) for rank, (cid, _) in enumerate(keyword)]
+        entries.sort(key=lambda item: item[1], reverse=True)
+        order: dict[str, float] = {}
+        for cid, score in entries[: self.settings.dense_k + self.settings.keyword_k]:
+            order.setdefault(cid, score)
+
+        dense_by_id = {cid: (sim, meta) for cid, sim, meta in dense}
+        keyword_rank = {cid: rank for rank, (cid, _) in enumerate(keyword)}
         papers: dict[str, PaperCandidate] = {}
-        for node in fused:
-            cid = node.node.node_id
-            meta = self.chunk_meta.get(cid) or node.node.metadata
+        for cid, score in order.items():
+            pid = cid.rsplit("#", 1)[0]
+            meta = self.paper_meta.get(pid) or (dense_by_id.get(cid, (0, None))[1])
+            if meta is None:  # a chunk newer than the loaded serving data: skip until reload
+                continue
             pid = meta["paper_id"]
             cand = papers.get(pid)
             if cand is None:
-                cand = papers[pid] = PaperCandidate(pid, self.paper_meta.get(pid, meta))
+                cand = papers[pid] = PaperCandidate(pid, meta)
             # A paper's second chunk adds a little: several matching passages beat one.
-            cand.fused += (node.score or 0.0) * (1.0 if not cand.chunk_ids else 0.3)
+            cand.fused += score * (1.0 if not cand.chunk_ids else 0.3)
             cand.chunk_ids.append(cid)
-            if cid in dense_raw:
-                # Chroma reports exp(-cosine distance); turn it back into a cosine similarity.
-                cand.dense = max(cand.dense, 1.0 + float(np.log(max(dense_raw[cid][1], 1e-9))))
-            if cid in keyword_raw:
-                rank = keyword_raw[cid][0]
+            if cid in dense_by_id:
+                cand.dense = max(cand.dense, dense_by_id[cid][0])
+            if cid in keyword_rank:
+                rank = keyword_rank[cid]
                 cand.keyword_rank = rank if cand.keyword_rank is None else min(cand.keyword_rank, rank)
         ranked = sorted(papers.values(), key=lambda c: c.fused, reverse=True)
+        if dates is not None and not self.dates_in_store:
+            from .dates import date_number
+
+            ranked = [c for c in ranked if dates[0] <= date_number(c.meta.get("date")) <= dates[1]]
         return ranked[:limit]
+
+    def as_llamaindex(self):
+        """This retriever as a llama-index BaseRetriever (imports llama-index; nothing on the
+        query path calls it). Nodes are papers: text = title, score = fused score."""
+        from .llamaindex_adapter import PaperRetrieverAdapter
+
+        return PaperRetrieverAdapter(self)

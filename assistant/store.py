@@ -27,11 +27,15 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from .dates import date_number
 from .errors import IndexDamaged, IndexLocked, IndexMissing, ModelMismatch, PaperchatError
 from .models import Chunk, Paper
 from .settings import Settings
 
 PAPER_FIELDS = ("title", "url", "arxiv_id", "arxiv_url", "code_url", "date", "source")
+# Chunk metadata kept for filtering inside Chroma, not shown or indexed as text: the date as a
+# YYYYMMDD int (0 = unknown), so a date window is a `where` range (assistant/dates.py).
+STORAGE_FIELDS = ("date_num",)
 HASH_LEN = 12  # of content_hash in row ids: enough to tell a paper's versions apart
 READ_RETRIES = 4  # a read that races an ingest's switch is retried this often
 
@@ -185,7 +189,8 @@ class Store:
         return cls(settings, create=False)
 
     def _collection(self, name: str, create: bool, model_dim: int | None):
-        meta = {"embedding_model": self.settings.embed_model, "dimension": model_dim or 0}
+        meta = {"embedding_model": self.settings.embed_model, "dimension": model_dim or 0,
+                "embedding_runtime": self.settings.embed_runtime}
         if create:
             coll = self.client.get_or_create_collection(
                 name, metadata=meta, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
@@ -205,6 +210,14 @@ class Store:
             raise ModelMismatch(
                 f"the index at {self.settings.chroma_url or self.settings.index_dir} was built with "
                 f"{recorded}, not {self.settings.embed_model}: run `paperchat ingest --rebuild`"
+            )
+        # Indexes from before the runtime was recorded were all built by torch.
+        runtime = (coll.metadata or {}).get("embedding_runtime", "torch") if recorded else None
+        if runtime and runtime != self.settings.embed_runtime:
+            raise ModelMismatch(
+                f"the index at {self.settings.chroma_url or self.settings.index_dir} was embedded by the "
+                f"{runtime} runtime, not {self.settings.embed_runtime}: run `paperchat ingest --rebuild` "
+                f"(or set PAPERCHAT_EMBED_RUNTIME={runtime})"
             )
         dim = (coll.metadata or {}).get("dimension")
         if model_dim and dim and dim != model_dim:
@@ -271,13 +284,28 @@ class Store:
         got = self._read(lambda: self.chunks.get(where={"chunk": 0}, include=["metadatas"]))
         return {m["paper_id"]: m["content_hash"] for m in got["metadatas"] if m and "paper_id" in m}
 
-    def all_chunks(self) -> list[tuple[str, str, dict]]:
+    def all_chunks(self, storage_fields: bool = False) -> list[tuple[str, str, dict]]:
         """(chunk_id, text, metadata) for every chunk of every paper's current version: feeds
-        the keyword index. Rows of other versions (an ingest in progress or interrupted) are left out."""
+        the keyword index. Rows of other versions (an ingest in progress or interrupted) are left out.
+        Fields stored only for filtering (date_num) are left out unless asked for."""
         got = self._read(lambda: self.chunks.get(include=["documents", "metadatas"]))
         rows = list(zip(got["ids"], got["documents"], got["metadatas"]))
         heads = {m["paper_id"]: m.get("content_hash") for _, _, m in rows if m and m.get("chunk") == 0}
-        return [r for r in rows if r[2] and _current(r[2], heads)]
+        rows = [r for r in rows if r[2] and _current(r[2], heads)]
+        if storage_fields:
+            return rows
+        return [(cid, text, {k: v for k, v in meta.items() if k not in STORAGE_FIELDS}) for cid, text, meta in rows]
+
+    def query_chunks(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float, dict]]:
+        """The k chunks nearest to a query vector, best first, as (chunk_id, cosine similarity,
+        metadata); `where` filters inside the search (e.g. a date_num range). Rows of any
+        version may come back while an ingest writes; the caller keeps the versions it knows."""
+        if k <= 0:
+            return []
+        vector = np.asarray(vector, dtype=np.float32)
+        got = self._read(lambda: self.chunks.query(query_embeddings=[vector], n_results=k, where=where,
+                                                   include=["metadatas", "distances"]))
+        return [(cid, 1.0 - float(d), m) for cid, d, m in zip(got["ids"][0], got["distances"][0], got["metadatas"][0])]
 
     def papers(self, paper_ids: list[str] | None = None) -> dict[str, Paper]:
         where = {"chunk": 0} if paper_ids is None else {"$and": [{"chunk": 0}, {"paper_id": {"$in": list(paper_ids)}}]}
@@ -449,8 +477,9 @@ class IndexWriter:
             version = row_version(content_hash)
             base = {k: (getattr(paper, k) or "") for k in PAPER_FIELDS}
             base.update(paper_id=paper.paper_id, authors=json.dumps(paper.authors), content_hash=content_hash)
+            chunk_base = {**base, "date_num": date_number(paper.date)}
             for i, (c, vec) in enumerate(zip(chunks, np.asarray(chunk_vectors, dtype=np.float32))):
-                meta = {**base, "chunk": i, "sentence_start": c.sentence_start, "sentence_end": c.sentence_end}
+                meta = {**chunk_base, "chunk": i, "sentence_start": c.sentence_start, "sentence_end": c.sentence_end}
                 if i == 0:
                     out["heads"].append((head_id(paper.paper_id), c.text, vec, meta))
                 else:

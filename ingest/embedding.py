@@ -3,13 +3,12 @@ Sorting matters: a batch is padded to its longest text, and sentences (~30 word 
 with chunks (~240) would make every batch pay for the long ones."""
 from __future__ import annotations
 
-import os
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.embedder import usable_cores
 from assistant.models import Chunk, Paper
 
 PROGRESS_MIN_PAPERS = 50  # below this the bar is noise: it finishes before anyone reads it
@@ -25,27 +24,10 @@ class Prepared:
     sentence_vectors: np.ndarray | None = None
 
 
-@contextmanager
-def all_cores():
-    """Run the block with one torch thread per usable core, then restore the previous count.
-    Embedding is the whole cost of an ingest; the assistant deliberately runs queries on one
-    thread, and an ingest inside the same process (ensure_index, tests) must not undo that."""
-    import torch
-
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    before = torch.get_num_threads()
-    torch.set_num_threads(max(cores, 1))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def embed_prepared(items: list[Prepared], embedder, batch_size: int, progress: bool = True) -> None:
-    """Fill chunk_vectors and sentence_vectors of every item in place."""
+    """Fill chunk_vectors and sentence_vectors of every item in place, on every core (the
+    assistant's queries use one thread; ingest is where the cores pay off)."""
+    threads = usable_cores()
     texts: list[tuple[str, int, str, int]] = []  # (text, item index, "c"/"s", position)
     for i, item in enumerate(items):
         texts += [(c.text, i, "c", j) for j, c in enumerate(item.chunks)]
@@ -69,7 +51,7 @@ def embed_prepared(items: list[Prepared], embedder, batch_size: int, progress: b
     try:
         for b in range(0, len(texts), batch_size):
             batch = texts[b:b + batch_size]
-            out = embedder.embed([t[0] for t in batch], batch_size=batch_size)
+            out = embedder.embed([t[0] for t in batch], batch_size=batch_size, threads=threads)
             for (_, i, kind, j), vec in zip(batch, out):
                 vectors[(i, kind)][j] = vec
             if bar is not None:

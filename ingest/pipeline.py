@@ -15,7 +15,7 @@ from assistant.settings import Settings
 from assistant.store import Store
 
 from .chunking import make_chunks
-from .embedding import Prepared, all_cores, embed_prepared
+from .embedding import Prepared, embed_prepared
 from .links import load_id_map
 from .lock import ingest_lock
 from .papers import build_papers, content_hash
@@ -110,11 +110,11 @@ def _prepare(paper: Paper, digest: str, embedder, settings: Settings, report: In
     return Prepared(paper, digest, sentences, chunks)
 
 
-def _load_embedder(name: str):
-    # Imported here: loading the model costs seconds, and an unchanged corpus needs none.
+def _load_embedder(settings: Settings):
+    # Imported here: loading the model costs time, and an unchanged corpus needs none.
     from assistant.embedder import get_embedder
 
-    return get_embedder(name)
+    return get_embedder(settings.embed_model, settings.embed_runtime)
 
 
 @contextmanager
@@ -128,6 +128,16 @@ def _quiet_length_warning():
         yield
     finally:
         logger.setLevel(level)
+
+
+def _serving_data_missing(settings: Settings) -> bool:
+    from assistant import derived
+
+    try:
+        generation = derived.current_generation(Store.open(settings), settings)
+    except IndexMissing:
+        return False
+    return generation is None or not (derived.root(settings) / generation / "DONE").exists()
 
 
 def run_ingest(
@@ -164,13 +174,12 @@ def run_ingest(
         embedder = None
         prepared: list[Prepared] = []
         if todo:
-            embedder = _load_embedder(settings.embed_model)
+            embedder = _load_embedder(settings)
             lap("model")
             with _quiet_length_warning():
                 prepared = [_prepare(p, hashes[p.paper_id], embedder, settings, report) for p in todo]
             lap("chunk")
-            with all_cores():
-                embed_prepared(prepared, embedder, settings.embed_batch_size, progress=progress)
+            embed_prepared(prepared, embedder, settings.embed_batch_size, progress=progress)
             report.embedded_texts = sum(len(p.chunks) + len(p.sentences) for p in prepared)
             lap("embed")
 
@@ -193,6 +202,14 @@ def run_ingest(
             report.generation = _generation(settings)
         report.pruned = len(gone)
         lap("write")
+        # What serving processes load instead of rebuilding it from every chunk (keyword index,
+        # paper metadata, vocabulary), published under the new generation; also when nothing
+        # changed but it is missing (an index written by an older paperchat).
+        if prepared or gone or rebuild or _serving_data_missing(settings):
+            from assistant import derived
+
+            derived.build(Store.open(settings), settings)
+            lap("serving data")
 
     report.seconds = round(time.perf_counter() - started, 2)
     return report

@@ -66,16 +66,25 @@ def run(args) -> int:
         if report is not None:
             print(report.summary(), file=sys.stderr, flush=True)
 
+    import threading
+
     from assistant.core import Assistant
 
     from .app import build_app, launch, warm_up
 
-    print("paperchat: loading the model and the index…", file=sys.stderr, flush=True)
+    print("paperchat: loading the index…", file=sys.stderr, flush=True)
     assistant = Assistant(settings)
-    seconds = warm_up(assistant)
-    print(f"paperchat: ready ({assistant.paper_count} papers, answer mode {settings.answerer}, "
-          f"warm-up {seconds:.1f} s)", file=sys.stderr, flush=True)
+
+    def warm() -> None:
+        # In the background: the page is served at once, and the first question rarely arrives
+        # before the sentence vectors are read (if it does, it reads the ones it needs itself).
+        assistant.warm()
+        seconds = warm_up(assistant)
+        print(f"paperchat: warmed up ({assistant.paper_count} papers, answer mode {settings.answerer}, "
+              f"{seconds:.1f} s)", file=sys.stderr, flush=True)
+
     demo = build_app(assistant, browser_secret=browser_secret())
+    threading.Thread(target=warm, name="paperchat-warm-up", daemon=True).start()
     print(f"paperchat: open http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr, flush=True)
     launch(demo, args.host, args.port, block=True, quiet=True)
     return 0

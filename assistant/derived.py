@@ -1,0 +1,129 @@
+"""What a serving process needs besides Chroma, built once per index generation and shared:
+the keyword index, paper metadata and the corpus vocabulary. Ingest publishes it after each write;
+every `ask`, `search` or UI process loads it (the keyword index memory-mapped) instead of reading
+every chunk and rebuilding them, which was most of a cold start and grows with the corpus.
+
+Layout, next to the Chroma files (or under index_dir when the store is a Chroma server):
+
+    <index_dir>/serving/<generation>/keyword/...  bm25s index, chunk ids, chunk date numbers
+                                    /papers.json  paper_id -> metadata of its first chunk
+                                    /vocabulary.json  content terms used anywhere in the corpus
+                                    /DONE
+    <index_dir>/serving/CURRENT     the generation last published
+
+The generation is the store's (`Store.generation()`, changed by every ingest) when the store has
+one, else the one ingest published. A folder is written aside and renamed into place, so
+concurrent builders (two replicas finding it missing) cannot leave a half-written one."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .dates import date_number
+from .keyword import KeywordIndex
+from .settings import Settings
+
+KEEP_GENERATIONS = 2  # the current one and the one a busy replica may still be reading
+
+
+def root(settings: Settings) -> Path:
+    return Path(settings.index_dir) / "serving"
+
+
+def store_generation(store) -> str | None:
+    """The store's own generation number, once the store records one."""
+    get = getattr(store, "generation", None)
+    if get is None:
+        return None
+    value = get()
+    return None if value is None else str(value)
+
+
+def published(settings: Settings) -> str | None:
+    try:
+        return (root(settings) / "CURRENT").read_text().strip() or None
+    except OSError:
+        return None
+
+
+def current_generation(store, settings: Settings) -> str | None:
+    """Cheap: what a serving process compares with the generation it has loaded."""
+    return store_generation(store) or published(settings)
+
+
+@dataclass
+class ServingData:
+    generation: str
+    keyword: KeywordIndex
+    paper_meta: dict[str, dict]
+    folder: Path
+    _vocabulary: set[str] | None = field(default=None, repr=False)
+
+    @property
+    def vocabulary(self) -> set[str]:
+        # Read on first use: only the "is this word in the corpus at all" check needs it.
+        if self._vocabulary is None:
+            self._vocabulary = set(json.loads((self.folder / "vocabulary.json").read_text()))
+        return self._vocabulary
+
+
+def build(store, settings: Settings, generation: str | None = None) -> str:
+    """Build the serving data of the store as it is now and publish it. Returns its generation."""
+    from .evidence import content_terms
+
+    generation = generation or store_generation(store) or f"{time.time_ns():x}"
+    base = root(settings)
+    final = base / generation
+    base.mkdir(parents=True, exist_ok=True)
+    if not (final / "DONE").exists():
+        rows = store.all_chunks()
+        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=base))
+        try:
+            dates = np.asarray([date_number(meta.get("date")) for _, _, meta in rows], dtype=np.int32)
+            KeywordIndex.build(rows, dates).save(tmp / "keyword")
+            papers = {meta["paper_id"]: meta for _, _, meta in rows if meta.get("chunk") == 0}
+            (tmp / "papers.json").write_text(json.dumps(papers, ensure_ascii=False))
+            vocabulary = set().union(*(content_terms(text) for _, text, _ in rows)) if rows else set()
+            (tmp / "vocabulary.json").write_text(json.dumps(sorted(vocabulary), ensure_ascii=False))
+            (tmp / "DONE").write_text(json.dumps({"chunks": len(rows), "papers": len(papers)}))
+            try:
+                os.rename(tmp, final)
+            except OSError:  # a concurrent builder published the same generation first
+                if not (final / "DONE").exists():
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    marker = base / f".CURRENT-{os.getpid()}"
+    marker.write_text(generation)
+    os.replace(marker, base / "CURRENT")
+    _prune(base, keep=generation)
+    return generation
+
+
+def _prune(base: Path, keep: str) -> None:
+    folders = sorted((p for p in base.iterdir() if p.is_dir() and (p / "DONE").exists() and p.name != keep),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in folders[KEEP_GENERATIONS - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def load(store, settings: Settings) -> ServingData:
+    """The serving data of the store's current generation, built now if nobody published it
+    (an index written by an older paperchat, or a store whose generation moved on)."""
+    generation = current_generation(store, settings)
+    if generation is None or not (root(settings) / generation / "DONE").exists():
+        generation = build(store, settings, generation)
+    folder = root(settings) / generation
+    return ServingData(
+        generation=generation,
+        keyword=KeywordIndex.load(folder / "keyword"),
+        paper_meta=json.loads((folder / "papers.json").read_text()),
+        folder=folder,
+    )

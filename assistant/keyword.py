@@ -1,0 +1,90 @@
+"""The keyword (BM25) index over chunks: built once at ingest with bm25s, saved next to the index,
+loaded memory-mapped by every serving process instead of being rebuilt from every chunk.
+
+It scores exactly as the llama-index BM25Retriever the assistant used before (same bm25s calls,
+same English stemmer and stopwords, same text: the chunk's metadata lines then its text, as a
+llama-index TextNode presents it for embedding), so answers did not change when it was swapped in;
+tests/test_retrieve.py checks that against llama-index itself."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # llama-index BM25Retriever's default
+STORAGE_ONLY = frozenset({"date_num"})  # metadata written for filtering, not part of the text
+
+
+def node_text(text: str, meta: dict) -> str:
+    """The chunk as llama-index's TextNode.get_content(MetadataMode.EMBED) renders it."""
+    lines = "\n".join(f"{k}: {v}" for k, v in meta.items() if k not in STORAGE_ONLY).strip()
+    return f"{lines}\n\n{text}".strip() if lines else text
+
+
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+class KeywordIndex:
+    """bm25s over chunk texts; rows are addressed by position, ids/dates held alongside."""
+
+    def __init__(self, bm25, chunk_ids: list[str], date_nums: np.ndarray):
+        self.bm25 = bm25
+        self.chunk_ids = chunk_ids
+        self.date_nums = date_nums
+        self._stem = _stemmer()
+
+    def __len__(self) -> int:
+        return len(self.chunk_ids)
+
+    @classmethod
+    def build(cls, rows: list[tuple[str, str, dict]], date_nums: np.ndarray) -> "KeywordIndex":
+        import bm25s
+
+        tokens = bm25s.tokenize([node_text(text, meta) for _, text, meta in rows], stopwords="en",
+                                stemmer=_stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False)
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+        return cls(bm25, [cid for cid, _, _ in rows], np.asarray(date_nums, dtype=np.int32))
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.bm25.save(str(folder), show_progress=False)
+        (folder / "chunk_ids.json").write_text(json.dumps(self.chunk_ids))
+        np.save(folder / "date_num.npy", self.date_nums)
+
+    @classmethod
+    def load(cls, folder: Path) -> "KeywordIndex":
+        import bm25s
+
+        # mmap: the score matrix stays in the page cache, shared by every process on the machine.
+        bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        ids = json.loads((folder / "chunk_ids.json").read_text())
+        return cls(bm25, ids, np.load(folder / "date_num.npy", mmap_mode="r"))
+
+    def search(self, query: str, k: int, date_window: tuple[int, int] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score), best first. With a date window, chunks outside it are masked out
+        inside the scoring, so in-window chunks fill all k places whenever they exist."""
+        import bm25s
+
+        if not self.chunk_ids:
+            return []
+        k = min(k, len(self.chunk_ids))
+        mask = None
+        if date_window is not None:
+            low, high = date_window
+            mask = ((self.date_nums >= low) & (self.date_nums <= high)).astype(np.float32)
+            k = min(k, int(mask.sum()))
+            if k == 0:
+                return []
+        tokens = bm25s.tokenize(query, stemmer=self._stem, token_pattern=TOKEN_PATTERN, show_progress=False)
+        docs, scores = self.bm25.retrieve(tokens, k=k, show_progress=False, weight_mask=mask)
+        out = []
+        for idx, score in zip(docs[0], scores[0]):
+            if mask is not None and not mask[int(idx)]:
+                continue
+            out.append((self.chunk_ids[int(idx)], float(score)))
+        return out

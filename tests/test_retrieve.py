@@ -1,0 +1,129 @@
+"""Our retriever on the real bundled index: it ranks exactly as the llama-index pipeline it
+replaced, applies date windows inside retrieval, loads what ingest persisted, picks up a new
+ingest without a restart, and keeps torch, gradio and llama-index off the query path."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from assistant import derived
+from assistant.dates import date_number
+from assistant.embedder import get_embedder
+from assistant.retrieve import HybridRetriever
+from assistant.settings import REPO_ROOT
+from assistant.store import Store
+
+QUESTIONS = [json.loads(line)["question"] for line in (REPO_ROOT / "eval" / "questions.jsonl").open()][:40]
+
+
+@pytest.fixture(scope="module")
+def parts(bundled_index):
+    store = Store.open(bundled_index)
+    embedder = get_embedder(bundled_index.embed_model, bundled_index.embed_runtime)
+    return bundled_index, store, embedder, HybridRetriever(store, derived.load(store, bundled_index), bundled_index)
+
+
+def llamaindex_reference(store, settings):
+    """The retrieval paperchat shipped before: llama-index's QueryFusionRetriever over its Chroma
+    vector store and a BM25Retriever built from every chunk. Returns (paper_id, chunk_ids) lists."""
+    from llama_index.core import VectorStoreIndex
+    from llama_index.core.embeddings import MockEmbedding
+    from llama_index.core.llms import MockLLM
+    from llama_index.core.retrievers import QueryFusionRetriever
+    from llama_index.core.schema import QueryBundle, TextNode
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    rows = store.all_chunks()
+    dense = VectorStoreIndex.from_vector_store(store.vector_store(), embed_model=MockEmbedding(embed_dim=384))
+    nodes = [TextNode(id_=cid, text=text, metadata=meta) for cid, text, meta in rows]
+    fusion = QueryFusionRetriever(
+        [dense.as_retriever(similarity_top_k=settings.dense_k),
+         BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=settings.keyword_k)],
+        llm=MockLLM(), mode="reciprocal_rerank", num_queries=1, use_async=False,
+        similarity_top_k=settings.dense_k + settings.keyword_k)
+
+    def run(query, vector):
+        papers: dict[str, list[str]] = {}
+        fused: dict[str, float] = {}
+        for n in fusion.retrieve(QueryBundle(query_str=query, embedding=vector.tolist())):
+            pid = n.node.metadata["paper_id"]
+            fused[pid] = fused.get(pid, 0.0) + n.score * (0.3 if pid in papers else 1.0)
+            papers.setdefault(pid, []).append(n.node.node_id)
+        return [(pid, papers[pid]) for pid in sorted(papers, key=lambda p: fused[p], reverse=True)]
+
+    return run
+
+
+def test_ranking_is_the_llamaindex_pipelines(parts):
+    settings, store, embedder, ours = parts
+    reference = llamaindex_reference(store, settings)
+    for question in QUESTIONS:
+        vector = embedder.embed_query(question)
+        got = [(c.paper_id, c.chunk_ids) for c in ours.retrieve(question, vector, limit=200)]
+        assert got == reference(question, vector), question
+
+
+def test_date_window_returns_in_window_papers_even_when_the_top_hits_are_outside(parts):
+    settings, store, embedder, ours = parts
+    question = "which papers merge models without retraining?"
+    vector = embedder.embed_query(question)
+    unfiltered = ours.retrieve(question, vector, limit=200)
+    top_dates = {c.meta.get("date", "")[:7] for c in unfiltered[:15]}
+    months = sorted({m.get("date", "")[:7] for m in ours.paper_meta.values() if m.get("date")})
+    month = next(m for m in months if m not in top_dates)  # a month none of the best hits is from
+    in_window = {pid for pid, m in ours.paper_meta.items() if (m.get("date") or "").startswith(month)}
+    got = ours.retrieve(question, vector, limit=200, date_from=month, date_to=month)
+    assert got, f"no paper returned for {month} though {len(in_window)} exist"
+    assert {c.paper_id for c in got} <= in_window
+    if len(in_window) <= 10:  # a small window: every paper in it is a candidate
+        assert {c.paper_id for c in got} == in_window
+    assert all(date_number(month) <= date_number(c.meta["date"]) <= date_number(month, end=True) for c in got)
+
+
+def test_serving_data_is_loaded_not_rebuilt(parts, monkeypatch):
+    settings, store, _, _ = parts
+    calls = []
+    monkeypatch.setattr(Store, "all_chunks", lambda self, *a, **k: calls.append(1) or [])
+    data = derived.load(store, settings)
+    assert calls == [] and len(data.keyword) > len(data.paper_meta) > 200
+    assert "merg" in data.vocabulary
+
+
+def test_a_new_ingest_is_picked_up_without_restart(bundled_index, tmp_path):
+    from assistant.core import Assistant
+    from ingest.pipeline import run_ingest
+
+    settings = bundled_index.model_copy(update={"index_dir": tmp_path / "index", "reload_check_s": 0.0})
+    shutil.copytree(bundled_index.index_dir, settings.index_dir)
+    assistant = Assistant(settings)
+    question = "which papers teach quadruped robots to herd sheep with origami grippers?"
+    assert all("Origami" not in h.title for h in assistant.search(question))
+    new = tmp_path / "new.jsonl"
+    new.write_text(json.dumps({
+        "arxiv_id": "2501.00001", "title": "Origami Grippers for Quadruped Robots Herding Sheep",
+        "abstract": "We teach quadruped robots to herd sheep using origami grippers. Our robots herd "
+                    "sheep in the field with foldable origami grippers mounted on their backs.",
+        "date": "2025-01-02"}) + "\n")
+    run_ingest([new], settings, progress=False)
+    hits = assistant.search(question)  # same process, no restart
+    assert hits[0].title.startswith("Origami Grippers") and assistant.paper_count == len(assistant.paper_meta)
+
+
+def test_ask_and_search_import_neither_torch_gradio_nor_llamaindex(bundled_index):
+    code = (
+        "import sys; from ui.cli import main\n"
+        "assert main(['search', 'model merging']) == 0\n"
+        "assert main(['ask', 'which papers merge models without retraining?']) == 0\n"
+        "print(json.dumps(sorted(m for m in ('torch', 'gradio', 'llama_index', 'transformers', "
+        "'sentence_transformers') if m in sys.modules)))"
+    )
+    env = {**os.environ, "PAPERCHAT_INDEX_DIR": str(bundled_index.index_dir), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-c", "import json\n" + code], env=env, cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
