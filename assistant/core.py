@@ -65,6 +65,7 @@ class Assistant:
         self._checked_at = now
         if derived.current_generation(self.store, self.settings) == self.serving.generation:
             return False
+        self.store.refresh()  # a --rebuild switches to new collections
         self._load_serving_data()
         return True
 

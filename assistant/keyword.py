@@ -31,9 +31,10 @@ def _stemmer():
 class KeywordIndex:
     """bm25s over chunk texts; rows are addressed by position, ids/dates held alongside."""
 
-    def __init__(self, bm25, chunk_ids: list[str], date_nums: np.ndarray):
+    def __init__(self, bm25, chunk_ids: list[str], paper_ids: list[str], date_nums: np.ndarray):
         self.bm25 = bm25
         self.chunk_ids = chunk_ids
+        self.paper_ids = paper_ids
         self.date_nums = date_nums
         self._stem = _stemmer()
 
@@ -48,12 +49,13 @@ class KeywordIndex:
                                 stemmer=_stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False)
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
-        return cls(bm25, [cid for cid, _, _ in rows], np.asarray(date_nums, dtype=np.int32))
+        return cls(bm25, [cid for cid, _, _ in rows], [meta["paper_id"] for _, _, meta in rows],
+                   np.asarray(date_nums, dtype=np.int32))
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.bm25.save(str(folder), show_progress=False)
-        (folder / "chunk_ids.json").write_text(json.dumps(self.chunk_ids))
+        (folder / "chunks.json").write_text(json.dumps({"ids": self.chunk_ids, "papers": self.paper_ids}))
         np.save(folder / "date_num.npy", self.date_nums)
 
     @classmethod
@@ -62,11 +64,11 @@ class KeywordIndex:
 
         # mmap: the score matrix stays in the page cache, shared by every process on the machine.
         bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
-        ids = json.loads((folder / "chunk_ids.json").read_text())
-        return cls(bm25, ids, np.load(folder / "date_num.npy", mmap_mode="r"))
+        chunks = json.loads((folder / "chunks.json").read_text())
+        return cls(bm25, chunks["ids"], chunks["papers"], np.load(folder / "date_num.npy", mmap_mode="r"))
 
-    def search(self, query: str, k: int, date_window: tuple[int, int] | None = None) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score), best first. With a date window, chunks outside it are masked out
+    def search(self, query: str, k: int, date_window: tuple[int, int] | None = None) -> list[tuple[str, str, float]]:
+        """(chunk id, paper id, BM25 score), best first. With a date window, chunks outside it are masked out
         inside the scoring, so in-window chunks fill all k places whenever they exist."""
         import bm25s
 
@@ -86,5 +88,5 @@ class KeywordIndex:
         for idx, score in zip(docs[0], scores[0]):
             if mask is not None and not mask[int(idx)]:
                 continue
-            out.append((self.chunk_ids[int(idx)], float(score)))
+            out.append((self.chunk_ids[int(idx)], self.paper_ids[int(idx)], float(score)))
         return out

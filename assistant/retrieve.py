@@ -60,7 +60,11 @@ class HybridRetriever:
         where = None
         if dates is not None and self.dates_in_store:
             where = {"$and": [{"date_num": {"$gte": dates[0]}}, {"date_num": {"$lte": dates[1]}}]}
-        return self.store.query_chunks(np.asarray(query_vector, dtype=np.float32), k, where=where)
+        found = self.store.query_chunks(np.asarray(query_vector, dtype=np.float32), k, where=where)
+        # While an ingest writes, rows of a paper's next version sit beside the current ones:
+        # keep the version the loaded serving data names (the keyword index holds only that one).
+        return [(cid, sim, meta) for cid, sim, meta in found
+                if meta and meta.get("content_hash") == self.paper_meta.get(meta.get("paper_id"), {}).get("content_hash")]
 
     def retrieve(self, query: str, query_vector: np.ndarray | None = None, limit: int = 30,
                  date_from: str | None = None, date_to: str | None = None) -> list[PaperCandidate]:
@@ -78,21 +82,22 @@ class HybridRetriever:
         # id). Kept as it was so answers and eval numbers did not move with this rewrite; summing
         # is a ranking change to evaluate on its own.
         entries = [(cid, 1.0 / (rank + RRF_K)) for rank, (cid, _, _) in enumerate(dense)]
-        entries += [(cid, 1.0 / (rank + RRF_K)) for rank, (cid, _) in enumerate(keyword)]
+        entries += [(cid, 1.0 / (rank + RRF_K)) for rank, (cid, _, _) in enumerate(keyword)]
         entries.sort(key=lambda item: item[1], reverse=True)
         order: dict[str, float] = {}
         for cid, score in entries[: self.settings.dense_k + self.settings.keyword_k]:
             order.setdefault(cid, score)
 
         dense_by_id = {cid: (sim, meta) for cid, sim, meta in dense}
-        keyword_rank = {cid: rank for rank, (cid, _) in enumerate(keyword)}
+        chunk_paper = {cid: meta.get("paper_id") for cid, _, meta in dense}
+        chunk_paper.update({cid: pid for cid, pid, _ in keyword})
+        keyword_rank = {cid: rank for rank, (cid, _, _) in enumerate(keyword)}
         papers: dict[str, PaperCandidate] = {}
         for cid, score in order.items():
-            pid = cid.rsplit("#", 1)[0]
-            meta = self.paper_meta.get(pid) or (dense_by_id.get(cid, (0, None))[1])
-            if meta is None:  # a chunk newer than the loaded serving data: skip until reload
+            pid = chunk_paper.get(cid)
+            meta = self.paper_meta.get(pid)
+            if meta is None:  # a paper newer than the loaded serving data: it joins at the reload
                 continue
-            pid = meta["paper_id"]
             cand = papers.get(pid)
             if cand is None:
                 cand = papers[pid] = PaperCandidate(pid, meta)

@@ -1,4 +1,5 @@
-"""`paperchat ui`: wiring of the verb (index check, one Assistant, warm-up before launch), with the
+"""`paperchat ui`: wiring of the verb (index check, one Assistant, served at once and warmed up in
+the background), with the
 model and the server replaced by fakes so it runs in a second."""
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ class FakeAssistant:
 
     def ask(self, question, history=None, **options):
         self.asked.append(question)
+
+    def warm(self):
+        self.asked.append("(sentence vectors)")
 
 
 def test_ui_verb_is_registered_with_host_and_port():
@@ -52,9 +56,15 @@ def test_missing_index_is_built_then_one_warm_assistant_is_served(tmp_path, monk
     assert main(["ui", "--port", "7999"]) == 0
     assert built == [(settings, True)]
     assert len(FakeAssistant.instances) == 1
-    demo, host, port, block, warmed = launched[0]
+    demo, host, port, block, _ = launched[0]
     assert (host, port, block) == ("127.0.0.1", 7999, True)
-    assert warmed == 1  # the throwaway query ran before the server started
+    # The server starts at once; the warm-up (sentence vectors, one throwaway query) runs beside it.
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "paperchat-warm-up":
+            thread.join(timeout=30)
+    assert FakeAssistant.instances[-1].asked[0] == "(sentence vectors)" and len(FakeAssistant.instances[-1].asked) == 2
     err = capsys.readouterr().err
     assert "no index" in err and "http://127.0.0.1:7999/" in err
 
