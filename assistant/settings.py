@@ -30,9 +30,10 @@ class Settings(BaseSettings):
     # "onnx": onnxruntime on a one-time export of the model (fast start, no torch import);
     # "torch": transformers + torch, the fallback. Same vectors; an index records which built it.
     embed_runtime: Literal["onnx", "torch"] = "onnx"
-    # Texts per model call at ingest (sorted by length, so a batch pads little). Measured on 2
-    # cores with onnx: 32 embeds the corpus fastest; larger batches only cost memory.
-    embed_batch_size: int = 32
+    # Texts per model call at ingest (sorted by length, so a batch pads little). Measured with
+    # onnx on 2 busy cores over a quarter of the corpus: 8 -> 63 s, 16 -> 39 s, 32 -> 51 s,
+    # 64 -> 76 s (noisy); larger batches also raise peak memory (32: ~1.2 GB).
+    embed_batch_size: int = 16
     # Threads for one query's embedding: a 10-word query gains nothing from a second thread, and
     # concurrent requests (or processes) on two cores would spin against each other. Ingest
     # batches use every core.
