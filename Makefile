@@ -10,12 +10,12 @@ HOST ?= 127.0.0.1
 PORT ?= 7860
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test install browser llm ingest eval bench clean
+.PHONY: run test install browser axe llm ingest eval bench clean
 
 run: $(STAMP)
 	$(VENV)/bin/paperchat ui --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser
+test: $(STAMP) browser axe
 	$(PY) -m pytest -q -ra
 
 install: $(STAMP)
@@ -35,6 +35,14 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 # Real-browser tests use Debian's Chromium: Playwright cannot download its own browser here.
 browser:
 	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
+
+# The accessibility audit in tests/test_ui_browser.py runs axe-core (from npm) inside Chromium.
+AXE_DIR ?= $(HOME)/.cache/paperchat/npm
+AXE_VERSION := 4.14.1
+axe:
+	@test -f $(AXE_DIR)/node_modules/axe-core/axe.min.js || { \
+	  command -v npm >/dev/null || { apt-get update -q && apt-get install -y -q npm; }; \
+	  npm install --no-save --no-audit --no-fund --loglevel=error --prefix $(AXE_DIR) axe-core@$(AXE_VERSION); }
 
 # Optional LLM path: builds llama-cpp-python once into ~/.cache/paperchat/wheels.
 llm: $(STAMP)

@@ -108,37 +108,43 @@ class StreamingAssistant(FakeAssistant):
                      refused=False, sources=[src])
 
 
-def test_respond_streams_and_passes_history(monkeypatch):
-    from ui.app import ChatApp, accept
-    from ui.render import THINKING
+def test_respond_streams_and_passes_history_with_paper_ids():
+    from ui.app import ChatApp
 
     assistant = StreamingAssistant(Settings(_env_file=None, chroma_url=None))
     chat = ChatApp(assistant)
     earlier = [{"role": "user", "content": "which papers do *x*?"},
-               {"role": "assistant", "content": "see [\\[1\\]](https://huggingface.co/papers/1)"}]
-    _, messages, question = accept("and <those>?", earlier)
+               {"role": "assistant", "content": "see [1]", "linked": "see [\\[1\\]](https://huggingface.co/papers/1)",
+                "sources": [{"n": 1, "paper_id": "p1", "title": "T", "url": "https://huggingface.co/papers/1"}],
+                "paper_ids": ["p1"], "done": True}]
+    _, messages, question, chat_html, _ = chat.accept("and <those>?", earlier)
+    assert "and &lt;those&gt;?" in chat_html and "Searching the papers" in chat_html  # echoed at once
     steps = list(chat.respond(question, messages, 3, "", ""))
-    assert steps[0][0][-1]["content"] == THINKING  # never blank: a placeholder at once
+    assert steps[0][0][-1].get("pending")  # never blank: a placeholder at once
     assert len(steps) >= 3
     contents = [s[0][-1]["content"] for s in steps[1:]]
     assert [c.count("\n\n") for c in contents] == sorted(c.count("\n\n") for c in contents)  # grows
-    assert contents[0].startswith("One paper matches")
-    final_messages, panel, status, latest = steps[-1]
-    assert "[\\[1\\]](https://huggingface.co/papers/1)" in final_messages[-1]["content"]
-    assert "T &lt;b&gt;" in panel and "1 source" in status and latest["sources"][0]["paper_id"] == "p1"
+    final_messages, html_out, panel = steps[-1]
+    last = final_messages[-1]
+    assert last["done"] and last["paper_ids"] == ["p1"] and last["made_of"] == "Quoted from the abstracts"
+    assert "T &lt;b&gt;" in panel and "score" not in panel and "T &lt;b&gt;" in html_out
     q, history, options = assistant.calls[0]
     assert q == "and <those>?"
-    assert history == [{"role": "user", "content": "which papers do *x*?"}, earlier[1]]
+    assert history == [{"role": "user", "content": "which papers do *x*?"},
+                       {"role": "assistant", "content": earlier[1]["linked"], "paper_ids": ["p1"]}]
     assert options == {"max_cited": 3, "date_from": None, "date_to": None}
 
     # A PaperchatError becomes the reply, not an exception
-    _, messages, question = accept("   ", [])
+    _, messages, question, _, _ = chat.accept("   ", [])
     steps = list(chat.respond(question, messages, 3, "", ""))
-    assert "the question is empty" in steps[-1][0][-1]["content"] and "No sources" in steps[-1][1]
+    assert "the question is empty" in steps[-1][0][-1]["content"] and "No sources" in steps[-1][2]
+
+    # Too long: nothing is asked and the text stays in the box
+    box, messages, question, _, count = chat.accept("x" * 2500, [])
+    assert question is None and messages == [] and "2,500 / 2,000" in count and "value" not in box
 
     # Conversations saved in the browser state round-trip
-    store, conv_id, _ = chat.save({}, None, final_messages, latest)
+    store, conv_id, *_ = chat.save({}, None, final_messages)
     assert store["current"] == conv_id and store["conversations"][0]["title"] == "which papers do *x*?"
     restored = chat.restore(store)
-    assert restored[0] == [{"role": m["role"], "content": m["content"]} for m in final_messages]
-    assert "T &lt;b&gt;" in restored[1]
+    assert restored[2] == final_messages and "T &lt;b&gt;" in restored[4]

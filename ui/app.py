@@ -1,9 +1,9 @@
 """The browser chat: a Gradio Blocks app around one Assistant, built once and shared by all users.
 
-Layout: a header line saying what the corpus is and which answer mode is on; saved conversations
-on the left (kept in the browser's localStorage via gr.BrowserState); the chat with example
-questions in the middle; the sources panel of the latest answer and the settings (papers to
-cite, date filter) on the right.
+Layout (ui/static/paperchat.css): a top bar; saved chats and answer settings on the left; the chat
+filling the window height with the input pinned below it; the sources of the latest answer on the
+right. Narrow screens turn the sides into drawers one tap away. The chat itself is HTML built by
+ui/transcript.py; saved chats live in the browser (gr.BrowserState, ui/conversations.py).
 
 Also an API endpoint for scripted users: `/ask` (gradio_client: client.predict(question,
 history, max_cited, date_from, date_to, api_name="/ask")) returning the answer as a dict.
@@ -11,18 +11,22 @@ history, max_cited, date_from, date_to, api_name="/ask")) returning the answer a
 from __future__ import annotations
 
 import logging
+import re
 import socket
+import tempfile
 import time
-import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterator
 
 import gradio as gr
 
+from assistant.core import MAX_QUESTION_CHARS
 from assistant.errors import BadInput, PaperchatError
 from assistant.models import Answer
 
-from . import render
+from . import conversations as convs
+from . import exports, render, transcript
 
 log = logging.getLogger("paperchat.ui")
 
@@ -32,61 +36,64 @@ EXAMPLES = [
     "what work is there on click-through rate prediction?",
     "where is the code for PLeaS?",
 ]
-MAX_SAVED_CONVERSATIONS = 30
 MAX_CITED_LIMIT = 20
 # All answering events (the chat and the API) share one concurrency limit: 2 cores.
 ANSWER_CONCURRENCY_ID = "paperchat-answer"
 DEFAULT_CONCURRENCY = 2
 DEFAULT_QUEUE_SIZE = 64
-STORAGE_KEY = "paperchat_conversations_v1"
-NOT_ANSWERED = "Not answered: see the reply above."
-
-CSS = """
-#pc-header h1 { margin-bottom: 0.1rem; }
-#pc-chat blockquote { border-left: 4px solid #d97706; background: rgba(217, 119, 6, 0.08);
-  margin: 0; padding: 0.4rem 0.8rem; }
-.pc-sources { font-size: 0.92rem; }
-.pc-sources-title { font-weight: 700; font-size: 1rem; margin-bottom: 0.2rem; }
-.pc-sources-q { opacity: 0.75; margin-bottom: 0.5rem; font-style: italic; }
-.pc-list { padding-left: 0; list-style: none; margin: 0; }
-.pc-source { margin: 0 0 0.7rem 0; padding: 0.5rem 0.6rem; border: 1px solid var(--border-color-primary);
-  border-radius: 6px; }
-.pc-n { font-weight: 700; margin-right: 0.25rem; }
-.pc-title { font-weight: 600; }
-.pc-meta { font-size: 0.8rem; opacity: 0.75; margin: 0.15rem 0; }
-.pc-quote { margin: 0.25rem 0 0 0; padding-left: 0.6rem; border-left: 3px solid var(--color-accent);
-  font-size: 0.88rem; }
-.pc-empty { opacity: 0.75; }
-.pc-refused { color: #b45309; }
-#pc-status { font-size: 0.85rem; opacity: 0.8; }
-#pc-sources { overflow-y: auto; }
+STORAGE_KEY = "paperchat_conversations_v2"
+STATIC = Path(__file__).parent / "static"
+CSS = (STATIC / "paperchat.css").read_text(encoding="utf-8")
+PAGE_JS = (STATIC / "page.js").read_text(encoding="utf-8")
+# The stylesheet goes in <head> as is: Gradio's css= would prefix every rule with its container
+# class, which breaks the body-level drawer rules inside media queries.
+HEAD = f"<style>{CSS}</style>"
+# Inside the chat and the sources panel: a click on anything with data-ask asks that question.
+ASK_JS = """
+element.addEventListener('click', (e) => {
+  const b = e.target.closest && e.target.closest('[data-ask]');
+  if (!b || !element.contains(b)) return;
+  e.preventDefault();
+  if (window.paperchat) window.paperchat.close();
+  trigger('submit', {ask: b.getAttribute('data-ask')});
+});
+"""
+# The chat scrolls to the newest question when one is added (not on every streamed chunk, so a
+# reader can scroll while an answer grows).
+SCROLL_JS = ASK_JS + """
+let asked = -1;
+watch('value', () => {
+  const qs = element.querySelectorAll('.pc-user');
+  if (qs.length === asked) return;
+  asked = qs.length;
+  const box = document.getElementById('pc-transcript');
+  const q = qs[qs.length - 1];
+  if (box && q) box.scrollTop += q.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+});
 """
 
 
-def _now() -> float:
-    return time.time()
-
-
 @dataclass
-class Turn:
-    """What one answering step shows: the chat messages, the sources panel, the status line and
-    the record of the latest answer that gets saved with the conversation."""
+class Shown:
+    """What one step shows: the page messages, the chat HTML and the sources panel."""
     messages: list[dict]
+    chat: str
     sources: str
-    status: str
-    latest: dict
 
 
 class ChatApp:
-    """The Gradio app's logic, independent of the layout so it can be called directly in tests."""
+    """The app's logic, independent of the layout so it can be called directly in tests."""
 
-    def __init__(self, assistant, browser_secret: str | None = None):
+    def __init__(self, assistant, browser_secret: str | None = None, export_dir: Path | None = None):
         self.assistant = assistant
         self.browser_secret = browser_secret
-        self.mode = str(assistant.settings.answerer)
-        self.default_max_cited = int(assistant.settings.max_cited)
+        settings = assistant.settings
+        self.mode = str(settings.answerer)
+        self.model_name = getattr(settings, "llm_model", None) or None
+        self.default_max_cited = int(settings.max_cited)
         self.months = render.month_choices(m.get("date") for m in assistant.paper_meta.values())
-        self.corpus = render.corpus_line(assistant.paper_count, assistant.corpus_dates(), self.mode)
+        self.corpus = render.corpus_line(assistant.paper_count, assistant.corpus_dates())
+        self.export_dir = Path(export_dir or tempfile.mkdtemp(prefix="paperchat-exports-"))
 
     # ---- answering ---------------------------------------------------------------------------
     def options(self, max_cited, date_from, date_to) -> dict:
@@ -98,6 +105,9 @@ class ChatApp:
             n = self.default_max_cited
         date_from = (date_from or "").strip() or None
         date_to = (date_to or "").strip() or None
+        for label, d in (("from", date_from), ("to", date_to)):
+            if d and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", d):
+                raise BadInput(f"the date filter's “{label}” should look like 2024 or 2024-05, not “{d[:20]}”")
         if date_from and date_to and date_from > date_to:
             raise BadInput(f"the date filter runs backwards: from {date_from} is after to {date_to}")
         return {"max_cited": min(n, MAX_CITED_LIMIT), "date_from": date_from, "date_to": date_to}
@@ -107,229 +117,336 @@ class ChatApp:
         options = self.options(max_cited, date_from, date_to)
         yield from self.assistant.stream(question, history, **options)
 
+    def made_of(self, mode: str) -> str:
+        return render.made_of(mode, self.model_name)
+
+    def record(self, answer: Answer, done: bool, seconds: float | None = None) -> dict:
+        """An answer as the page keeps it (and saves it in the browser)."""
+        sources = render.source_dicts(answer.sources)
+        for s in sources:  # date and arXiv id from the index when the answer does not carry them
+            meta = self.assistant.paper_meta.get(s["paper_id"]) or {}
+            s["date"] = s["date"] or meta.get("date") or None
+            s["arxiv_id"] = s["arxiv_id"] or meta.get("arxiv_id") or None
+        rec = {
+            "role": "assistant", "content": answer.answer, "linked": render.answer_markdown(answer),
+            "sources": sources, "refused": bool(answer.refused), "notice": answer.notice,
+            "kind": getattr(answer, "kind", None) or None,
+            "paper_ids": list(getattr(answer, "paper_ids", None) or [s["paper_id"] for s in sources]),
+            "comparison": _plain(getattr(answer, "comparison", None)) or None,
+            "suggestions": [str(q) for q in (getattr(answer, "suggestions", None) or [])][:3]
+            or self.fallback_suggestions(answer),
+            "filters": _plain(getattr(answer, "filters", None)) or None,
+            "made_of": self.made_of(answer.mode), "done": done,
+        }
+        if seconds is not None:
+            rec["seconds"] = round(seconds, 1)
+        return rec
+
+    @staticmethod
+    def fallback_suggestions(answer: Answer) -> list[str]:
+        """Follow-ups from the answer itself when the Assistant offers none (older answerers)."""
+        if answer.refused or not answer.sources:
+            return []
+        out = []
+        if len(answer.sources) > 1:
+            out.append("which of those have code?")
+        out.append("where is its code?" if len(answer.sources) == 1 else "tell me more about the first one")
+        return out
+
+    def show(self, messages: list[dict]) -> Shown:
+        return Shown(messages, self.chat_html(messages), self.sources_for(messages))
+
+    def chat_html(self, messages: list[dict]) -> str:
+        return transcript.transcript_html(messages, EXAMPLES, self.corpus)
+
+    @staticmethod
+    def sources_for(messages: list[dict]) -> str:
+        """The sources panel of the latest answer in these messages."""
+        for i in range(len(messages) - 1, -1, -1):
+            m = messages[i]
+            if m.get("role") == "assistant" and not m.get("pending"):
+                q = next((p.get("content") for p in reversed(messages[:i]) if p.get("role") == "user"), None)
+                try:
+                    return render.sources_html(m.get("sources") or [], q, refused=bool(m.get("refused")),
+                                               error=bool(m.get("error")))
+                except Exception:  # an old or hand-edited record: show the chat anyway
+                    break
+        return render.sources_html([])
+
     def respond(self, question, messages, max_cited, date_from, date_to) -> Iterator[tuple]:
         """Streams the answer to `question` (already echoed as the last message) into the chat."""
+        if question is None:  # nothing was accepted (too long: the text stays in the box)
+            yield gr.skip(), gr.skip(), gr.skip()
+            return
         messages = list(messages or [])
-        prior = messages[:-1] if messages and messages[-1].get("role") == "user" else messages
+        if not (messages and messages[-1].get("role") == "user" and messages[-1].get("content") == question):
+            messages.append({"role": "user", "content": question})  # e.g. "New chat" raced the question
+        prior = messages[:-1]
         history = render.history_for_assistant(prior)
-        shown_q = question if isinstance(question, str) else ""
-        latest = {"question": shown_q[:300], "sources": [], "refused": False, "error": False}
-        yield self._out(messages + [_assistant(render.THINKING)],
-                        render.sources_html([], shown_q[:300]), "Searching…", latest)
+        pending = {"role": "assistant", "content": "", "pending": True}
+        yield self._out(messages + [pending])
         started = time.perf_counter()
         answer = None
         try:
             for answer in self.stream_answers(question, history, max_cited, date_from, date_to):
-                latest = {"question": shown_q[:300], "sources": [s.model_dump() for s in answer.sources],
-                          "refused": answer.refused, "error": False, "mode": answer.mode}
-                yield self._out(messages + [_assistant(render.answer_markdown(answer))],
-                                render.sources_html(answer.sources, shown_q, refused=answer.refused),
-                                self._status(answer, started, done=False), latest)
+                yield self._out(messages + [self.record(answer, done=False)])
         except PaperchatError as exc:
-            latest = {"question": shown_q[:300], "sources": [], "refused": False, "error": True}
-            yield self._out(messages + [_assistant(render.error_markdown(str(exc)))],
-                            render.sources_html([], shown_q[:300], error=True), NOT_ANSWERED, latest)
+            yield self._out(messages + [_error(str(exc))])
             return
         except Exception as exc:  # keep the chat usable; the terminal gets the traceback
             log.exception("answering failed")
-            latest = {"question": shown_q[:300], "sources": [], "refused": False, "error": True}
-            yield self._out(messages + [_assistant(render.error_markdown(
-                f"something went wrong while answering ({type(exc).__name__}); please try again"))],
-                render.sources_html([], shown_q[:300], error=True), NOT_ANSWERED, latest)
+            yield self._out(messages + [_error(
+                f"something went wrong while answering ({type(exc).__name__}); please try again")])
             return
         if answer is not None:
-            yield self._out(messages + [_assistant(render.answer_markdown(answer))],
-                            render.sources_html(answer.sources, shown_q, refused=answer.refused),
-                            self._status(answer, started, done=True), latest)
+            yield self._out(messages + [self.record(answer, done=True, seconds=time.perf_counter() - started)])
 
-    @staticmethod
-    def _out(messages, sources, status, latest) -> tuple:
-        return messages, sources, status, latest
-
-    def _status(self, answer: Answer, started: float, done: bool) -> str:
-        n = len(answer.sources)
-        cited = "refused: no sources" if answer.refused else f"{n} source{'s' if n != 1 else ''}"
-        took = f" · {time.perf_counter() - started:.1f} s" if done else " · answering…"
-        return f"Answer mode: **{render.escape(answer.mode)}** · {cited}{took}"
+    def _out(self, messages: list[dict]) -> tuple:
+        shown = self.show(messages)
+        return shown.messages, shown.chat, shown.sources
 
     def ask_api(self, question: str, history: list[dict] | None = None, max_cited: int = 0,
                 date_from: str = "", date_to: str = "") -> dict:
         """Answer one question for a scripted user. `history` is the conversation so far as
-        [{"role": "user"|"assistant", "content": str}]; pass earlier `answer` fields back as the
-        assistant contents so follow-ups ("which of those ...?") resolve. Returns a dict with
-        answer (markdown, [n] linked), refused, mode, notice, sources, and error (a one-line
-        message when the question could not be asked, else null)."""
-        hist = [{"role": str(m.get("role")), "content": render.message_text(m)}
-                for m in (history or []) if isinstance(m, dict)]
+        [{"role": "user"|"assistant", "content": str, "paper_ids": [...] (optional)}]; pass earlier
+        `answer` and `paper_ids` fields back as the assistant turns so follow-ups ("which of those
+        ...?") resolve. Returns a dict with answer (markdown, [n] linked), refused, mode, made_of,
+        notice, sources, paper_ids, kind, comparison, suggestions, and error (a one-line message
+        when the question could not be asked, else null)."""
+        hist = []
+        for m in history or []:
+            if isinstance(m, dict):
+                turn = {"role": str(m.get("role")), "content": render.message_text(m)}
+                if isinstance(m.get("paper_ids"), list):
+                    turn["paper_ids"] = [str(p) for p in m["paper_ids"]]
+                hist.append(turn)
         try:
             answer = None
             for answer in self.stream_answers(question, hist, max_cited or None, date_from, date_to):
                 pass
         except PaperchatError as exc:
-            return {"question": question if isinstance(question, str) else "", "answer": render.error_markdown(str(exc)),
-                    "refused": False, "mode": self.mode, "notice": None, "sources": [], "error": str(exc)}
+            return {"question": question if isinstance(question, str) else "",
+                    "answer": render.error_markdown(str(exc)), "refused": False, "mode": self.mode,
+                    "made_of": None, "notice": None, "sources": [], "paper_ids": [], "kind": None,
+                    "comparison": None, "suggestions": [], "error": str(exc)}
+        rec = self.record(answer, done=True)
         return {
-            "question": answer.question,
-            "answer": render.answer_markdown(answer),
-            "refused": answer.refused,
-            "mode": answer.mode,
-            "notice": answer.notice,
-            "sources": [s.model_dump() for s in answer.sources],
-            "error": None,
-            "timings_ms": answer.timings_ms,
+            "question": answer.question, "answer": render.answer_markdown(answer), "refused": answer.refused,
+            "mode": answer.mode, "made_of": rec["made_of"], "notice": answer.notice,
+            "sources": [s.model_dump() for s in answer.sources], "paper_ids": rec["paper_ids"],
+            "kind": rec["kind"], "comparison": rec["comparison"], "suggestions": rec["suggestions"],
+            "error": None, "timings_ms": answer.timings_ms,
         }
 
-    # ---- conversations in the browser ---------------------------------------------------------
+    # ---- the input box -------------------------------------------------------------------------
+    def accept(self, question, messages):
+        """Echo the question at once and lock the box while answering. Too long: keep the text in
+        the box and say so; nothing is asked."""
+        if messages and isinstance(messages[-1], dict) and messages[-1].get("pending"):
+            # still answering (a follow-up chip clicked mid-answer): one question at a time
+            return gr.skip(), gr.skip(), None, gr.skip(), gr.skip()
+        question = "" if question is None else str(question)
+        length = len(" ".join(question.split()))
+        if length > MAX_QUESTION_CHARS:
+            return (gr.update(), messages, None, gr.skip(),
+                    self.count_html(f"{length:,} / {MAX_QUESTION_CHARS:,} characters: too long to send, "
+                                    "please shorten it", over=True))
+        messages = list(messages or []) + [{"role": "user", "content": question}]
+        return (gr.update(value="", interactive=False), messages, question,
+                self.chat_html(messages + [{"role": "assistant", "content": "", "pending": True}]),
+                self.count_html())
+
+    def ask_clicked(self, messages, evt: gr.EventData):
+        """An example, a suggested follow-up or "more like this" was clicked."""
+        data = getattr(evt, "_data", None) or {}
+        question = data.get("ask") if isinstance(data, dict) else None
+        if not isinstance(question, str) or not question.strip():
+            return gr.skip(), gr.skip(), None, gr.skip(), gr.skip()
+        return self.accept(question, messages)
+
     @staticmethod
-    def _store(store: Any) -> dict:
-        if not isinstance(store, dict) or not isinstance(store.get("conversations"), list):
-            return {"current": None, "conversations": []}
-        return {"current": store.get("current"),
-                "conversations": [c for c in store["conversations"] if isinstance(c, dict) and c.get("id")]}
+    def count_html(text: str = "", over: bool = False) -> str:
+        cls = "pc-count pc-over" if over else "pc-count"
+        return f'<p class="{cls}" data-max="{MAX_QUESTION_CHARS}" aria-live="polite">{render.h(text)}</p>'
 
-    def _radio(self, store: dict, value=None):
-        choices = [(c.get("title") or "Conversation", c["id"]) for c in store["conversations"]]
-        return gr.update(choices=choices, value=value)
+    # ---- saved conversations ------------------------------------------------------------------
+    def _sidebar(self, store: dict, conv_id, query: str = "") -> tuple:
+        """The list, the title box, both exports and the undo row for this store."""
+        conv = convs.find(store, conv_id)
+        trash = store.get("trash")
+        undo_label = f"Undo delete of “{trash.get('title', 'conversation')[:40]}”" if trash else "Undo delete"
+        md_path = bib_path = None
+        if conv is not None:
+            md_path, bib_path = self.export_files(conv)
+        found = convs.choices(store, query)
+        return (
+            gr.update(choices=found, value=conv_id if conv and any(i == conv_id for _, i in found) else None),
+            gr.update(value=conv.get("title", "") if conv else "", interactive=conv is not None),
+            gr.update(value=md_path, interactive=md_path is not None),
+            gr.update(value=bib_path, interactive=bib_path is not None),
+            gr.update(value=undo_label, visible=trash is not None),
+            gr.update(interactive=conv is not None),
+        )
 
-    def save(self, store, conv_id, messages, latest):
-        store = self._store(store)
-        plain = [{"role": m.get("role"), "content": render.message_text(m)} for m in (messages or [])
-                 if m.get("role") in ("user", "assistant")]
-        if not plain:
-            return store, conv_id, self._radio(store, conv_id)
-        conv = next((c for c in store["conversations"] if c["id"] == conv_id), None) if conv_id else None
-        if conv is None:
-            conv_id = uuid.uuid4().hex[:12]
-            first = next((render.question_from_echo(m["content"]) for m in plain if m["role"] == "user"), "")
-            title = " ".join(first.split())
-            conv = {"id": conv_id, "title": (title[:48] + "…") if len(title) > 48 else (title or "Conversation")}
-        conv.update(messages=plain, latest=latest or {}, updated=_now())
-        others = [c for c in store["conversations"] if c["id"] != conv_id]
-        store = {"current": conv_id, "conversations": ([conv] + others)[:MAX_SAVED_CONVERSATIONS]}
-        return store, conv_id, self._radio(store, conv_id)
+    def export_files(self, conv: dict) -> tuple[str, str]:
+        stem = f"{conv.get('title', '')[:32]}-{conv['id'][:6]}"
+        messages = conv.get("messages") or []
+        md = exports.markdown(conv.get("title", ""), messages, convs.when(conv.get("updated")))
+        return (exports.write(self.export_dir, stem, md, ".md"),
+                exports.write(self.export_dir, stem, exports.bibtex(messages), ".bib"))
+
+    def save(self, store, conv_id, messages, query=""):
+        store, conv_id = convs.upsert(store, conv_id, messages)
+        return (store, conv_id) + self._sidebar(store, conv_id, query)
 
     def restore(self, store):
         """On page load: reopen the conversation the browser was last in."""
-        store = self._store(store)
-        conv = next((c for c in store["conversations"] if c["id"] == store["current"]), None)
-        if conv is None:
-            return [], render.sources_html([]), None, self._radio(store, None), ""
-        return self._show(conv) + (conv["id"], self._radio(store, conv["id"]), "")
+        store = convs.clean(store)
+        conv = convs.find(store, store["current"])
+        messages = list(conv.get("messages") or []) if conv else []
+        shown = self.show(messages)
+        return (store, conv["id"] if conv else None, shown.messages, shown.chat, shown.sources, self.count_html()) \
+            + self._sidebar(store, store["current"])
 
-    def _show(self, conv: dict) -> tuple:
-        latest = conv.get("latest") or {}
-        try:
-            panel = render.sources_html(latest.get("sources") or [], latest.get("question"),
-                                        refused=bool(latest.get("refused")), error=bool(latest.get("error")))
-        except Exception:  # an old or hand-edited record: show the chat anyway
-            panel = render.sources_html([])
-        messages = [{"role": m["role"], "content": str(m.get("content", ""))} for m in conv.get("messages") or []
-                    if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
-        return messages, panel
-
-    def select(self, conv_id, store):
-        store = self._store(store)
-        conv = next((c for c in store["conversations"] if c["id"] == conv_id), None)
+    def select(self, conv_id, store, query=""):
+        store = convs.clean(store)
+        conv = convs.find(store, conv_id)
         if conv is None:
-            return [], render.sources_html([]), None, store
+            return (gr.skip(),) * 5 + self._sidebar(store, store["current"], query)
         store["current"] = conv_id
-        return self._show(conv) + (conv_id, store)
+        shown = self.show(list(conv.get("messages") or []))
+        return (store, conv_id, shown.messages, shown.chat, shown.sources) + self._sidebar(store, conv_id, query)
 
-    def new_chat(self, store):
-        store = self._store(store)
+    def new_chat(self, store, query=""):
+        """A fresh chat; the one on screen stays saved."""
+        store = convs.clean(store)
         store["current"] = None
-        return [], render.sources_html([]), None, store, self._radio(store, None), ""
+        shown = self.show([])
+        return (store, None, shown.messages, shown.chat, shown.sources) + self._sidebar(store, None, query)
 
-    def clear(self, conv_id, store):
-        """Clear the chat on screen and forget it in the browser."""
-        store = self._store(store)
-        store["conversations"] = [c for c in store["conversations"] if c["id"] != conv_id]
-        store["current"] = None
-        return [], render.sources_html([]), None, store, self._radio(store, None), ""
+    def rename(self, store, conv_id, title, query=""):
+        store = convs.rename(store, conv_id, title)
+        return (store,) + self._sidebar(store, conv_id, query)
+
+    def delete(self, store, conv_id, query=""):
+        store = convs.delete(store, conv_id)
+        shown = self.show([])
+        return (store, None, shown.messages, shown.chat, shown.sources) + self._sidebar(store, None, query)
+
+    def undo(self, store, query=""):
+        store, conv_id = convs.undo(store)
+        conv = convs.find(store, conv_id)
+        shown = self.show(list(conv.get("messages") or []) if conv else [])
+        return (store, conv_id, shown.messages, shown.chat, shown.sources) + self._sidebar(store, conv_id, query)
+
+    def search(self, store, conv_id, query):
+        store = convs.clean(store)
+        found = convs.choices(store, query)
+        return gr.update(choices=found, value=conv_id if any(i == conv_id for _, i in found) else None)
 
 
-def _assistant(content: str) -> dict:
-    return {"role": "assistant", "content": content}
+def _error(message: str) -> dict:
+    return {"role": "assistant", "content": message, "error": True, "done": True, "sources": []}
 
 
-def accept(question, messages):
-    """Echo the user's message at once (as literal text); clear and lock the box while answering."""
-    question = "" if question is None else str(question)
-    messages = list(messages or []) + [{"role": "user", "content": render.echo_question(question)}]
-    return gr.update(value="", interactive=False), messages, question
+def _plain(value):
+    """Pydantic models (e.g. comparison rows) as plain JSON data for the page."""
+    if value is None:
+        return None
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def build_app(assistant, browser_secret: str | None = None) -> gr.Blocks:
     chat = ChatApp(assistant, browser_secret)
-    with gr.Blocks(title="paperchat", analytics_enabled=False) as demo:
-        store = gr.BrowserState({"current": None, "conversations": []}, storage_key=STORAGE_KEY,
-                                secret=browser_secret)
+    with gr.Blocks(title="paperchat", analytics_enabled=False, fill_height=True, fill_width=True) as demo:
+        store = gr.BrowserState(convs.empty(), storage_key=STORAGE_KEY, secret=browser_secret)
         conv_id = gr.State(None)
-        pending = gr.State("")
-        latest = gr.State({})
+        messages = gr.State([])
+        pending = gr.State(None)
 
-        gr.Markdown(f"# paperchat\n{chat.corpus} Every answer cites the papers it comes from; "
-                    "click a **[n]** to open that paper.", elem_id="pc-header")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=1, min_width=170):
+        with gr.Row(elem_id="pc-top", equal_height=True):
+            hist_btn = gr.Button("☰ Chats", size="sm", variant="secondary", elem_id="pc-toggle-history",
+                                 min_width=0, scale=0)
+            gr.HTML('<h1>paperchat <span>answers from research-paper abstracts, with citations</span></h1>',
+                    elem_id="pc-brand")
+            src_btn = gr.Button("Sources", size="sm", variant="secondary", elem_id="pc-toggle-sources",
+                                min_width=0, scale=0)
+        with gr.Row(elem_id="pc-main", equal_height=False):
+            with gr.Column(elem_id="pc-history", scale=0, min_width=200):
+                close_hist = gr.Button("Close", size="sm", elem_id="pc-close-history")
                 new_btn = gr.Button("New chat", variant="primary", size="sm", elem_id="pc-new")
-                conv_radio = gr.Radio(choices=[], label="Saved conversations (this browser)", type="value",
-                                      elem_id="pc-conversations")
-            with gr.Column(scale=5, min_width=380):
-                chatbot = gr.Chatbot(
-                    elem_id="pc-chat", label="Chat", show_label=False, height=600, layout="bubble",
-                    sanitize_html=True, allow_tags=False, render_markdown=True, latex_delimiters=[],
-                    feedback_options=None, buttons=["copy"], autoscroll=True,
-                    placeholder="Ask which papers study something, then follow up "
-                                "(\"which of those use permutations?\", \"where is its code?\").",
-                )
-                with gr.Row(equal_height=True):
-                    textbox = gr.Textbox(show_label=False, placeholder="Ask about the papers… (Enter to send)",
-                                         lines=1, max_lines=6, scale=8, elem_id="pc-question",
-                                         submit_btn=True, autofocus=True)
-                    clear_btn = gr.Button("Clear", scale=1, min_width=80, elem_id="pc-clear")
-                status = gr.Markdown("", elem_id="pc-status")
-                gr.Markdown("**Examples** (click to ask):")
-                with gr.Row(elem_id="pc-examples"):
-                    example_btns = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
-            with gr.Column(scale=3, min_width=280):
-                with gr.Accordion("Settings", open=True, elem_id="pc-settings"):
+                search = gr.Textbox(label="Search saved chats", placeholder="words in a title or question",
+                                    elem_id="pc-search", lines=1, max_lines=1)
+                conv_list = gr.Radio(choices=[], label="Saved chats (this browser)", type="value",
+                                     elem_id="pc-conversations")
+                title_box = gr.Textbox(label="Rename this chat", elem_id="pc-title", lines=1, max_lines=1,
+                                       interactive=False, submit_btn="Rename")
+                with gr.Row():
+                    md_btn = gr.DownloadButton("Export Markdown", size="sm", elem_id="pc-export-md",
+                                               interactive=False)
+                    bib_btn = gr.DownloadButton("Export BibTeX", size="sm", elem_id="pc-export-bib",
+                                                interactive=False)
+                del_btn = gr.Button("Delete this chat", size="sm", variant="stop", elem_id="pc-delete",
+                                    interactive=False)
+                undo_btn = gr.Button("Undo delete", size="sm", elem_id="pc-undo", visible=False)
+                with gr.Accordion("Answer settings", open=False, elem_id="pc-settings"):
                     max_cited = gr.Slider(1, MAX_CITED_LIMIT, value=min(chat.default_max_cited, MAX_CITED_LIMIT),
                                           step=1, label="Papers to cite (at most)", elem_id="pc-max-cited")
-                    month_opts = [("any", "")] + [(m, m) for m in chat.months]
-                    with gr.Row(visible=bool(chat.months)):
-                        date_from = gr.Dropdown(month_opts, value="", label="From (YYYY-MM)",
-                                                elem_id="pc-date-from")
-                        date_to = gr.Dropdown(month_opts, value="", label="To (YYYY-MM)", elem_id="pc-date-to")
-                sources = gr.HTML(render.sources_html([]), elem_id="pc-sources", js_on_load=None,
-                                  container=True, padding=True, max_height=640)
+                    first, last = (chat.months[0], chat.months[-1]) if chat.months else ("", "")
+                    hint = f"{first} … {last}" if first else "YYYY-MM"
+                    date_from = gr.Textbox(label="From (YYYY or YYYY-MM)", placeholder=hint, elem_id="pc-date-from",
+                                           lines=1, max_lines=1)
+                    date_to = gr.Textbox(label="To (YYYY or YYYY-MM)", placeholder=hint, elem_id="pc-date-to",
+                                         lines=1, max_lines=1)
+            with gr.Column(elem_id="pc-center", scale=1, min_width=0):
+                chat_view = gr.HTML(chat.chat_html([]), elem_id="pc-transcript", js_on_load=SCROLL_JS,
+                                    container=False, padding=False)
+                textbox = gr.Textbox(show_label=False, label="Your question", placeholder="Ask about the papers… (Enter sends)", lines=1, max_lines=6,
+                                     elem_id="pc-question", submit_btn="Ask", autofocus=False)
+                counter = gr.HTML(chat.count_html(), elem_id="pc-count", container=False, padding=False)
+            with gr.Column(elem_id="pc-side", scale=0, min_width=240):
+                close_src = gr.Button("Close", size="sm", elem_id="pc-close-sources")
+                sources = gr.HTML(render.sources_html([]), elem_id="pc-sources", js_on_load=ASK_JS,
+                                  container=False, padding=False)
 
+        hist_btn.click(None, js="() => window.paperchat && window.paperchat.toggle('history')")
+        src_btn.click(None, js="() => window.paperchat && window.paperchat.toggle('sources')")
+        close_hist.click(None, js="() => window.paperchat && window.paperchat.close()")
+        close_src.click(None, js="() => window.paperchat && window.paperchat.close()")
+
+        quiet = dict(api_visibility="undocumented", queue=False, show_progress="hidden")
+        sidebar = [conv_list, title_box, md_btn, bib_btn, undo_btn, del_btn]
+        shown = [store, conv_id, messages, chat_view, sources]
         answer_kwargs = dict(
-            fn=chat.respond, inputs=[pending, chatbot, max_cited, date_from, date_to],
-            outputs=[chatbot, sources, status, latest], concurrency_id=ANSWER_CONCURRENCY_ID,
-            concurrency_limit="default", api_visibility="undocumented", show_progress="minimal",
+            fn=chat.respond, inputs=[pending, messages, max_cited, date_from, date_to],
+            outputs=[messages, chat_view, sources], concurrency_id=ANSWER_CONCURRENCY_ID,
+            concurrency_limit="default", api_visibility="undocumented", show_progress="hidden",
         )
-        save_kwargs = dict(fn=chat.save, inputs=[store, conv_id, chatbot, latest],
-                           outputs=[store, conv_id, conv_radio], queue=False, api_visibility="undocumented")
+        save_kwargs = dict(fn=chat.save, inputs=[store, conv_id, messages, search],
+                           outputs=[store, conv_id] + sidebar, **quiet)
+        unlock = dict(fn=lambda: gr.update(interactive=True), inputs=None, outputs=[textbox], **quiet)
+        accepted = [textbox, messages, pending, chat_view, counter]
 
-        unlock = dict(fn=lambda: gr.update(interactive=True), inputs=None, outputs=[textbox], queue=False,
-                      api_visibility="undocumented")
-        textbox.submit(accept, [textbox, chatbot], [textbox, chatbot, pending], queue=False,
-                       api_visibility="undocumented").then(**answer_kwargs).then(**save_kwargs).then(**unlock)
-        for btn, q in zip(example_btns, EXAMPLES):
-            btn.click(lambda messages, q=q: accept(q, messages)[1:], [chatbot], [chatbot, pending], queue=False,
-                      api_visibility="undocumented").then(**answer_kwargs).then(**save_kwargs)
+        textbox.submit(None, js="() => window.paperchat && window.paperchat.clearDraft()")
+        textbox.submit(chat.accept, [textbox, messages], accepted, **quiet) \
+            .then(**answer_kwargs).then(**save_kwargs).then(**unlock)
+        for view in (chat_view, sources):
+            view.submit(chat.ask_clicked, [messages], accepted, **quiet) \
+                .then(**answer_kwargs).then(**save_kwargs).then(**unlock)
 
-        demo.load(chat.restore, [store], [chatbot, sources, conv_id, conv_radio, status],
-                  api_visibility="undocumented", queue=False)
-        conv_radio.input(chat.select, [conv_radio, store], [chatbot, sources, conv_id, store],
-                         api_visibility="undocumented", queue=False)
-        new_btn.click(chat.new_chat, [store], [chatbot, sources, conv_id, store, conv_radio, status],
-                      api_visibility="undocumented", queue=False)
-        clear_btn.click(chat.clear, [conv_id, store], [chatbot, sources, conv_id, store, conv_radio, status],
-                        api_visibility="undocumented", queue=False)
-        chatbot.clear(chat.clear, [conv_id, store], [chatbot, sources, conv_id, store, conv_radio, status],
-                      api_visibility="undocumented", queue=False)
+        demo.load(chat.restore, [store], shown + [counter] + sidebar, **quiet)
+        conv_list.input(chat.select, [conv_list, store, search], shown + sidebar, **quiet)
+        new_btn.click(chat.new_chat, [store, search], shown + sidebar, **quiet)
+        title_box.submit(chat.rename, [store, conv_id, title_box, search], [store] + sidebar, **quiet)
+        del_btn.click(chat.delete, [store, conv_id, search], shown + sidebar, **quiet)
+        undo_btn.click(chat.undo, [store, search], shown + sidebar, **quiet)
+        search.change(chat.search, [store, conv_id, search], [conv_list], **quiet)
 
         def ask(question: str, history: list[dict] | None = None, max_cited: int = 0,
                 date_from: str = "", date_to: str = "") -> dict:
@@ -363,7 +480,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bo
            quiet: bool = False):
     """Serve the app. block=False returns at once (tests, benchmark); close with demo.close()."""
     return demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, quiet=quiet,
-                       show_error=False, css=CSS, ssr_mode=False, footer_links=["api"],
+                       show_error=False, head=HEAD, js=PAGE_JS, ssr_mode=False, footer_links=[],
                        inbrowser=False, share=False)
 
 

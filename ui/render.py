@@ -1,10 +1,10 @@
-"""Turning Answers into what the page shows: chat markdown with linked [n] markers and an escaped
-HTML sources panel. Pure functions, no Gradio: unit-testable and shared by the app and its API.
+"""Answers as data the page and the API show: linked markdown (API, exports, history), the plain
+words for what an answer is made of, and the escaped HTML sources panel. Pure functions, no Gradio.
 
 Safety rule: text from the corpus or the user never reaches the page as markup. Answer text is
 markdown whose corpus parts are already escaped by the Assistant (assistant.markdown.escape); we
-only add links to http(s) URLs and neutralise any other link target. The sources panel is built
-from raw Source fields, every one of them HTML-escaped here.
+only add links to http(s) URLs and neutralise any other link target. HTML is built from raw
+fields, every one of them through `h()`.
 """
 from __future__ import annotations
 
@@ -17,15 +17,16 @@ from assistant.models import Answer, Source
 
 REFUSAL_PREFIX = "**No answer from this corpus.**"
 ERROR_PREFIX = "⚠️ **Can't answer that:**"
-THINKING = "*Searching the papers…*"
-MAX_ECHO_CHARS = 600
 
 # A citation marker: [3] or [2, 5] that is not escaped (\[3\] is literal text from a title) and
 # not already the text of a link ([3](...)).
-_MARKER = re.compile(r"(?<!\\)\[(\d+(?:\s*,\s*\d+)*)\](?!\()")
+MARKER = re.compile(r"(?<!\\)\[(\d+(?:\s*,\s*\d+)*)\](?!\()")
 # A link target that is not http(s): "](javascript:...)", "](data:...)", "](/relative)".
 _BAD_TARGET = re.compile(r"(?<!\\)\]\((?!https?://)")
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
+# A source whose score is at least this share of the best one's is a "strong" match. Relative, not
+# absolute: scores shift with the embedding model, the ranking within one answer does not.
+STRONG_SHARE = 0.85
 
 
 def safe_url(url: str | None) -> str | None:
@@ -34,6 +35,15 @@ def safe_url(url: str | None) -> str | None:
         return None
     url = str(url).strip()
     return url if _SAFE_URL.match(url) else None
+
+
+def h(text) -> str:
+    """HTML-escape, plus the characters a JS/Handlebars template would act on (gr.HTML templates)."""
+    return (html.escape("" if text is None else str(text), quote=True)
+            .replace("$", "&#36;").replace("`", "&#96;").replace("{", "&#123;").replace("}", "&#125;"))
+
+
+_e = h  # older name
 
 
 def link_markers(text: str, sources: Iterable[Source]) -> str:
@@ -46,16 +56,14 @@ def link_markers(text: str, sources: Iterable[Source]) -> str:
         for raw in m.group(1).split(","):
             n = int(raw)
             url = urls.get(n)
-            # Link text \[n\] renders as "[n]". No link title: Assistant.papers_in_history reads
-            # earlier answers' papers from the bare "](url)".
             parts.append(f"[\\[{n}\\]]({url})" if url else f"\\[{n}\\]")
         return "".join(parts)
 
-    return _MARKER.sub(one, text)
+    return MARKER.sub(one, text)
 
 
 def answer_markdown(answer: Answer) -> str:
-    """The chat message for an answer (partial or complete)."""
+    """The answer as linked markdown (the API's `answer`, exports, history for scripted users)."""
     body = link_markers(answer.answer, answer.sources)
     if answer.refused:
         quoted = "\n".join("> " + line if line else ">" for line in body.split("\n"))
@@ -69,18 +77,34 @@ def error_markdown(message: str) -> str:
     return f"{ERROR_PREFIX} {escape(str(message))}"
 
 
-def echo_question(question: str | None) -> str:
-    """The user's message as shown in the chat: literal text, long ones shortened."""
-    text = "" if question is None else str(question)
-    if not text.strip():
-        return "*(empty message)*"
-    if len(text) > MAX_ECHO_CHARS:
-        return escape(text[:MAX_ECHO_CHARS]) + f" *… ({len(text):,} characters)*"
-    return escape(text)
+def made_of(mode: str, model: str | None = None) -> str:
+    """What an answer is made of, in plain words instead of the mode name."""
+    if mode == "llm":
+        return f"Written by {model or 'a language model'}, checked against the abstracts"
+    if mode == "extractive-fallback":
+        return "Quoted from the abstracts (the language model was not available)"
+    return "Quoted from the abstracts"
 
 
-def question_from_echo(content: str) -> str:
-    return unescape(content)
+def strength(score: float | None, best: float | None) -> str:
+    if score is None or not best or best <= 0:
+        return "partial match"
+    return "strong match" if float(score) >= STRONG_SHARE * float(best) else "partial match"
+
+
+def source_dicts(sources: Iterable[Source | dict]) -> list[dict]:
+    """Sources as the plain records the page keeps (no raw score: a match strength instead)."""
+    items = [s.model_dump() if isinstance(s, Source) else dict(s) for s in sources or []]
+    best = max((float(s.get("score") or 0) for s in items), default=0.0)
+    out = []
+    for s in items:
+        out.append({
+            "n": int(s.get("n", 0)), "paper_id": str(s.get("paper_id", "")), "title": str(s.get("title", "")),
+            "url": s.get("url"), "code_url": s.get("code_url") or None, "quote": s.get("quote") or "",
+            "date": s.get("date") or None, "arxiv_id": s.get("arxiv_id") or None,
+            "match": s.get("match") or strength(s.get("score"), best),
+        })
+    return out
 
 
 def message_text(message: dict) -> str:
@@ -89,77 +113,80 @@ def message_text(message: dict) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        out = []
-        for part in content:
-            if isinstance(part, str):
-                out.append(part)
-            elif isinstance(part, dict) and part.get("type", "text") == "text":
-                out.append(str(part.get("text", "")))
-        return "".join(out)
+        return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content
+                       if isinstance(p, str) or (isinstance(p, dict) and p.get("type", "text") == "text"))
     if isinstance(content, dict):
         return str(content.get("text", ""))
     return ""
 
 
 def history_for_assistant(messages: list[dict]) -> list[dict]:
-    """Chat messages -> the [{"role","content"}] history Assistant.stream takes. User messages go
-    back to what was typed; assistant messages keep their markdown links (the Assistant finds the
-    papers of earlier answers through them)."""
+    """Page messages -> the history Assistant.stream takes: what the user typed, and each answer's
+    linked markdown with the papers it cited (`paper_ids`, in [n] order)."""
     history = []
     for m in messages or []:
+        if not isinstance(m, dict) or m.get("pending"):
+            continue
         role = m.get("role")
-        text = message_text(m)
         if role == "user":
-            history.append({"role": "user", "content": question_from_echo(text)})
+            history.append({"role": "user", "content": message_text(m)})
         elif role == "assistant":
-            history.append({"role": "assistant", "content": text})
+            turn = {"role": "assistant", "content": m.get("linked") or message_text(m)}
+            ids = m.get("paper_ids") or [s.get("paper_id") for s in m.get("sources") or [] if isinstance(s, dict)]
+            if ids:
+                turn["paper_ids"] = [str(i) for i in ids if i]
+            history.append(turn)
     return history
 
 
-def _e(text) -> str:
-    # html.escape plus the characters a JS/Handlebars template would act on (gr.HTML templates).
-    return (html.escape(str(text), quote=True)
-            .replace("$", "&#36;").replace("`", "&#96;").replace("{", "&#123;").replace("}", "&#125;"))
-
-
-def sources_html(sources: list[Source] | list[dict], question: str | None = None, refused: bool = False,
+def sources_html(sources: list[dict] | list[Source], question: str | None = None, refused: bool = False,
                  error: bool = False) -> str:
-    """The sources panel for the latest answer."""
-    items = [s if isinstance(s, Source) else Source(**s) for s in (sources or [])]
-    head = '<div class="pc-sources"><div class="pc-sources-title">Sources for the latest answer</div>'
+    """The sources panel for the latest answer: what the answer does not already show (date, arXiv
+    id, code, match strength) and a "more like this" action per paper; no repeated quotes."""
+    items = source_dicts(sources)
+    head = '<section class="pc-sources" aria-label="Sources"><h2 class="pc-sources-title">Sources</h2>'
     if question and question.strip():
-        head += f'<div class="pc-sources-q">“{_e(question[:300])}”</div>'
+        head += f'<p class="pc-sources-q">for “{h(question[:300])}”</p>'
     if error:
-        return head + '<p class="pc-empty">No sources: the question could not be asked.</p></div>'
+        return head + '<p class="pc-dim">No sources: the question could not be asked.</p></section>'
     if refused:
-        return head + '<p class="pc-empty pc-refused">No sources: the corpus has no answer to this question.</p></div>'
+        return head + '<p class="pc-dim">No sources: the corpus has no answer to this question.</p></section>'
     if not items:
-        return head + '<p class="pc-empty">Ask a question: the papers an answer cites are listed here.</p></div>'
+        return head + '<p class="pc-dim">The papers an answer cites are listed here.</p></section>'
     rows = []
     for s in items:
-        url = safe_url(s.url)
-        title = _e(s.title)
-        title_html = (f'<a class="pc-title" href="{_e(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
+        url = safe_url(s["url"])
+        title = h(s["title"])
+        title_html = (f'<a class="pc-title" href="{h(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
                       if url else f'<span class="pc-title">{title}</span>')
-        code = safe_url(s.code_url)
-        code_html = (f' · <a class="pc-code" href="{_e(code)}" target="_blank" rel="noopener noreferrer">code</a>'
-                     if code else "")
+        meta = [h(s["date"]) if s["date"] else "date unknown"]
+        if s["arxiv_id"]:
+            meta.append(f"arXiv {h(s['arxiv_id'])}")
+        code = safe_url(s["code_url"])
+        meta.append(f'<a class="pc-code" href="{h(code)}" target="_blank" rel="noopener noreferrer">code</a>'
+                    if code else "no code linked")
+        meta.append(f'<span class="pc-match">{h(s["match"])}</span>')
+        like = f"which papers are similar to “{s['title']}”?"
         rows.append(
-            f'<li class="pc-source" data-n="{int(s.n)}" data-paper="{_e(s.paper_id)}">'
-            f'<span class="pc-n">[{int(s.n)}]</span> {title_html}'
-            f'<div class="pc-meta">score {float(s.score):.3f}{code_html}</div>'
-            f'<blockquote class="pc-quote">{_e(s.quote)}</blockquote></li>'
+            f'<li class="pc-source" data-n="{s["n"]}" data-paper="{h(s["paper_id"])}">'
+            f'<span class="pc-n">[{s["n"]}]</span> {title_html}'
+            f'<div class="pc-meta">{" · ".join(meta)}</div>'
+            f'<button type="button" class="pc-chip pc-like" data-ask="{h(like)}">More like this</button></li>'
         )
-    return head + '<ol class="pc-list">' + "".join(rows) + "</ol></div>"
+    return head + '<ol class="pc-list">' + "".join(rows) + "</ol></section>"
 
 
-def corpus_line(paper_count: int, dates: tuple[str | None, str | None], mode: str) -> str:
+def corpus_line(paper_count: int, dates: tuple[str | None, str | None]) -> str:
+    """One line of HTML saying what the answers come from."""
     first, last = dates
-    when = f", dated {escape(first)} to {escape(last)}" if first and last else ""
-    return (f"Answers come only from **{paper_count} research-paper abstracts**{when}. "
-            f"Answer mode: **{escape(mode)}**.")
+    when = f", dated {h(first[:7])} to {h(last[:7])}" if first and last else ""
+    return f"Answers come only from <strong>{int(paper_count)} research-paper abstracts</strong>{when}."
 
 
 def month_choices(dates: Iterable[str | None]) -> list[str]:
     """The distinct YYYY-MM months the corpus has, oldest first."""
     return sorted({d[:7] for d in dates if d and re.match(r"^\d{4}-\d{2}", d)})
+
+
+def question_from_echo(content: str) -> str:
+    return unescape(content)

@@ -1,0 +1,120 @@
+"""Saved conversations, kept in the browser (gr.BrowserState): list, search, rename, delete with
+undo. Pure functions over a plain dict so the app and the tests share them.
+
+Store shape: {"current": id | None, "conversations": [conv, ...] newest first, "trash": conv | None}
+conv: {"id", "title", "created", "updated" (epoch seconds), "messages": [page messages]}.
+Nothing here removes a conversation for good except a later delete replacing the one in the trash.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timezone
+
+MAX_SAVED = 30
+MAX_TITLE = 80
+
+
+def empty() -> dict:
+    return {"current": None, "conversations": [], "trash": None}
+
+
+def clean(store) -> dict:
+    """A usable store from whatever the browser sent (old, hand-edited or missing)."""
+    if not isinstance(store, dict) or not isinstance(store.get("conversations"), list):
+        return empty()
+    convs = [c for c in store["conversations"] if isinstance(c, dict) and c.get("id")
+             and isinstance(c.get("messages", []), list)]
+    trash = store.get("trash") if isinstance(store.get("trash"), dict) and store["trash"].get("id") else None
+    current = store.get("current") if any(c["id"] == store.get("current") for c in convs) else None
+    return {"current": current, "conversations": convs, "trash": trash}
+
+
+def find(store: dict, conv_id) -> dict | None:
+    return next((c for c in store["conversations"] if c["id"] == conv_id), None) if conv_id else None
+
+
+def when(ts) -> str:
+    try:
+        return datetime.fromtimestamp(float(ts), tz=timezone.utc).strftime("%-d %b %Y, %H:%M UTC")
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "undated"
+
+
+def title_of(messages: list[dict]) -> str:
+    first = next((str(m.get("content") or "") for m in messages if m.get("role") == "user"), "")
+    title = " ".join(first.split())
+    return (title[: MAX_TITLE - 1] + "…") if len(title) > MAX_TITLE else (title or "Conversation")
+
+
+def choices(store: dict, query: str = "") -> list[tuple[str, str]]:
+    """(label, id) for the list: title and date; filtered by words in the title or the questions."""
+    words = [w for w in str(query or "").lower().split() if w]
+    out = []
+    for c in store["conversations"]:
+        text = " ".join([str(c.get("title", ""))] + [str(m.get("content", "")) for m in c.get("messages", [])
+                                                      if isinstance(m, dict) and m.get("role") == "user"]).lower()
+        if all(w in text for w in words):
+            out.append((f"{c.get('title') or 'Conversation'} — {when(c.get('updated'))}", c["id"]))
+    return out
+
+
+def savable(messages: list[dict]) -> list[dict]:
+    return [m for m in messages or [] if isinstance(m, dict) and m.get("role") in ("user", "assistant")
+            and not m.get("pending")]
+
+
+def upsert(store: dict, conv_id, messages: list[dict], now: float | None = None) -> tuple[dict, str | None]:
+    """Save the chat on screen (a new conversation if it has none yet); newest first."""
+    store = clean(store)
+    messages = savable(messages)
+    if not messages:
+        return store, conv_id
+    now = time.time() if now is None else now
+    conv = find(store, conv_id)
+    if conv is None:
+        conv = {"id": uuid.uuid4().hex[:12], "title": title_of(messages), "created": now}
+    conv = {**conv, "messages": messages, "updated": now}
+    others = [c for c in store["conversations"] if c["id"] != conv["id"]]
+    store["conversations"] = ([conv] + others)[:MAX_SAVED]
+    store["current"] = conv["id"]
+    return store, conv["id"]
+
+
+def rename(store: dict, conv_id, title: str) -> dict:
+    store = clean(store)
+    title = " ".join(str(title or "").split())[:MAX_TITLE]
+    conv = find(store, conv_id)
+    if conv is not None and title:
+        conv["title"] = title
+    return store
+
+
+def delete(store: dict, conv_id) -> dict:
+    """Move the conversation to the trash (one slot: Undo brings it back)."""
+    store = clean(store)
+    conv = find(store, conv_id)
+    if conv is None:
+        return store
+    store["conversations"] = [c for c in store["conversations"] if c["id"] != conv_id]
+    store["trash"] = conv
+    if store["current"] == conv_id:
+        store["current"] = None
+    return store
+
+
+def undo(store: dict) -> tuple[dict, str | None]:
+    """Put the deleted conversation back where it sorts by date, and make it current."""
+    store = clean(store)
+    conv = store["trash"]
+    if conv is None:
+        return store, store["current"]
+    convs = [c for c in store["conversations"] if c["id"] != conv["id"]] + [conv]
+    store["conversations"] = sorted(convs, key=lambda c: -float(c.get("updated") or 0))[:MAX_SAVED]
+    store["trash"] = None
+    store["current"] = conv["id"]
+    return store, conv["id"]
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
