@@ -173,6 +173,14 @@ def test_first_paint_fits_and_a_finished_answer_at_each_viewport(open_page, size
 
 def test_popover_long_list_and_follow_ups(open_page):
     page = open_page("1400x900")
+    # The saved-chats column collapses and comes back; the chat takes the room
+    width = page.locator("#pc-transcript").bounding_box()["width"]
+    page.locator("#pc-toggle-history").click()
+    expect(page.locator("#pc-history")).to_be_hidden()
+    assert page.locator("#pc-transcript").bounding_box()["width"] > width + 150
+    page.locator("#pc-toggle-history").click()
+    expect(page.locator("#pc-history")).to_be_visible()
+
     answer = ask(page, MERGE_Q)
     n_sources = page.locator("#pc-sources .pc-source").count()
 

@@ -60,6 +60,8 @@ def test_answer_html_has_one_link_per_paper_and_popovers_on_markers():
     assert "[7]" in visible and 'data-n="7"' not in html  # no such source: literal text
     assert "q &lt;b&gt;" in html and "Quoted from the abstracts · 2 papers cited" in html
     assert 'data-ask="which of those have code?"' in html
+    dated = transcript.transcript_html([msg | {"filters": {"date_from": "2024-01-01", "date_to": "2024-12-31"}}])
+    assert "only papers dated 2024-01-01 to 2024-12-31" in dated
     pop = transcript.popover(msg["sources"][0])
     assert "we propose TIES-Merging" in pop and "ties-merging" in pop
 

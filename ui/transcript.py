@@ -155,13 +155,25 @@ def answer_html(msg: dict, k: int, last: bool) -> str:
     if msg.get("made_of") and not msg.get("pending") and not msg.get("error"):
         n = len(sources)
         cited = f" · {n} paper{'s' if n != 1 else ''} cited" if n else ""
-        foot = f'<p class="pc-made">{h(msg["made_of"])}{cited}</p>'
+        foot = f'<p class="pc-made">{h(msg["made_of"])}{cited}{h(_dates(msg.get("filters")))}</p>'
     if last and msg.get("done") and msg.get("suggestions"):
         buttons = "".join(f'<button type="button" class="pc-chip" data-ask="{h(q)}">{h(q)}</button>'
                           for q in msg["suggestions"][:3])
         foot += f'<div class="pc-suggest" role="group" aria-label="Suggested follow-ups">{buttons}</div>'
     done = ' data-done="1"' if msg.get("done") else ""
     return f'<article class="{cls}" aria-label="paperchat"{done}>{body}{foot}</article>'
+
+
+def _dates(filters) -> str:
+    """The date window an answer was limited to, in words."""
+    if not isinstance(filters, dict):
+        return ""
+    start, end = filters.get("date_from"), filters.get("date_to")
+    if start and end:
+        return f" · only papers dated {start} to {end}"
+    if start:
+        return f" · only papers dated from {start}"
+    return f" · only papers dated up to {end}" if end else ""
 
 
 def question_html(text: str) -> str:
