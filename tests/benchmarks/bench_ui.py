@@ -9,7 +9,8 @@ simultaneous gradio_client users at it and print latency percentiles (no asserti
 Each user connects its own Client and asks one question through the /ask endpoint (the same
 Assistant, queue and concurrency limit the chat uses). Latency is per request, measured from the
 moment all users are released together, so it includes time spent waiting in Gradio's queue and,
-unless --warm-clients, each fresh client's first-call set-up.
+unless --warm-clients, each fresh client's first-call set-up. Then (unless --page 0) the page itself
+in Chromium: load to the input and examples shown, and Enter to the finished answer.
 """
 from __future__ import annotations
 
@@ -50,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index-dir", type=Path, help="index to serve (default: settings)")
     parser.add_argument("--tmp-index", action="store_true", help="build the bundled corpus into a tmp index")
     parser.add_argument("--url", help="benchmark a running UI instead of starting one")
+    parser.add_argument("--page", type=int, default=3, metavar="N",
+                        help="also time the page in Chromium N times: load to input shown, and question to "
+                             "finished answer (0 to skip; default 3)")
     parser.add_argument("--warm-clients", action="store_true",
                         help="let each client make one request before the burst (excludes gradio_client's "
                              "first-call set-up, e.g. fetching the API info, from the latencies)")
@@ -114,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             for f in futures:
                 f.result()
             wall = time.perf_counter() - t0
+        page_times = time_page(url, args.page) if args.page > 0 else None
     finally:
         if running is not None:
             running.close()
@@ -133,7 +138,45 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wall time {wall:.2f} s, throughput {len(results) / wall:.2f} answers/s")
     for q, _, _, err in failed[:5]:
         print(f"  failed: {q!r}: {err}")
+    if page_times:
+        for label, values in page_times.items():
+            print(f"page in Chromium, {label} s: p50 {percentile(values, 50):.2f}  max {max(values):.2f}  "
+                  f"(n={len(values)})")
     return 0 if not failed else 1
+
+
+def time_page(url: str, n: int) -> dict[str, list[float]] | None:
+    """Load the page N times in a fresh Chromium context at 1366x768: time to the input box being
+    shown, and from Enter to the finished answer (rendered, sources listed)."""
+    try:
+        from playwright.sync_api import sync_playwright
+
+        from ui.testing import launch_chromium
+    except ImportError:
+        print("page timing skipped: playwright is not installed")
+        return None
+    shown, answered = [], []
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            for i in range(n):
+                context = browser.new_context(viewport={"width": 1366, "height": 768})
+                page = context.new_page()
+                t = time.perf_counter()
+                page.goto(url)
+                page.wait_for_selector("#pc-question textarea", state="visible", timeout=60_000)
+                page.wait_for_selector(".pc-examples .pc-chip", state="visible", timeout=60_000)
+                shown.append(time.perf_counter() - t)
+                box = page.locator("#pc-question textarea")
+                box.fill(QUESTIONS[i % len(QUESTIONS)])
+                t = time.perf_counter()
+                box.press("Enter")
+                page.wait_for_selector("#pc-transcript article.pc-bot[data-done]", timeout=120_000)
+                answered.append(time.perf_counter() - t)
+                context.close()
+        finally:
+            browser.close()
+    return {"load to input and examples shown": shown, "Enter to finished answer": answered}
 
 
 if __name__ == "__main__":
