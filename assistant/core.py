@@ -2,20 +2,27 @@
 the eval all use."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
+from dataclasses import replace
 from typing import Iterator
 
 from . import extractive
+from .answerer import make_answerer
 from .embedder import get_embedder
 from .errors import BadInput
-from .evidence import PaperEvidence, PaperSentences, content_terms, score_papers
+from .evidence import PaperEvidence, PaperSentences, score_papers
 from .intent import Intent, classify
 from .models import Answer, Hit
 from . import derived
+from .query import Query, understand
 from .retrieve import HybridRetriever
 from .settings import Settings, get_settings
 from .store import Store
+from .timewindow import Window
+from .vocabulary import load_vocabulary
+from .words import content_terms, name_like
 
 MAX_QUESTION_CHARS = 2000
 PRELOAD_PAPERS = 20_000  # up to this many papers, warm() reads every sentence vector up front
@@ -43,7 +50,7 @@ class Assistant:
         # Filled on demand (a one-off `ask` reads only its candidates); warm() fills it up front.
         self._sentences: dict[str, PaperSentences] = {}
         self._load_serving_data()
-        self.answerer = self._make_answerer()
+        self.answerer = make_answerer(self.settings)
 
     def _load_serving_data(self) -> None:
         """Keyword index, paper metadata and vocabulary as ingest published them (assistant/derived.py):
@@ -53,6 +60,7 @@ class Assistant:
         self.retriever = HybridRetriever(self.store, data, self.settings, self.embedder)
         self.paper_meta = data.paper_meta
         self.url_to_paper = {m["url"]: pid for pid, m in self.paper_meta.items()}
+        self.vocab = load_vocabulary(self.store, data)
         self._sentences = {}
         self._checked_at = time.monotonic()
 
@@ -78,12 +86,9 @@ class Assistant:
     def vocabulary(self) -> set[str]:
         return self.serving.vocabulary
 
-    def _make_answerer(self):
-        if self.settings.answerer == "extractive":
-            return None
-        from .llm.answerer import LLMAnswerer  # optional path: imported only when configured
-
-        return LLMAnswerer(self.settings)
+    @staticmethod
+    def today() -> dt.date:
+        return dt.date.today()
 
     @property
     def paper_count(self) -> int:
@@ -98,10 +103,14 @@ class Assistant:
         question = check_question(question)
         self.refresh()
         k = k or self.settings.top_k
-        intent = classify(question, has_history=False)
-        evidence = self._evidence(intent, self.embedder.embed_query(intent.topic), limit=max(k, self.settings.candidates),
-                                  date_from=date_from, date_to=date_to)
+        intent = classify(question, has_history=False, today=self.today(), recent_months=self.settings.recent_months)
+        query = self.understand(intent.topic, question)
+        evidence = self._evidence(intent, query, self.embedder.embed_query(query.text),
+                                  limit=max(k, self.settings.candidates), date_from=date_from, date_to=date_to)
         return [self._hit(i + 1, e) for i, e in enumerate(evidence[:k])]
+
+    def understand(self, topic: str, question: str | None = None) -> Query:
+        return understand(topic, self.vocab, self.settings.filler_zipf, question)
 
     @staticmethod
     def _hit(rank: int, e: PaperEvidence) -> Hit:
@@ -110,7 +119,7 @@ class Assistant:
             code_url=e.meta.get("code_url") or None, score=round(e.rank_score, 4), date=e.meta.get("date") or None,
         )
 
-    def _evidence(self, intent: Intent, query_vector, limit: int, restrict: list[str] | None = None,
+    def _evidence(self, intent: Intent, query: Query, query_vector, limit: int, restrict: list[str] | None = None,
                   date_from: str | None = None, date_to: str | None = None) -> list[PaperEvidence]:
         from .retrieve import PaperCandidate
 
@@ -118,19 +127,19 @@ class Assistant:
             # Follow-ups re-rank the papers already on the table, whatever the index would return.
             candidates = [PaperCandidate(pid, {**self.paper_meta[pid], "_order": i}, fused=1.0 / (60 + i))
                           for i, pid in enumerate(restrict) if pid in self.paper_meta]
-            dense = {c.paper_id: c for c in self.retriever.retrieve(intent.topic, query_vector, limit=200)}
+            dense = {c.paper_id: c for c in self.retriever.retrieve(query.text, query_vector, limit=200)}
             for c in candidates:
                 c.dense = dense[c.paper_id].dense if c.paper_id in dense else 0.0
         else:
             # The date window is applied inside retrieval, so in-window papers fill the list.
-            candidates = self.retriever.retrieve(intent.topic, query_vector, limit=limit,
+            candidates = self.retriever.retrieve(query.text, query_vector, limit=limit,
                                                  date_from=date_from, date_to=date_to)
-        candidates = [c for c in candidates if _in_dates(c.meta.get("date"), date_from, date_to)]
         sentences = self.sentences_for([c.paper_id for c in candidates])
         return score_papers(
-            candidates, sentences, query_vector, intent.topic,
+            candidates, sentences, query_vector, query.weights,
             wants_detail=intent.wants_detail, wants_code=intent.wants_code,
-            quotes_per_paper=self.settings.quotes_per_paper,
+            quotes_per_paper=self.settings.quotes_per_paper, answer_type=intent.answer_type, asked=intent.asked,
+            unit=intent.unit,
         )
 
     # ---- ask ---------------------------------------------------------------------------------
@@ -149,36 +158,103 @@ class Assistant:
         self.refresh()
         history = history or []
         previous = self.papers_in_history(history)
-        intent = classify(question, has_history=bool(previous))
+        opts = dict(today=self.today(), recent_months=self.settings.recent_months)
+        intent = classify(question, has_history=bool(previous), **opts)
         timings: dict[str, float] = {}
 
         t = time.perf_counter()
-        if self.answerer is not None and history and hasattr(self.answerer, "condense"):
+        if history:
             # An LLM can rewrite "where is its code?" into a standalone question first.
             standalone = self.answerer.condense(question, history)
-            timings["condense_ms"] = (time.perf_counter() - t) * 1000
             if standalone:
-                intent = classify(standalone, has_history=False)
-        query_vector = self.embedder.embed_query(intent.topic)
-        restrict = previous if intent.followup else None
-        evidence = self._evidence(intent, query_vector, limit=self.settings.candidates, restrict=restrict,
-                                  date_from=date_from, date_to=date_to)
+                timings["condense_ms"] = (time.perf_counter() - t) * 1000
+                intent = classify(standalone, has_history=False, **opts)
+        if date_from or date_to:  # a date range chosen in the UI wins over words in the question
+            intent = replace(intent, window=Window(date_from, date_to, "", _describe(date_from, date_to)))
+        query = self.understand(intent.topic, question)
+        if query.lang != "en":  # the answer names what was matched: the words the corpus shares
+            intent = replace(intent, topic=query.text)
+        query_vector = self.embedder.embed_query(query.text)
+        plan, evidence = self._plan(intent, query, query_vector, previous, max_cited or self.settings.max_cited)
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
 
-        plan = extractive.plan(intent, evidence, self.settings, max_cited or self.settings.max_cited,
-                               self.paper_count, followup_pool=len(restrict or []),
-                               unknown_terms=self.unknown_terms(intent.topic))
         t = time.perf_counter()
-        if self.answerer is None:
-            stream = extractive.render(question, plan)
-        else:
-            stream = self.answerer.stream(question, history, intent, plan, evidence)
         answer = None
         retrieved = [e.paper_id for e in evidence]
-        for answer in stream:
+        for answer in self.answerer.stream(question, history, intent, plan, evidence):
             answer.timings_ms = {**timings, "answer_ms": (time.perf_counter() - t) * 1000,
                                  "total_ms": (time.perf_counter() - started) * 1000}
             yield answer.with_retrieved(retrieved)
+
+    def _plan(self, intent: Intent, query: Query, query_vector, previous: list[str], max_cited: int):
+        """(plan, the evidence it chose from). Follow-ups work on the previous answer's papers,
+        comparisons find each side on its own, everything else retrieves once."""
+        s = self.settings
+        ctx = dict(corpus_size=self.paper_count, corpus_dates=self.corpus_dates(), lang=query.lang)
+        window = intent.window
+        if intent.followup and previous:
+            evidence = self._evidence(intent, query, query_vector, limit=len(previous), restrict=previous)
+            ordered = sorted(evidence, key=lambda e: e.meta.get("_order", 0))
+            picks = [_pick(ordered, r - 1) for r in intent.refs] if intent.refs else []
+            if intent.ordinal is not None and not picks:
+                picks = [_pick(ordered, intent.ordinal)]
+            picks = [e for e in picks if e is not None]
+            if intent.extra.get("compare") and len(picks) >= 2:
+                names = [f"[{r}]" for r in intent.refs[:2]]
+                return extractive.plan_comparison(intent, picks[:2], names, **ctx), evidence
+            if picks:
+                return extractive.plan_one(intent, picks[0], len(ordered), **ctx), evidence
+            if intent.wants_code and (intent.subset or len(ordered) > 1 and _plural(intent.topic)):
+                return extractive.plan_code_subset(intent, ordered, **ctx), evidence
+            if intent.subset:
+                return extractive.plan_subset(intent, evidence, s, max_cited, len(ordered), **ctx), evidence
+            return extractive.plan_one(intent, ordered[0], len(ordered), **ctx), evidence
+        if intent.sides:
+            sides, evidence = [], []
+            for side in intent.sides[:2]:
+                found = self._side(intent, side, window)
+                sides.append(found)
+                evidence += [found] if found is not None else []
+            return extractive.plan_comparison(intent, sides, list(intent.sides[:2]), **ctx), evidence
+        evidence = self._evidence(intent, query, query_vector, limit=s.candidates,
+                                  date_from=window.date_from if window else None,
+                                  date_to=window.date_to if window else None)
+        plan = extractive.plan(intent, evidence, s, max_cited,
+                               unknown_terms=query.missing, missing_share=query.missing_share,
+                               names_one=self._names_one(intent.topic, evidence),
+                               topic_words=len(query.weights), **ctx)
+        return plan, evidence
+
+    def _side(self, intent: Intent, side: str, window: Window | None) -> PaperEvidence | None:
+        """The paper one side of a comparison names, or None when the corpus lacks it: its own
+        retrieval, and the side's distinctive words must be the paper's."""
+        query = self.understand(side)
+        if not query.weights or query.missing_share >= self.settings.unknown_terms_share:
+            return None
+        evidence = self._evidence(replace(intent, answer_type=None, wants_detail=False), query,
+                                  self.embedder.embed_query(query.text), limit=self.settings.candidates,
+                                  date_from=window.date_from if window else None,
+                                  date_to=window.date_to if window else None)
+        if not evidence:
+            return None
+        top = evidence[0]
+        if top.relevance < self.settings.min_relevance or top.coverage < self.settings.min_topic_coverage:
+            return None
+        return top
+
+    def _names_one(self, topic: str, evidence: list[PaperEvidence]) -> bool:
+        """The question names the best paper: a word written like a method's name ("InstaFlow",
+        "TIES-Merging") that few papers use is in its title."""
+        if not evidence:
+            return False
+        title = self._sentences.get(evidence[0].paper_id)
+        title_terms = title.title_terms if title else set()
+        for name in name_like(topic):
+            terms = content_terms(name)
+            if terms and terms <= title_terms and all(
+                    self.vocab.stems.get(t, 0) <= self.settings.names_paper_max_df for t in terms if "-" not in t):
+                return True
+        return False
 
     def sentences_for(self, paper_ids: list[str]) -> dict[str, PaperSentences]:
         missing = [pid for pid in paper_ids if pid not in self._sentences]
@@ -190,8 +266,8 @@ class Assistant:
         return {pid: self._sentences[pid] for pid in paper_ids if pid in self._sentences}
 
     def unknown_terms(self, text: str) -> list[str]:
-        """The question's content words that no paper in the corpus uses."""
-        return sorted(t for t in content_terms(text) if t not in self.vocabulary)
+        """The question's topic words that no paper in the corpus uses (filler and typos excluded)."""
+        return sorted(self.understand(text).missing)
 
     def papers_in_history(self, history: list[dict]) -> list[str]:
         """Papers cited by the latest assistant turn that cited any, in the order it cited them.
@@ -215,9 +291,15 @@ class Assistant:
         return []
 
 
-def _in_dates(date: str | None, date_from: str | None, date_to: str | None) -> bool:
-    if not (date_from or date_to):
-        return True
-    if not date:
-        return False
-    return (not date_from or date[: len(date_from)] >= date_from) and (not date_to or date[: len(date_to)] <= date_to)
+def _pick(ordered: list, index: int):
+    return ordered[index] if -len(ordered) <= index < len(ordered) else None
+
+
+def _plural(text: str) -> bool:
+    return bool(re.search(r"\b(those|these|them|they|ones|which|any|all|each)\b", text, re.I))
+
+
+def _describe(date_from: str | None, date_to: str | None) -> str:
+    if date_from and date_to:
+        return f"published between {date_from} and {date_to}"
+    return f"published since {date_from}" if date_from else f"published up to {date_to}"

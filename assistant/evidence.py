@@ -7,29 +7,84 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-STOPWORDS = frozenset(
-    """a an the of for in on to and or with without by from at as is are be been was were that which
-    what who whom whose how why when where do does did can could should would will any some all each
-    there their they them those these this it its into via using use used about paper papers work works
-    study studies research approach approaches method methods model models me find list show give tell
-    propose proposes proposed new based than more most other such not no between over under one two
-    i we you our your is has have had if then so also only just like make makes made""".split()
-)
-WORD_RE = re.compile(r"[a-z0-9][a-z0-9\-\.]*[a-z0-9]|[a-z0-9]")
+from .words import content_terms, stem, words  # noqa: F401  (content_terms is re-exported)
+
 NUMBER_RE = re.compile(r"\d")
+# A quantity, not a digit inside a name ("1D LUT", "ADHD-200" are not answers): a number standing
+# alone or with a unit glued on ("4ms", "3.5×", "69.59%").
+QUANTITY_RE = re.compile(r"(?<![A-Za-z\d\-])\d[\d,.]*(?:\s?(?:%|×|x|ms|s|sec|min|h|k|m|b|bn|gb|mb|tb|fps|hz|db)"
+                         r"|\s?(?:million|billion|thousand|times|fold|days?|hours?|gpus?))?(?![A-Za-z\d])", re.I)
 URL_RE = re.compile(r"https?://|www\.", re.I)
+# Sentences that name datasets or benchmarks: "evaluated on", "experiments on", "benchmarks", or
+# several capitalised / alphanumeric names (ImageNet, COCO, WSJ0-2mix).
+DATASET_CUE_RE = re.compile(r"\b(datasets?|benchmarks?|evaluat\w*|experiments?|tested|validated|corpora|corpus)\b", re.I)
+NAME_TOKEN_RE = re.compile(r"\b(?:[A-Z][A-Za-z]*[A-Z0-9][\w\-/!]*|[A-Z][a-z]+[A-Z][\w\-]*)")
+# Roles of abstract sentences, read from the abstracts' own conventions (used for summaries and
+# comparisons, never to match the question).
+ROLE_RES = {
+    "proposes": re.compile(r"\b(we|this paper|this work|our (?:method|approach|model|framework)|here,? we)\s+"
+                           r"(propose|present|introduce|develop|design|describe|build|put forward|study|investigate|show)"
+                           r"|\b(is|are) proposed\b|\bwe call\b|\btermed\b|\bdubbed\b|\bnamed\b", re.I),
+    "evaluated on": re.compile(r"\b(experiments?|evaluat\w*|benchmarks?|datasets?|tested|validated|"
+                               r"extensive (?:experiments|results))\b", re.I),
+    "result": re.compile(r"\b(outperform\w*|achiev\w*|improv\w*|surpass\w*|state-of-the-art|sota|speed-?ups?|"
+                         r"faster|reduc\w*|accuracy|results? (?:show|demonstrate)|gains?|better|superior|"
+                         r"\d+(?:\.\d+)?\s*(?:%|x|×|times))", re.I),
+}
+# Numbers of each kind a question can ask for (see intent.UNIT_QUESTIONS).
+UNIT_ANSWERS = {
+    "speedup": re.compile(r"\d(?:\.\d+)?\s?(?:x|×|times)(?![A-Za-z])|speed-?up", re.I),
+    "time": re.compile(r"\d\s?(?:ms|s|sec|seconds?|minutes?|min|hours?|h|fps)(?![A-Za-z])", re.I),
+    "compute": re.compile(r"gpu[- ]?(?:days|hours)|\b(?:t|g|p)?flops\b|\d\s*(?:\w+\s)?(?:gpus?|tpus?)\b", re.I),
+    "memory": re.compile(r"\d\s?(?:gb|mb|tb|kb|gib|mib)(?![A-Za-z])|memory", re.I),
+    "percent": re.compile(r"\d\s?%"),
+}
+TIME_UNITS = r"(?:days?|hours?|h|minutes?|seconds?|ms|weeks?|months?|years?|memory|time|budget)"
 
 
-def stem(word: str) -> str:
-    # Crude but dependable: enough to match "merging"/"merge"/"merged", "transformers"/"transformer".
-    for suffix in ("ization", "ations", "ation", "ings", "ing", "ies", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
+def sentence_role(sentence: str, role: str) -> bool:
+    return bool(ROLE_RES[role].search(sentence))
 
 
-def content_terms(text: str) -> set[str]:
-    return {stem(w) for w in WORD_RE.findall(text.lower()) if w not in STOPWORDS and len(w) > 1}
+def type_strength(sentence: str, answer_type: str | None, asked: str = "", unit: str | None = None) -> int:
+    """2 when the sentence holds the kind of number asked for ("4ms" for "how long", "199 A100 GPU
+    days" for "how much compute") or a number right by the asked thing ("17,000 hours of raw
+    speech data"); 1 when it merely holds the type; 0 otherwise."""
+    if not holds_type(sentence, answer_type, asked, counted=False):
+        return 0
+    if unit in UNIT_ANSWERS and UNIT_ANSWERS[unit].search(sentence):
+        return 2
+    head = [w for w in words(asked) if len(w) > 2]
+    if answer_type != "number" or not head:
+        return 1
+    for m in re.finditer(r"\b" + re.escape(stem(head[-1])), sentence, re.I):
+        window = sentence[max(0, m.start() - 45): m.end() + 30]
+        if QUANTITY_RE.search(window):
+            return 2
+    return 1
+
+
+def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted: bool = True) -> bool:
+    """Does the sentence state the kind of fact asked for? A number question needs a number and,
+    when the question names what is counted ("how many GPUs"), that thing counted, not a unit
+    built on it ("GPU days")."""
+    if answer_type == "number":
+        if not QUANTITY_RE.search(sentence):
+            return False
+        head = [w for w in words(asked) if len(w) > 2] if counted else []
+        if not head:
+            return True
+        h = stem(head[-1])
+        for m in re.finditer(r"\b" + re.escape(h) + r"\w*", sentence, re.I):
+            after = sentence[m.end(): m.end() + 12]
+            if not re.match(r"\s+" + TIME_UNITS + r"\b", after, re.I):
+                return True
+        return False
+    if answer_type == "dataset":
+        return bool(DATASET_CUE_RE.search(sentence)) and len(NAME_TOKEN_RE.findall(sentence)) >= 1
+    if answer_type == "name":
+        return len(NAME_TOKEN_RE.findall(sentence)) >= 1
+    return True
 
 
 @dataclass
@@ -53,8 +108,10 @@ class PaperSentences:
                    np.array([bool(URL_RE.search(s)) for s in sentences]))
 
 
-def _share(query_terms: set[str], terms: set[str]) -> float:
-    return len(query_terms & terms) / len(query_terms) if query_terms else 0.0
+def share(weights: dict[str, float], terms: set[str]) -> float:
+    """The weighted share of the question's topic words that `terms` contains."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
 
 
 @dataclass
@@ -66,49 +123,68 @@ class PaperEvidence:
     relevance: float
     rank_score: float
     quotes: list[int] = field(default_factory=list)  # indices into sentences, in abstract order
+    coverage: float = 0.0  # weighted share of the question's topic words the paper uses
+    # The same share within the title plus its single best sentence: all topic words together in one
+    # place is what "a paper about X" means lexically.
+    focus: float = 0.0
+    key_covered: bool = True  # the paper uses the question's most informative topic word
 
     @property
     def title(self) -> str:
         return self.meta["title"]
 
-    def quote_text(self) -> str:
+    def quote_text(self, quotes: list[int] | None = None) -> str:
         """The quoted sentences; an ellipsis marks skipped ones, so every piece stays verbatim."""
+        quotes = self.quotes if quotes is None else quotes
         text = ""
-        for k, i in enumerate(self.quotes):
+        for k, i in enumerate(quotes):
             if k:
-                text += " " if i == self.quotes[k - 1] + 1 else " … "
+                text += " " if i == quotes[k - 1] + 1 else " … "
             text += self.sentences[i]
         return text
+
+    def best_with(self, predicate) -> int | None:
+        """The best-scoring sentence that satisfies predicate(sentence), or None."""
+        order = np.argsort(-np.asarray(self.sentence_scores), kind="stable")
+        return next((int(i) for i in order if predicate(self.sentences[i])), None)
 
 
 def score_papers(
     candidates,
     sentences: dict[str, PaperSentences],
     query_vector: np.ndarray,
-    topic: str,
+    weights: dict[str, float],
     *,
     wants_detail: bool,
     wants_code: bool,
     quotes_per_paper: int,
+    answer_type: str | None = None,
+    asked: str = "",
+    unit: str | None = None,
 ) -> list[PaperEvidence]:
-    """Relevance blends the best dense match (chunk with title, or one sentence) with how many of
-    the question's content words the paper uses; quotes are the sentences that best answer."""
-    terms = content_terms(topic)
+    """Relevance blends the best dense match (chunk with title, or one sentence) with how much of
+    the question's topic (words weighted by rarity) the paper uses; quotes are the sentences that
+    best answer, favouring those that hold the kind of fact asked for."""
     out = []
+    key = max(weights, key=weights.get) if weights else None
     top_fused = max((c.fused for c in candidates), default=1.0) or 1.0
     for cand in candidates:
         paper = sentences.get(cand.paper_id)
         if paper is None or not paper.sentences:
             continue
         sims = paper.vectors @ query_vector
-        scores = sims + 0.25 * np.array([_share(terms, t) for t in paper.terms])
+        shares = np.array([share(weights, t) for t in paper.terms])
+        focus = max((share(weights, t | paper.title_terms) for t in paper.terms), default=0.0)
+        scores = sims + 0.25 * shares
         if wants_detail:
             scores += 0.15 * paper.has_number
+        if answer_type in ("number", "dataset", "name"):
+            scores += 0.1 * np.array([type_strength(s, answer_type, asked, unit) for s in paper.sentences])
         if wants_code:
             scores += 0.5 * paper.has_url
         best_sentence = float(sims.max())
-        title_terms = _share(terms, paper.title_terms)
-        relevance = 0.75 * max(cand.dense, best_sentence) + 0.15 * _share(terms, paper.all_terms) + 0.1 * title_terms
+        coverage = share(weights, paper.all_terms)
+        relevance = 0.75 * max(cand.dense, best_sentence) + 0.15 * coverage + 0.1 * share(weights, paper.title_terms)
         rank_score = relevance + 0.05 * (cand.fused / top_fused)
         # Facts hide in results sentences, which rarely name the method: quote one more.
         n_quotes = quotes_per_paper + 1 if wants_detail else quotes_per_paper
@@ -118,6 +194,7 @@ def score_papers(
         margin = 1.0 if wants_detail else 0.06
         picked = [order[0]] + [i for i in order[1:] if scores[i] >= scores[order[0]] - margin]
         out.append(PaperEvidence(cand.paper_id, cand.meta, paper.sentences, scores.tolist(), relevance,
-                                 rank_score, sorted(picked)))
+                                 rank_score, sorted(picked), coverage, focus,
+                                 key is None or key in paper.all_terms))
     out.sort(key=lambda e: e.rank_score, reverse=True)
     return out

@@ -1,77 +1,225 @@
-"""The default answerer: no LLM, only verbatim sentences from the abstracts, each marked [n]."""
+"""The default answerer: no LLM, only verbatim sentences from the abstracts, each marked [n].
+
+`plan` decides what an answer cites from the evidence (how many papers follows how close they are
+to the best match, not the question's wording); `render` turns a plan into markdown."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .evidence import PaperEvidence
+from .evidence import PaperEvidence, holds_type, sentence_role, type_strength
 from .intent import Intent
+from .links import safe_url
 from .markdown import escape
-from .models import Answer, Source
+from .models import Answer, ComparisonCell, ComparisonRow, Source
 from .settings import Settings
+from .timewindow import Window
+
+ASPECTS = ("proposes", "evaluated on", "result", "code")
 
 
 @dataclass
 class Plan:
-    kind: str  # list | single | code | subset | refuse-none | refuse-meta | subset-none
+    # list | single | code | detail | detail-missing | subset | code-subset | summary | comparison |
+    # refuse-none | refuse-meta | refuse-window | subset-none | code-none
+    kind: str
     intent: Intent
     cited: list[PaperEvidence] = field(default_factory=list)
     corpus_size: int = 0
     pool_size: int = 0  # papers a follow-up chose from
     unknown_terms: list[str] = field(default_factory=list)
+    window: Window | None = None
+    corpus_dates: tuple[str | None, str | None] = (None, None)
+    lang: str = "en"
+    quotes: dict[str, list[int]] = field(default_factory=dict)  # paper_id -> sentences to quote instead
+    comparison: list[ComparisonRow] | None = None
+    side_names: list[str] = field(default_factory=list)  # comparison: how the question named each side
+    missing_sides: list[str] = field(default_factory=list)  # comparison sides not in the corpus
+    suggestions: list[str] = field(default_factory=list)
+    about_one: bool = False  # the question is about one paper (not a theme)
 
     @property
     def refused(self) -> bool:
-        return self.kind.startswith("refuse") or self.kind == "subset-none"
+        return self.kind.startswith("refuse") or self.kind in ("subset-none", "code-none")
+
+    def quote_of(self, e: PaperEvidence) -> str:
+        return e.quote_text(self.quotes.get(e.paper_id))
+
+
+# ---- deciding what to cite ------------------------------------------------------------------------
+
+def should_refuse(top: PaperEvidence | None, missing_share: float, settings: Settings, topic_words: int = 0) -> bool:
+    """Nothing relevant enough; or a weak match while the question's own topic words are largely
+    absent from the corpus (a near miss in a neighbouring field, e.g. "polyp segmentation"); or a
+    weak match to a short query that covers little of it, or lacks its most informative word (one
+    shared word: "quantum error correction"; "multi-object tracking" without "tracking"). A long, descriptive question paraphrases, so its coverage says less."""
+    if top is None or top.relevance < settings.min_relevance:
+        return True
+    if top.relevance < settings.weak_relevance and missing_share >= settings.unknown_terms_share:
+        return True
+    return (top.relevance < settings.weak_relevance and 0 < topic_words <= settings.short_topic_words
+            and (top.coverage < settings.min_topic_coverage or not top.key_covered))
+
+
+def close_to_best(evidence: list[PaperEvidence], settings: Settings, max_cited: int) -> list[PaperEvidence]:
+    """Every paper whose relevance is close to the best one's: the answer to any question about a
+    theme, however it is phrased."""
+    top = evidence[0]
+    floor = max(settings.min_relevance, top.relevance * settings.relative_cutoff)
+    # A paper whose title or one sentence holds every topic word the best paper holds is about the
+    # topic too, however its embedding scores ("tell me about mamba": every Mamba paper).
+    full = top.focus >= 0.999
+    return [e for e in evidence if e.relevance >= floor
+            or full and e.focus >= 0.999 and e.relevance >= settings.lexical_min_relevance][:max_cited]
+
+
+def stands_out(evidence: list[PaperEvidence], settings: Settings) -> bool:
+    return len(evidence) < 2 or evidence[0].relevance - evidence[1].relevance >= settings.standout_margin
 
 
 def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_cited: int,
-         corpus_size: int, followup_pool: int = 0, unknown_terms: list[str] | None = None) -> Plan:
+         unknown_terms: list[str] | None = None, missing_share: float = 0.0, names_one: bool = False,
+         topic_words: int = 0, **context) -> Plan:
     """Decide what the answer cites. How many papers follows the evidence, not a fixed k."""
-    p = Plan("refuse-none", intent, corpus_size=corpus_size, pool_size=followup_pool,
-             unknown_terms=unknown_terms or [])
+    p = Plan("refuse-none", intent, unknown_terms=unknown_terms or [], window=intent.window, **context)
     top = evidence[0] if evidence else None
     if intent.meta and not (intent.meta == "authors" and top and top.meta.get("authors") not in (None, "", "[]")):
         p.kind = "refuse-meta"
         return p
-    if intent.followup and not intent.subset and evidence:
-        # Follow-up evidence carries the previous answer's order: "its" is the paper it led with,
-        # "the second one" counts in that order; an ordinal out of range falls back to the best match.
-        previous = sorted(evidence, key=lambda e: e.meta.get("_order", 0))
-        index = 0 if intent.ordinal is None else intent.ordinal
-        target = previous[index] if -len(previous) <= index < len(previous) else evidence[0]
+    if intent.window is not None and not evidence and not intent.followup:
+        p.kind = "refuse-window"
+        return p
+    if should_refuse(top, missing_share, settings, topic_words):
+        return p
+    one = intent.points_at_one or names_one or intent.wants_code
+    if one:
+        # One paper asked about: lead with it, add near-ties so a close second is not hidden.
+        margin = 0.02 if intent.wants_detail or intent.wants_code else 0.04
+        p.cited = [top] + [e for e in evidence[1:3] if e.relevance >= top.relevance - margin]
         p.kind = "code" if intent.wants_code else "single"
-        p.cited = [target]
-        return p
-    if intent.subset:
-        if top is None or top.relevance < settings.subset_min_relevance:
-            p.kind = "subset-none"
-            return p
-        floor = max(settings.subset_min_relevance, top.relevance * settings.relative_cutoff)
-        p.kind = "subset"
-        p.cited = [e for e in evidence if e.relevance >= floor][:max_cited]
-        return p
-    if top is None or top.relevance < settings.min_relevance or (
-        top.relevance < settings.weak_relevance and _mostly_unknown(intent, p.unknown_terms, settings)
-    ):
-        return p
-    floor = max(settings.min_relevance, top.relevance * settings.relative_cutoff)
-    if intent.wants_list:
-        p.kind = "list"
-        p.cited = [e for e in evidence if e.relevance >= floor][:max_cited]
-        return p
-    # One paper asked about: lead with it, add near-ties so a close second is not hidden.
-    p.kind = "code" if intent.wants_code else "single"
-    margin = 0.02 if intent.wants_detail or intent.wants_code else 0.04
-    p.cited = [top] + [e for e in evidence[1:3] if e.relevance >= top.relevance - margin]
+    else:
+        p.cited = close_to_best(evidence, settings, max_cited)
+        p.kind = "list" if len(p.cited) > 1 or not stands_out(evidence, settings) else "single"
+    if intent.answer_type in ("number", "dataset") and not intent.wants_code:
+        detail(p, intent, settings)
     return p
 
 
-def _mostly_unknown(intent: Intent, unknown: list[str], settings: Settings) -> bool:
-    from .evidence import content_terms
+def detail(p: Plan, intent: Intent, settings: Settings) -> None:
+    """Quote the sentence that holds the asked fact; when no cited abstract states it, say so
+    rather than quote a near miss."""
+    holders = []
+    for e in p.cited:
+        ranked = sorted((k for k, s in enumerate(e.sentences) if holds_type(s, intent.answer_type, intent.asked, intent.counted)),
+                        key=lambda k: (-type_strength(e.sentences[k], intent.answer_type, intent.asked, intent.unit),
+                                       -e.sentence_scores[k]))
+        ranked = [k for k in ranked if e.sentence_scores[k] >= max(e.sentence_scores) - settings.detail_margin]
+        if ranked:
+            holders.append(e)
+            # The best holder, a second one that states it as plainly, and the sentence naming the method.
+            best = ranked[:2] if len(ranked) > 1 and type_strength(
+                e.sentences[ranked[1]], intent.answer_type, intent.asked, intent.unit) == 2 else ranked[:1]
+            p.quotes[e.paper_id] = sorted({*best, *e.quotes[:1]})
+    if holders:
+        p.cited = holders + [e for e in p.cited if e not in holders]
+        p.kind = "detail" if p.kind == "single" or len(holders) == 1 else p.kind
+    else:
+        p.about_one = p.kind in ("single", "code") and len(p.cited) == 1 or intent.points_at_one
+        p.kind = "detail-missing"
+        p.cited = p.cited[:1]
 
-    terms = content_terms(intent.topic)
-    return bool(terms) and len(unknown) / len(terms) >= settings.unknown_terms_share
+
+def plan_subset(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_cited: int,
+                pool_size: int, **context) -> Plan:
+    """"Which of those ...": the previous answer's papers that match the new condition."""
+    p = Plan("subset-none", intent, pool_size=pool_size, window=intent.window, **context)
+    top = evidence[0] if evidence else None
+    if top is None or top.relevance < settings.subset_min_relevance:
+        return p
+    floor = max(settings.subset_min_relevance, top.relevance * settings.relative_cutoff)
+    p.kind = "subset"
+    p.cited = [e for e in evidence if e.relevance >= floor][:max_cited]
+    return p
+
+
+def plan_code_subset(intent: Intent, previous: list[PaperEvidence], **context) -> Plan:
+    """"Which of those have code?": answered from the code links, not from relevance."""
+    with_code = [e for e in previous if safe_url(e.meta.get("code_url"))]
+    p = Plan("code-subset" if with_code else "code-none", intent, cited=with_code, pool_size=len(previous),
+             **context)
+    for e in with_code:
+        i = e.best_with(lambda s: "http" in s or "github" in s.lower())
+        if i is not None:
+            p.quotes[e.paper_id] = [i]
+    return p
+
+
+def plan_one(intent: Intent, target: PaperEvidence, pool_size: int, **context) -> Plan:
+    """A follow-up about one paper of the previous answer: its code, a summary, or a fact."""
+    p = Plan("single", intent, cited=[target], pool_size=pool_size, **context)
+    if intent.wants_code:
+        p.kind = "code"
+        i = target.best_with(lambda s: "http" in s or "github" in s.lower())
+        if i is not None:
+            p.quotes[target.paper_id] = [i]
+    elif intent.summarize or not intent.answer_type:
+        p.kind = "summary"
+        p.quotes[target.paper_id] = summary_sentences(target)
+    return p
+
+
+def summary_sentences(e: PaperEvidence) -> list[int]:
+    """What the paper proposes and what it found, in its own words."""
+    picks = []
+    for role in ("proposes", "result"):
+        i = next((k for k, s in enumerate(e.sentences) if sentence_role(s, role) and k not in picks), None)
+        if i is not None:
+            picks.append(i)
+    if not picks:
+        picks = list(range(min(2, len(e.sentences))))
+    return sorted(picks)
+
+
+def aspect_quote(e: PaperEvidence, aspect: str) -> str | None:
+    if aspect == "code":
+        url = safe_url(e.meta.get("code_url"))
+        i = e.best_with(lambda s: "http" in s or "github" in s.lower()) if url else None
+        return e.sentences[i] if i is not None else None
+    hits = [k for k, s in enumerate(e.sentences) if sentence_role(s, aspect)]
+    if aspect == "result":
+        hits = hits[::-1]  # results come late in an abstract
+    return e.sentences[hits[0]] if hits else None
+
+
+def plan_comparison(intent: Intent, sides: list[PaperEvidence | None], names: list[str], **context) -> Plan:
+    """Two things side by side: each found on its own, each cited, each aspect a verbatim quote."""
+    found = [e for e in sides if e is not None]
+    missing = [n for n, e in zip(names, sides) if e is None]
+    p = Plan("comparison" if found else "refuse-none", intent, cited=found, side_names=names,
+             missing_sides=missing, **context)
+    if not found:
+        return p
+    p.comparison = [ComparisonRow(aspect=a, cells=[ComparisonCell(n=i + 1, quote=aspect_quote(e, a))
+                                                   for i, e in enumerate(found)]) for a in ASPECTS]
+    return p
+
+
+def suggestions(p: Plan) -> list[str]:
+    """Follow-ups that work when asked (each resolves through the follow-up logic above)."""
+    n = len(p.cited)
+    if p.refused or not n:
+        return []
+    if n == 1:
+        return ["Where is its code?", "Summarize [1]"]
+    out = ["Which of these have code?", "Compare [1] and [2]", "Summarize [1]"]
+    return out
+
+
+# ---- rendering ------------------------------------------------------------------------------------
+
+def _corpus_span(p: Plan) -> str:
+    lo, hi = p.corpus_dates
+    return f" (the corpus's dated papers run from {lo} to {hi})" if lo and hi else ""
 
 
 def headline(p: Plan) -> str:
@@ -83,23 +231,62 @@ def headline(p: Plan) -> str:
             f"{p.intent.meta}, so I can't answer that from it. Each paper's link opens its page, "
             "which may list them."
         )
+    if p.kind == "refuse-window":
+        return (f"None of the {p.corpus_size} papers is {escape(p.window.meaning)} and about “{topic}”"
+                f"{_corpus_span(p)}, so I can't answer that from this corpus.")
     if p.kind == "refuse-none":
+        if p.side_names:
+            names = " or ".join(f"“{escape(s)}”" for s in p.side_names)
+            return f"Neither {names} is in this corpus: no abstract among the {p.corpus_size} papers matches them."
         missing = ""
         if p.unknown_terms:
             words = ", ".join(f"“{escape(t)}”" for t in p.unknown_terms[:4])
             missing = f" No abstract even uses {words}."
-        return (f"None of the {p.corpus_size} papers is about “{topic}”, so I can't answer that from "
+        scope = f" {escape(p.window.meaning)}" if p.window else ""
+        if p.intent.answer_type == "number" and p.intent.asked:
+            return (f"No abstract among the {p.corpus_size} papers{scope} reports {escape(p.intent.asked)} for "
+                    f"“{topic}”, so I can't answer that from this corpus.")
+        return (f"None of the {p.corpus_size} papers{scope} is about “{topic}”, so I can't answer that from "
                 f"this corpus.{missing}")
     if p.kind == "subset-none":
+        if p.pool_size == 1:
+            return f"The paper from the previous answer is not about “{topic}”."
         return f"None of the {p.pool_size} papers from the previous answer is about “{topic}”."
+    if p.kind == "code-none":
+        if p.pool_size == 1:
+            return "The paper from the previous answer does not link to any code in its abstract."
+        return f"None of the {p.pool_size} papers from the previous answer links to code in its abstract."
     lead = escape(p.cited[0].title)
     if p.kind == "code":
-        code = p.cited[0].meta.get("code_url")
+        code = safe_url(p.cited[0].meta.get("code_url"))
         if code:
             return f"The code for *{lead}* is at {code} [1]."
         return f"The abstract of *{lead}* [1] does not link to any code."
+    if p.kind == "code-subset":
+        if p.pool_size == 1:
+            return "The paper from the previous answer links to its code:"
+        return f"{n} of the {p.pool_size} papers from the previous answer link to code:"
     if p.kind == "subset":
+        if p.pool_size == 1:
+            return f"The paper from the previous answer matches “{topic}”:"
         return f"{n} of the {p.pool_size} papers from the previous answer match “{topic}”:"
+    if p.kind == "summary":
+        return f"*{lead}* [1], in its own words (what it proposes, what it finds):"
+    if p.kind == "comparison":
+        sides = " and ".join(f"*{escape(e.title)}* [{i + 1}]" for i, e in enumerate(p.cited))
+        text = f"Comparing {sides}, side by side in their own words:"
+        if p.missing_sides:
+            gone = " or ".join(f"“{escape(s)}”" for s in p.missing_sides)
+            text = (f"{gone} is not in this corpus: no abstract matches it. "
+                    f"Here is what the corpus has on the other side, *{escape(p.cited[0].title)}* [1]:")
+        return text
+    if p.kind == "detail-missing":
+        asked = escape(p.intent.asked) if p.intent.asked else "that"
+        if p.about_one:
+            return (f"The abstract of *{lead}* [1] does not report {asked}; what it says closest to the "
+                    "question:")
+        return (f"None of the abstracts I found reports {asked}. The closest match is *{lead}* [1], "
+                "which says:")
     if p.kind == "list":
         noun = "paper matches" if n == 1 else "papers match"
         return f"{n} {noun} “{topic}”; the closest is *{lead}* [1]."
@@ -108,17 +295,54 @@ def headline(p: Plan) -> str:
     return f"The best match is *{lead}* [1]."
 
 
-def entry(n: int, e: PaperEvidence, show_code: bool) -> str:
-    line = f"**[{n}]** [{escape(e.title)}]({e.meta['url']}): “{escape(e.quote_text())}” [{n}]"
-    if show_code and e.meta.get("code_url"):
-        line += f" Code: {e.meta['code_url']}"
+def notes(p: Plan) -> list[str]:
+    out = []
+    if p.lang != "en":
+        out.append("The abstracts in this corpus are in English; I matched the words of your question that "
+                   "they share (answers quote the English abstracts).")
+    if p.window is not None and not p.refused:
+        out.append(f"Only papers {escape(p.window.meaning)} are considered{_corpus_span(p)}.")
+    return out
+
+
+def _date(e: PaperEvidence) -> str:
+    return e.meta.get("date") or "date unknown"
+
+
+def _link(e: PaperEvidence) -> str:
+    url = safe_url(e.meta.get("url"))
+    return f"[{escape(e.title)}]({url})" if url else escape(e.title)
+
+
+def entry(n: int, e: PaperEvidence, p: Plan, show_code: bool) -> str:
+    line = f"**[{n}]** {_link(e)} ({_date(e)}): “{escape(p.quote_of(e))}” [{n}]"
+    code = safe_url(e.meta.get("code_url"))
+    if show_code and code:
+        line += f" Code: {code}"
     return line
+
+
+def comparison_markdown(p: Plan) -> str:
+    lines = []
+    for row in p.comparison or []:
+        cells = []
+        for cell in row.cells:
+            e = p.cited[cell.n - 1]
+            if row.aspect == "code":
+                code = safe_url(e.meta.get("code_url"))
+                cells.append(f"[{cell.n}] {code}" if code else f"[{cell.n}] no code link in the abstract")
+            elif cell.quote:
+                cells.append(f"[{cell.n}] “{escape(cell.quote)}” [{cell.n}]")
+            else:
+                cells.append(f"[{cell.n}] not stated in the abstract")
+        lines.append(f"- **{row.aspect}**: " + " · ".join(cells))
+    return "\n".join(lines)
 
 
 def sources(p: Plan) -> list[Source]:
     return [
-        Source(n=i + 1, paper_id=e.paper_id, title=e.title, url=e.meta["url"],
-               code_url=e.meta.get("code_url") or None, quote=e.quote_text(), score=round(e.relevance, 4),
+        Source(n=i + 1, paper_id=e.paper_id, title=e.title, url=safe_url(e.meta.get("url")) or "",
+               code_url=safe_url(e.meta.get("code_url")), quote=p.quote_of(e), score=round(e.relevance, 4),
                date=e.meta.get("date") or None, arxiv_id=e.meta.get("arxiv_id") or None)
         for i, e in enumerate(p.cited)
     ]
@@ -129,12 +353,16 @@ def answer_kind(p: Plan) -> str:
 
 
 def render(question: str, p: Plan) -> Iterator[Answer]:
-    parts = [headline(p)]
+    parts = notes(p) + [headline(p)]
     srcs = sources(p)
     base = dict(question=question, refused=p.refused, mode="extractive", kind=answer_kind(p),
-                paper_ids=[e.paper_id for e in p.cited])
+                paper_ids=[e.paper_id for e in p.cited], filters=p.window.filters() if p.window else {},
+                comparison=p.comparison, suggestions=p.suggestions or suggestions(p))
     # The headline already says [1]: ship its source with it so the marker links at once.
-    yield Answer(answer=parts[0], sources=srcs[:1], **base)
+    yield Answer(answer="\n\n".join(parts), sources=srcs[:1], **base)
+    show_code = p.intent.wants_code or p.kind in ("code-subset", "comparison")
     for i, e in enumerate(p.cited):
-        parts.append(entry(i + 1, e, show_code=p.intent.wants_code))
+        parts.append(entry(i + 1, e, p, show_code=show_code))
+        if p.kind == "comparison" and i == len(p.cited) - 1:
+            parts.append(comparison_markdown(p))
         yield Answer(answer="\n\n".join(parts), sources=srcs[: i + 1], **base)

@@ -1,46 +1,96 @@
-"""What kind of question is this? Plain patterns: the answer shape depends on them, not the evidence."""
+"""What does the question ask for? Grammar, not wording: what kind of thing is asked (a number, a
+dataset, code, two things compared), whether it points back at the previous answer, and which
+dates bound it. How many papers the answer cites is decided later, from the evidence."""
 from __future__ import annotations
 
+import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-LIST_RE = re.compile(
-    r"^\s*(which|what|list|find|show|are there|is there any|any|give me)\b.*\b(papers|works|work|studies|"
-    r"approaches|methods|articles|research)\b|\b(papers|works|studies) (that|which|on|about|using|proposing)\b",
-    re.I,
-)
+from .timewindow import Window, parse_window
+from .words import FUNCTION_WORDS, words
+
 CODE_RE = re.compile(
-    r"\b(code|repo|repository|github|gitlab|implementation|source|project page|checkpoints?|hosted|"
-    r"download|released?|open[- ]sourced?)\b", re.I
+    r"\b(code|codes|repo|repos|repository|repositories|github|gitlab|implementation|implementations|source|"
+    r"project page|checkpoints?|open[- ]sourced?|released? (?:the |their )?(?:code|model|weights))\b", re.I
 )
-DETAIL_RE = re.compile(
-    r"\b(how (many|much|fast|large|big|accurate|long|well|often)|by how much|accuracy|score|scores|speed-?up|"
-    r"faster|slower|times|percent|percentage|auc|c-index|f1|fid|bleu|psnr|map|top-1|error rate|"
-    r"benchmarks?|datasets?|evaluated|evaluate|tested|gpu|hours|days|parameters|compute|cost|size|"
-    r"number of|what (result|results|improvement|gain|gains))\b",
+# What kind of fact is asked for. The type decides which sentence holds the answer.
+NUMBER_RE = re.compile(
+    r"\b(how (many|much|fast|large|big|small|accurate|long|well|often|quickly)|by how much|what (?:is|was|were|are) the "
+    r"(?:accuracy|score|speed|size|number|cost|error|gain|improvement|speed-?up)|(?:what|which) (?:[\w\-]+ ){0,2}(?:accuracy|score|speed-?up|"
+    r"c-index|auc|f1|fid|bleu|psnr|error|percentage|improvement|gains?)|number of|how (?:much|many) times)\b",
     re.I,
 )
+# Weaker hints that a fact is wanted: they favour sentences with numbers without changing the answer's shape.
+DETAIL_HINT_RE = re.compile(
+    r"\b(accuracy|score|scores|speed-?ups?|faster|slower|percent|auc|c-index|f1|fid|bleu|psnr|top-1|error rate|"
+    r"gpus?|hours|days|parameters|compute|cost|latency|run ?time|memory|flops|results?|improvements?|gains?)\b", re.I)
+DATASET_RE = re.compile(
+    r"\b(which|what) (?:datasets?|benchmarks?|data|corpora|tasks)\b|\b(?:evaluated|tested|benchmarked|validated|trained) "
+    r"(?:on|with)\b|\bon (?:which|what) (?:datasets?|benchmarks?)\b|\bdatasets?\b|\bbenchmarks?\b",
+    re.I,
+)
+NAME_RE = re.compile(
+    r"\b(which|what) (?:model|models|method|methods|backbone|backbones|architecture|architectures|baseline|baselines|"
+    r"formats?|metrics?|languages?|algorithms?|loss(?:es)?|encoders?|decoders?)\b",
+    re.I,
+)
+# The kind of quantity a number question wants: a sentence with that kind of number answers it.
+UNIT_QUESTIONS = {
+    "speedup": r"\bhow much (?:faster|quicker)|\bspeed-?ups?\b|\btimes faster\b|\bby how much\b",
+    "time": r"\bhow (?:long|fast|quickly)\b|\brun ?time\b|\blatency\b|\binference time\b",
+    "compute": r"\bcompute\b|\bgpus?\b|\btraining cost\b|\bcost (?:to|of) train|\bflops\b",
+    "memory": r"\bmemory\b|\bstorage\b|\bdisk\b|\bgigabytes?\b",
+    "percent": r"\baccuracy\b|\bpercent(?:age)?\b|\berror rate\b|\bf1\b",
+}
 # What titles and abstracts cannot tell. Kept narrow so "citation recommendation" stays a topic.
 META_PATTERNS = {
     "authors": r"\bwho (wrote|authored|are the authors|is the author|proposed|created|published)\b|"
-    r"\bauthors? (of|behind)\b|\bwritten by\b|\bwhich (authors|researchers|people)\b|\bfirst author\b",
+    r"\bauthors? (of|behind)\b|\bwritten by\b|\bwhich (authors|researchers|people)\b|\bfirst author\b|"
+    r"\b(?:paper|its|their)(?:'s)? authors\b|\bauthors\s*[?.!]?\s*$|\bwho(?:'s| is| are) behind\b",
     "affiliations": r"\baffiliat|\b(which|what) (university|universities|institution|institutions|lab|labs|"
-    r"company|companies|country|countries)\b",
-    "venues": r"\b(which|what) (venue|conference|journal|workshop)\b|\bpublished (in|at)\b|"
-    r"\baccepted (to|at|by)\b|\b(award|best paper)\b",
+    r"company|companies|country|countries)\b|\b(?:developed|built|made|released) by (?:a |the |which |what )?"
+    r"(?:company|companies|lab|labs|university|institution)\b",
+    "venues": r"\b(which|what) (venue|conference|journal|workshop)\b|\bpublished (in|at) (?!(?:19|20)\d\d)|"
+    r"\baccepted (to|at|by)\b|\b(award|best paper)\b|\b(?:paper|its)(?:'s)? (?:conference|venue|journal)\b|"
+    r"\b(?:conference|venue)\s*[?.!]?\s*$",
     "citation counts": r"\b(most|how many|number of|highest) (citations|cited|times cited)\b|\bcitation counts?\b|"
     r"\bmost[- ]cited\b|\bh-index\b|\bmost (influential|popular)\b",
 }
+# Words that point back at the previous answer.
 FOLLOWUP_RE = re.compile(
     r"\b(those|these|them|they|their|its|it|this (paper|one|work|method)|that (paper|one|work|method)|"
-    r"the (first|second|third|fourth|fifth|last|above|previous|same) (one|paper|papers|work)?|"
-    r"which of|of those|same paper|the latter|the former|above)\b",
+    r"the (first|second|third|fourth|fifth|last|above|previous|same|latter|former) ?(one|paper|papers|work)?|"
+    r"which of|of those|same paper|the latter|the former|above|ones)\b|\[\d+\]|\b(?:paper|number|no\.|#) ?\d\b",
     re.I,
 )
-SUBSET_RE = re.compile(r"\b(which|what|how many|any|do|does|are|is) (of|one of|among)? ?(those|these|them|they)\b|"
-                       r"\b(of|among) (those|these|them)\b", re.I)
-ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1, "former": 0, "latter": -1}
-ORDINAL_RE = re.compile(r"\b(first|second|third|fourth|fifth|last|former|latter)\b", re.I)
+SUBSET_RE = re.compile(r"\b(which|what|how many|any|do|does|are|is|did) (?:ones? )?(of|one of|among)? ?(those|these|them|they)\b|"
+                       r"\b(of|among|from) (those|these|them)\b|\b(those|these) (?:that|which|with|using|used|about)\b|"
+                       r"^\s*(?:and\s+)?(?:ok\w*[,.]?\s+)?(?:which|what) ones?\b|\bthe ones\b", re.I)
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+            "ninth": 9, "tenth": 10, "last": -1, "former": 1, "latter": -1, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
+            "5th": 5}
+ORDINAL_RE = re.compile(r"\bthe (first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|former|latter|"
+                        r"1st|2nd|3rd|4th|5th)\b(?! (?:stage|step|time|layer|order|author)s?\b)", re.I)
+REF_RE = re.compile(r"\[(\d{1,2})\]|\b(?:paper|number|no\.|#|item|source) ?(\d{1,2})\b", re.I)
+SUMMARY_RE = re.compile(r"\b(summar\w*|tell me (?:more|about)|more (?:about|on|details)|explain|details? (?:on|about|of)|"
+                        r"what (?:does|did|is) (?:it|that|this|the \w+ one)|elaborate|describe|overview|gist|main idea|"
+                        r"what (?:is|'s) (?:it|that one|this one) about)\b", re.I)
+
+# Comparisons: two things named side by side. Each pattern yields the two sides.
+_SIDE = r"(.+?)"
+COMPARE_RES = [
+    re.compile(rf"\b(?:compare|comparing|contrast|contrasting|comparison (?:of|between))\s+{_SIDE}\s+"
+               rf"(?:and|with|to|vs\.?|versus|against)\s+{_SIDE}\s*(?:[?.!]|$|,|\s(?:in terms of|on|for)\s)", re.I),
+    re.compile(rf"\bdiff(?:erence|erences|er)s? between\s+{_SIDE}\s+and\s+{_SIDE}\s*(?:[?.!]|$|,)", re.I),
+    re.compile(rf"\bhow (?:does|do|is|are)\s+{_SIDE}\s+(?:differ|compare|different|stack up)\s+(?:from|to|with|against)\s+{_SIDE}\s*(?:[?.!]|$|,)", re.I),
+    re.compile(rf"^(?:.*?:\s*)?{_SIDE}\s+(?:vs\.?|versus|v\.)\s+{_SIDE}\s*(?:[?.!]|$|,|\s(?:for|on|in)\s)", re.I),
+    re.compile(rf"\b(?:should i (?:use|pick|choose|go with|try)|(?:which|what) (?:is|'s|one is) better[,:]?|"
+               rf"(?:which|what) should i (?:use|pick|choose)[,:]?)\s+{_SIDE}\s+or\s+{_SIDE}\s*(?:[?.!]|$|,)", re.I),
+    re.compile(rf"^{_SIDE}\s+or\s+{_SIDE}\s*(?:[?,—–-]|\s-\s)\s*(?:which|what|who)\b", re.I),
+]
+_SIDE_CLEAN = re.compile(r"^(?:the |a |an |between |methods? |papers? |approach(?:es)? |works? )+|"
+                         r"\s+(?:papers?|methods?|approach(?:es)?|work)$", re.I)
 
 # Phrases that carry no topic: stripped before retrieval so "which papers" does not match every paper.
 BOILERPLATE_RE = re.compile(
@@ -54,18 +104,37 @@ BOILERPLATE_RE = re.compile(
     r"which paper|what paper)\s*",
     re.I,
 )
+# One paper is pointed at: "which paper", "a paper that", "the paper on", "is there a study that".
+ONE_PAPER_RE = re.compile(r"\b(?:which|what|a|the|one|this|that|single) (?:paper|study|article|publication|preprint)\b(?!s)",
+                          re.I)
+LIST_RE = re.compile(r"\b(papers|works|studies|articles|approaches|methods|research|publications|anything|any work|"
+                     r"ones|options|alternatives|techniques)\b", re.I)
 
 
 @dataclass(frozen=True)
 class Intent:
-    wants_list: bool
+    wants_list: bool  # the question asks for several papers (plural)
     wants_code: bool
-    wants_detail: bool
+    wants_detail: bool  # a fact is asked for: a number, a dataset, a name
     meta: str | None  # which missing field the question asks about, if any
     followup: bool
     subset: bool  # "which of those ...": filter the previous answer's papers
-    ordinal: int | None  # "the second one" -> 1
-    topic: str  # the question with its boilerplate removed
+    ordinal: int | None  # "the second one" -> 1 (0-based; -1 = last)
+    topic: str  # the question with its boilerplate (and any date words) removed
+    points_at_one: bool = False  # "which paper ...", "the paper that ...": one paper is wanted
+    answer_type: str | None = None  # "number", "dataset", "name" or None
+    window: Window | None = None  # dates the question asks for
+    sides: tuple[str, ...] = ()  # comparison: the two things compared (names or descriptions)
+    refs: tuple[int, ...] = ()  # follow-up: [n] numbers of the previous answer (1-based)
+    summarize: bool = False  # follow-up: "summarize the second one", "tell me more about [2]"
+    asked: str = ""  # the asked thing in the question's words, e.g. "GPUs", for "does not report"
+    counted: bool = False  # "how many GPUs": the answer must count that thing, not a unit built on it
+    unit: str | None = None  # the kind of quantity asked for: "time", "speedup", "compute", ...
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def comparison(self) -> bool:
+        return len(self.sides) >= 2 or len(self.refs) >= 2 and self.extra.get("compare", False)
 
 
 def topic_of(question: str) -> str:
@@ -73,18 +142,92 @@ def topic_of(question: str) -> str:
     return text.rstrip("?.! ") or question.strip().rstrip("?.! ")
 
 
-def classify(question: str, has_history: bool) -> Intent:
+def _clean_side(text: str) -> str:
+    text = text.strip(" \"'“”‘’`*()[],.;:?!—–-")
+    for _ in range(3):
+        text = _SIDE_CLEAN.sub("", text).strip(" \"'“”‘’`*,")
+    return text
+
+
+def comparison_sides(question: str) -> tuple[str, ...]:
+    q = " ".join(question.split())
+    for pattern in COMPARE_RES:
+        m = pattern.search(q)
+        if not m:
+            continue
+        sides = tuple(_clean_side(s) for s in m.groups())
+        # A side must name something: at least one word that is not a function word.
+        if all(any(w not in FUNCTION_WORDS for w in words(s)) for s in sides) and all(len(s) <= 120 for s in sides):
+            if sides[0].lower() != sides[1].lower():
+                return sides
+    return ()
+
+
+def _asked_noun(question: str) -> str:
+    """The thing a number question counts or measures: "how many GPUs were used" -> "GPUs"."""
+    m = re.search(r"\bhow (?:many|much)\s+((?:[\w\-]+\s+){0,2}?[\w\-]+?)(?=\s+(?:were|was|are|is|did|do|does|has|have|had|"
+                  r"can|could|would|will|used|in|for|of|to|on|does)\b|[?.,!]|$)", question, re.I)
+    if m:
+        return m.group(1)
+    m = re.search(r"\b(?:what|which) (?:is |was |are |were )?(?:the )?((?:[\w\-]+\s+){0,2}(?:accuracy|score|speed-?up|"
+                  r"c-index|auc|f1|fid|bleu|psnr|error(?: rate)?|run ?time|latency|memory|size|datasets?|benchmarks?|"
+                  r"backbones?|models?|formats?|metrics?))\b", question, re.I)
+    if m:
+        return m.group(1)
+    m = re.search(r"\bnumber of ([\w\-]+(?: [\w\-]+)?)", question, re.I)
+    return m.group(1) if m else ""
+
+
+def classify(question: str, has_history: bool, *, today: dt.date | None = None, recent_months: int = 24) -> Intent:
     q = question.strip()
     meta = next((name for name, pat in META_PATTERNS.items() if re.search(pat, q, re.I)), None)
-    followup = has_history and bool(FOLLOWUP_RE.search(q))
-    ordinal_match = ORDINAL_RE.search(q) if followup else None
+    window = parse_window(q, today or dt.date.today(), recent_months)
+    body = q
+    if window is not None:
+        body = " ".join(re.sub(re.escape(window.said), " ", q, count=1, flags=re.I).split())
+    refs = tuple(int(a or b) for a, b in REF_RE.findall(body)) if has_history else ()
+    followup = has_history and bool(FOLLOWUP_RE.search(body) or refs or ORDINAL_RE.search(body))
+    ordinal_match = ORDINAL_RE.search(body) if followup else None
+    ordinal = ORDINALS[ordinal_match.group(1).lower()] if ordinal_match else None
+    sides = comparison_sides(body)
+    compare_refs = False
+    if followup and re.search(r"\b(compare|comparing|contrast|differ\w*|vs\.?|versus)\b", body, re.I):
+        picks = [int(x) for x in refs]
+        picks += [ORDINALS[m.lower()] for m in re.findall(
+            r"\b(first|second|third|fourth|fifth|last|former|latter|1st|2nd|3rd)\b", body, re.I)]
+        if len(picks) >= 2:
+            refs, compare_refs, sides = tuple(picks), True, ()
+    if followup and sides and not compare_refs:
+        sides = ()  # "compare those with ..." over the previous answer: handled as a follow-up
+    answer_type = None
+    if NUMBER_RE.search(body):
+        answer_type = "number"
+    elif DATASET_RE.search(body):
+        answer_type = "dataset"
+    elif NAME_RE.search(body):
+        answer_type = "name"
+    wants_code = bool(CODE_RE.search(body))
+    topic = topic_of(body)
+    subset = followup and bool(SUBSET_RE.search(body)) and not refs and ordinal is None
+    summarize = followup and bool(SUMMARY_RE.search(body))
     return Intent(
-        wants_list=bool(LIST_RE.search(q)),
-        wants_code=bool(CODE_RE.search(q)),
-        wants_detail=bool(DETAIL_RE.search(q)),
+        wants_list=bool(LIST_RE.search(body)) and not ONE_PAPER_RE.search(body),
+        wants_code=wants_code,
+        wants_detail=answer_type is not None or bool(DETAIL_HINT_RE.search(body)),
         meta=meta,
         followup=followup,
-        subset=followup and bool(SUBSET_RE.search(q)),
-        ordinal=ORDINALS[ordinal_match.group(1).lower()] if ordinal_match else None,
-        topic=topic_of(q),
+        subset=subset,
+        ordinal=None if ordinal is None else (ordinal - 1 if ordinal > 0 else -1),
+        topic=topic,
+        points_at_one=bool(ONE_PAPER_RE.search(body)),
+        answer_type=answer_type,
+        window=window,
+        sides=sides,
+        refs=refs,
+        summarize=summarize,
+        asked=_asked_noun(body) if answer_type else "",
+        counted=bool(re.search(r"\bhow many\b|\bnumber of\b", body, re.I)),
+        unit=next((u for u, pat in UNIT_QUESTIONS.items() if re.search(pat, body, re.I)), None)
+        if answer_type == "number" else None,
+        extra={"compare": compare_refs},
     )

@@ -264,6 +264,10 @@ def paraphrase_agreement(records: list[dict]) -> dict:
     return out
 
 
+_KIND_KEYS = {"detail": ("facts_found",), "code": ("code_url_found",), "followup": ("followup_resolved",),
+              "comparison": ("both_sides",), "dated": ("within_window",)}
+
+
 def per_kind(records: list[dict]) -> dict:
     """One row per kind for the tables: everything that applies to that kind."""
     rows = {}
@@ -286,8 +290,9 @@ def per_kind(records: list[dict]) -> dict:
         row["grounded"] = sum(r["grounding"]["supported"] for r in ok) / units if units else None
         for key in ("facts_found", "code_url_found", "followup_resolved", "both_sides", "within_window",
                     "absent_honest", "ordinal_resolved", "code_followup_resolved"):
-            if any(key in r for r in rs):
-                row[key] = _share(r.get(key) for r in rs)
+            applies = [r for r in rs if key in r or ("error" in r and key in _KIND_KEYS.get(kind, ()))]
+            if applies:
+                row[key] = _share(r.get(key) for r in applies)
         times = [r["ask_ms"] for r in ok if r.get("ask_ms") is not None]
         row["p50_ms"], row["p95_ms"] = M.percentile(times, 50), M.percentile(times, 95)
         rows[kind] = row

@@ -7,11 +7,13 @@ import re
 # Scheme-full, "www." or bare code-host URLs ("github.com/user/repo"); stop at whitespace and at
 # braces, which only LaTeX debris puts there.
 _BARE_HOSTS = r"(?:github\.com|gitlab\.com|bitbucket\.org|codeberg\.org)/"
-_URL = re.compile(r"(?:https?://|(?<![\w/.])www\.|(?<![\w/.])" + _BARE_HOSTS + r")[^\s{}<>\"\\]+", re.I)
+# Quotation marks (straight and typographic) and angle quotes end a URL too: abstracts put URLs in
+# quotes, and a glued closing ” made dead links.
+_URL = re.compile(r"(?:https?://|(?<![\w/.])www\.|(?<![\w/.])" + _BARE_HOSTS + r")[^\s{}<>\"'\\“”‘’«»‹›]+", re.I)
 _REPO_HOSTS = re.compile(r"^https?://(?:www\.)?(github\.com|gitlab\.com|bitbucket\.org|huggingface\.co|codeberg\.org)/", re.I)
 # A non-repo URL only counts when its sentence says it is code or a project page.
 _CODE_WORDS = re.compile(r"\b(code|codes|source|implementation|repository|repo|project\s+page|project\s+website|github)\b", re.I)
-_TRAILING = ".,;:)]}'\"!?~"
+_TRAILING = ".,;:)]}'\"!?~“”‘’«»‹›*"
 
 
 def clean_url(raw: str) -> str:

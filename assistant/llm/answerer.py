@@ -71,6 +71,8 @@ def sources_block(sources: Sequence[Source], cited: Sequence[int]) -> str:
 
 
 class LLMAnswerer:
+    name = "llm"
+
     def __init__(self, settings):
         self.settings = settings
         self.backend = make_backend(settings)
@@ -161,11 +163,13 @@ class LLMAnswerer:
             return
         text = display(verdict.text).rstrip()
         if verdict.refusal:
-            yield Answer(question=question, answer=text, refused=True, mode="llm", notice=verdict.notice)
+            yield Answer(question=question, answer=text, refused=True, mode="llm", notice=verdict.notice, kind="refused")
             return
         cited = [s for s in sources if s.n in verdict.cited]
         yield Answer(question=question, answer=f"{text}\n\n{sources_block(sources, verdict.cited)}",
-                     refused=False, mode="llm", notice=verdict.notice, sources=cited)
+                     refused=False, mode="llm", notice=verdict.notice, sources=cited,
+                     kind=extractive.answer_kind(plan), paper_ids=[s.paper_id for s in cited],
+                     filters=plan.window.filters() if plan.window else {})
 
 
 def fallback(question: str, plan: extractive.Plan, notice: str) -> Answer:

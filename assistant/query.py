@@ -1,0 +1,71 @@
+"""The question's topic as the retriever and the scorer see it: misspelt words mapped to the corpus
+word one edit away, each topic word weighted by how rare it is (in the corpus and in English), and
+the topic words the corpus lacks (filler and typos never count as lacking)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .words import Vocabulary, content_words, fold, language_of, stem, zipf
+
+
+@dataclass
+class Query:
+    text: str  # what is searched: the topic with typos corrected
+    weights: dict[str, float]  # stem -> weight of each topic word
+    missing: list[str] = field(default_factory=list)  # topic words no abstract uses
+    corrections: dict[str, str] = field(default_factory=dict)  # typo -> corpus word
+    lang: str = "en"
+    surprisals: dict[str, float] = field(default_factory=dict)  # stem -> how much the word says in English
+
+    @property
+    def missing_share(self) -> float:
+        """The share of the topic that no abstract uses, each word weighed by how much it says in
+        general English (a missing word has no corpus IDF to weigh it by)."""
+        said = {t: surprisal_of.get(t, 0.0) for t in self.weights} if (surprisal_of := self.surprisals) else {}
+        total = sum(said.values())
+        lost = sum(said.get(stem(w), 0.0) for w in self.missing)
+        return lost / total if total else 0.0
+
+
+def surprisal(word: str, lang: str = "en") -> float:
+    """0..1: how little a word says in general text ("way" ~0.1, "mamba" ~0.6); from the Zipf scale,
+    where 7 is about the most frequent content words."""
+    return max(0.05, (7.0 - zipf(word, lang)) / 7.0)
+
+
+def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str | None = None) -> Query:
+    lang = language_of(question or topic)
+    weights: dict[str, float] = {}
+    said: dict[str, float] = {}
+    missing: list[str] = []
+    corrections: dict[str, str] = {}
+    text = topic
+    kept: list[str] = []  # a non-English question is searched with the words the corpus shares
+    for w in dict.fromkeys(content_words(topic)):
+        if lang != "en" and zipf(w, lang) >= filler_zipf + 1.0:
+            continue  # that language's grammatical words ("de", "la", "qué"), even if a name uses them
+        if "-" in w and w not in vocab and all(part in vocab for part in w.split("-") if part):
+            continue  # "denoising-based": its parts are known words and are weighed on their own
+        if w in vocab:
+            kept.append(w)
+            said[stem(w)] = surprisal(w)
+            weights[stem(w)] = max(weights.get(stem(w), 0.0), vocab.idf(w) * surprisal(w))
+            continue
+        common = zipf(w, "en") >= filler_zipf or (lang != "en" and zipf(w, lang) >= filler_zipf)
+        fixed = vocab.correction(w)
+        if fixed and not (common and lang == "en"):
+            corrections[w] = fixed
+            kept.append(fixed)
+            said[stem(fixed)] = surprisal(fixed)
+            weights[stem(fixed)] = max(weights.get(stem(fixed), 0.0), vocab.idf(fixed) * surprisal(fixed))
+            text = re.sub(rf"(?<!\w){re.escape(w)}(?!\w)", fixed, fold(text))
+            continue
+        if common or lang != "en":
+            continue  # filler ("anything", "hey"), or a word an English corpus cannot know
+        weights[stem(w)] = vocab.idf("") * surprisal(w)
+        said[stem(w)] = surprisal(w)
+        missing.append(w)
+    if lang != "en":
+        text = " ".join(kept) or fold(text)
+    return Query(text=text, weights=weights, missing=missing, corrections=corrections, lang=lang, surprisals=said)

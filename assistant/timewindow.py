@@ -1,0 +1,122 @@
+"""Dates in a question ("from 2024", "since 2023", "before 2020", "recent", "this year") turned into
+a window [date_from, date_to] of ISO dates, with the words that said it (removed from the topic)
+and a plain description the answer states."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+YEAR = r"((?:19|20)\d{2})"
+MONTHS = {m: i for i, m in enumerate(
+    "january february march april may june july august september october november december".split(), start=1)}
+MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december)"
+
+# Order matters: ranges before single years. Each pattern's groups feed its builder below.
+_PATTERNS: list[tuple[str, str]] = [
+    ("between", rf"\bbetween {YEAR} and {YEAR}\b"),
+    ("range", rf"\b(?:from |in )?{YEAR}\s*(?:-|–|to|through|until)\s*{YEAR}\b"),
+    ("since", rf"\b(?:since|after|starting(?: in| from)?|later than|newer than|published after)\s+(?:{MONTH}\s+)?{YEAR}\b"),
+    ("since", rf"\b(?:from|in)\s+(?:{MONTH}\s+)?{YEAR}\s+(?:on(?:wards?)?|and later|or later|and after)\b"),
+    ("before", rf"\b(?:before|prior to|until|up to|earlier than|older than|through|by)\s+(?:{MONTH}\s+)?{YEAR}\b"),
+    # A bare year needs a preposition or "papers" next to it: "COCO 2017" is a dataset, not a date.
+    ("in", rf"\b(?:in|of|during|from|published in)\s+(?:{MONTH}\s+)?{YEAR}\b"),
+    ("in", rf"\b(){YEAR}(?:'s)?\s+(?:papers?|works?|articles?|studies|research|publications?)\b"),
+    ("this_year", r"\bthis year(?:'s)?\b"),
+    ("last_year", r"\blast year(?:'s)?\b"),
+    ("last_n", r"\b(?:in |from |over )?the (?:last|past) (\d+|two|three|four|five|few|couple of) (years?|months?)\b"),
+    ("recent", r"\b(?:recent(?:ly)?|latest|newest|(?:most )?up[- ]to[- ]date|state[- ]of[- ]the[- ]art lately)\b"),
+]
+_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "few": 3, "couple of": 2}
+
+
+@dataclass(frozen=True)
+class Window:
+    date_from: str | None
+    date_to: str | None
+    said: str  # the words in the question, e.g. "since 2023"
+    meaning: str  # what the answer states, e.g. "published since 2023 (2023-01 to today)"
+
+    def filters(self) -> dict:
+        return {k: v for k, v in (("date_from", self.date_from), ("date_to", self.date_to)) if v}
+
+
+def _month_end(year: int, month: int) -> str:
+    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+    return (nxt - dt.timedelta(days=1)).isoformat()
+
+
+def parse_window(question: str, today: dt.date, recent_months: int) -> Window | None:
+    """The first time expression in the question, or None. `recent_months` is what "recent" means."""
+    q = question.lower()
+    for name, pattern in _PATTERNS:
+        m = re.search(pattern, q)
+        if not m:
+            continue
+        said = m.group(0).strip()
+        g = [x for x in m.groups()]
+        if name == "between" or name == "range":
+            a, b = sorted((int(g[0]), int(g[1])))
+            if b - a > 60:
+                continue
+            return Window(f"{a}-01-01", f"{b}-12-31", said, f"published {a}–{b}")
+        if name == "since":
+            month, year = g[0], int(g[1])
+            after = re.match(r"(after|later than|newer than|published after)\b", said)
+            if month:
+                start = (f"{year}-{MONTHS[month]:02d}-01" if not after
+                         else (dt.date.fromisoformat(_month_end(year, MONTHS[month])) + dt.timedelta(days=1)).isoformat())
+                label = f"{month.capitalize()} {year}"
+            else:
+                start, label = (f"{year + 1}-01-01", str(year)) if after else (f"{year}-01-01", str(year))
+            word = "after" if after else "since"
+            return Window(start, None, said, f"published {word} {label}")
+        if name == "before":
+            month, year = g[0], int(g[1])
+            inclusive = re.match(r"(until|up to|through|by)\b", said)
+            if month:
+                end = (_month_end(year, MONTHS[month]) if inclusive
+                       else (dt.date(year, MONTHS[month], 1) - dt.timedelta(days=1)).isoformat())
+                label = f"{month.capitalize()} {year}"
+            else:
+                end, label = (f"{year}-12-31", str(year)) if inclusive else (f"{year - 1}-12-31", str(year))
+            return Window(None, end, said, f"published {'up to' if inclusive else 'before'} {label}")
+        if name == "in":
+            month, year = g[0], int(g[1])
+            if month:
+                return Window(f"{year}-{MONTHS[month]:02d}-01", _month_end(year, MONTHS[month]), said,
+                              f"published in {month.capitalize()} {year}")
+            return Window(f"{year}-01-01", f"{year}-12-31", said, f"published in {year}")
+        if name == "this_year":
+            return Window(f"{today.year}-01-01", f"{today.year}-12-31", said, f"published this year ({today.year})")
+        if name == "last_year":
+            y = today.year - 1
+            return Window(f"{y}-01-01", f"{y}-12-31", said, f"published last year ({y})")
+        if name == "last_n":
+            n = _NUMBER_WORDS.get(g[0]) or int(g[0])
+            months = n * 12 if g[1].startswith("year") else n
+            start = _months_before(today, months)
+            return Window(start.isoformat(), None, said, f"published in the last {n} {g[1]} (since {start.isoformat()})")
+        if name == "recent":
+            start = _months_before(today, recent_months)
+            return Window(start.isoformat(), None, said,
+                          f"recent, taken to mean the last {recent_months} months (since {start.isoformat()})")
+    return None
+
+
+def _months_before(today: dt.date, months: int) -> dt.date:
+    y, m = divmod(today.year * 12 + today.month - 1 - months, 12)
+    return dt.date(y, m + 1, 1)
+
+
+def in_window(date: str | None, date_from: str | None, date_to: str | None) -> bool:
+    """Dates may be YYYY-MM or YYYY-MM-DD: compared on the shorter of the two forms."""
+    if not (date_from or date_to):
+        return True
+    if not date:
+        return False
+    if date_from and date[: len(date_from)] < date_from[: len(date)]:
+        return False
+    if date_to and date[: len(date_to)] > date_to[: len(date)]:
+        return False
+    return True

@@ -1,0 +1,44 @@
+"""The corpus vocabulary the answerer weighs question words with: each word's document frequency
+(papers using it), for IDF and typo correction. Built once per index generation from the chunks
+and cached as words.json beside that generation's serving data, so later processes only read it."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .words import Vocabulary, content_words, language_of
+
+CACHE = "words.json"
+
+
+def _document_frequencies(store) -> tuple[dict[str, int], int]:
+    words: dict[str, set[str]] = {}
+    for _, text, meta in store.all_chunks():
+        words.setdefault(meta["paper_id"], set()).update(content_words(text))
+    df: dict[str, int] = {}
+    for ws in words.values():
+        for w in ws:
+            df[w] = df.get(w, 0) + 1
+    return df, len(words)
+
+
+def load_vocabulary(store, serving) -> Vocabulary:
+    folder = Path(getattr(serving, "folder", "") or "")
+    path = folder / CACHE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        df, n_docs = data["df"], int(data["papers"])
+    except (OSError, ValueError, KeyError, TypeError):
+        df, n_docs = _document_frequencies(store)
+        if folder.is_dir():
+            try:  # written aside and renamed: a concurrent reader never sees half a file
+                fd, tmp = tempfile.mkstemp(prefix=".words-", dir=folder)
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump({"papers": n_docs, "df": df}, f, ensure_ascii=False)
+                os.replace(tmp, path)
+            except OSError:
+                pass  # a read-only index still answers; the next process recomputes
+    language_of("warm the word frequency lists up once: the first lookup loads them")
+    return Vocabulary.from_counts(df, n_docs)

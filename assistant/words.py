@@ -1,0 +1,179 @@
+"""Words of a question or an abstract: Unicode-aware splitting, a light stemmer, and what tells a
+topic word from filler. Filler is decided by general-English word frequency (wordfreq's Zipf
+scale) and by the corpus itself, not by a list of phrasings seen in the eval questions."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Letters and digits of any script; inner hyphens and dots stay ("ties-merging", "fp8", "1.5b").
+WORD_RE = re.compile(r"[^\W_](?:[\w\-\.]*[^\W_])?")
+
+# Grammatical words (closed classes) never carry a topic, whatever their frequency; everything else
+# is weighed by frequency. Kept to function words: no domain words, no question phrasings.
+FUNCTION_WORDS = frozenset(
+    """a an the of for in on to and or nor but with without by from at as into onto via per than then
+    is are be been being was were am do does did done doing have has had having can could should would
+    will shall may might must i me my we us our you your he she it its they them their this that these
+    those there here what which who whom whose how why when where whether if so not no yes any some all
+    each every other such only also just too very about above below between over under up down out off
+    again once both either neither few more most much many own same one ones i.e e.g etc vs""".split()
+)
+
+
+# Words about the request rather than its topic, in a tool whose every answer is papers from this
+# collection: "summarize the main approaches ... in this corpus", "tell me about", "find papers".
+REQUEST_WORDS = frozenset(
+    """paper papers work works study studies article articles publication publications research corpus collection
+    approach approaches method methods technique techniques tell show find list give summarize summarise summary
+    overview explain describe main anyone anything something someone please thanks hey hi hello
+    propose proposes proposed proposing use uses used using based new""".split()
+)
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form: "Fusión" and "fusion" are the same word here."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    return WORD_RE.findall(fold(text))
+
+
+def stem(word: str) -> str:
+    # Crude but dependable: enough to match "merging"/"merge"/"merged", "transformers"/"transformer".
+    for suffix in ("ization", "ations", "ation", "ings", "ing", "ies", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+@lru_cache(maxsize=65536)
+def zipf(word: str, lang: str = "en") -> float:
+    """How common a word is in general text, 0 (unseen) to ~8 ("the"); wordfreq's Zipf scale."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, lang)
+
+
+def content_words(text: str) -> list[str]:
+    """The words that could carry a topic: not function or request words, not single characters.
+    Hyphenated compounds count by their parts too, so "parameter-efficient" meets "parameter efficient"."""
+    out = []
+    for w in words(text):
+        parts = [w] + ([p for p in w.split("-") if p] if "-" in w else [])
+        out += [p for p in parts if p not in FUNCTION_WORDS and p not in REQUEST_WORDS and (len(p) > 1 or p.isdigit())]
+    return out
+
+
+def content_terms(text: str) -> set[str]:
+    return {stem(w) for w in content_words(text)}
+
+
+_NAME_SHAPE = re.compile(r"^(?:[A-Z]{2,}[\w\-]*|\w+[a-z][A-Z][\w\-]*|[A-Za-z]+[\-]?\d[\w\-]*|\w+-[A-Z][\w\-]*)$")
+
+
+def name_like(text: str) -> list[str]:
+    """Words written like the name of a method or model: inner capitals ("InstaFlow", "PLeaS"),
+    all capitals ("TIES"), letters with digits ("MossFormer2"), or no English word at all."""
+    out = []
+    for raw in re.findall(r"[^\W_](?:[\w\-]*[^\W_])?", text):
+        if _NAME_SHAPE.match(raw) or (len(raw) > 3 and raw.isalpha() and zipf(fold(raw)) < 1.5):
+            out.append(fold(raw))
+    return out
+
+
+# Languages a question might be asked in besides English: wordfreq has frequency lists for them.
+OTHER_LANGS = ("es", "fr", "de", "it", "pt", "nl")
+
+
+def language_of(text: str) -> str:
+    """"en", or the language most of the question's words belong to when that is clearly not
+    English (each word votes for the language in which it is most frequent, by a clear margin)."""
+    votes: dict[str, int] = {}
+    ws = [w for w in words(text) if not w.isdigit() and len(w) > 1]
+    for w in ws:
+        raw = w
+        en = zipf(raw, "en")
+        best_lang, best = max(((lang, zipf(raw, lang)) for lang in OTHER_LANGS), key=lambda x: x[1])
+        if best >= en + 1.0:
+            votes[best_lang] = votes.get(best_lang, 0) + 1
+        elif en >= best:
+            votes["en"] = votes.get("en", 0) + 1
+    if not votes:
+        return "en"
+    lang, n = max(votes.items(), key=lambda x: x[1])
+    return lang if lang != "en" and n >= max(2, 0.5 * len(ws)) else "en"
+
+
+class Vocabulary:
+    """The corpus's words with their document frequency: IDF for weighting, and a deletion index
+    that finds the corpus word a misspelt question word was meant to be (one edit away)."""
+
+    def __init__(self, documents: list[str]):
+        df: dict[str, int] = {}
+        for text in documents:
+            for w in set(content_words(text)):
+                df[w] = df.get(w, 0) + 1
+        self._index(df, len(documents))
+
+    @classmethod
+    def from_counts(cls, df: dict[str, int], n_docs: int) -> "Vocabulary":
+        vocab = cls.__new__(cls)
+        vocab._index(dict(df), n_docs)
+        return vocab
+
+    def _index(self, df: dict[str, int], n_docs: int) -> None:
+        self.df = df
+        self.n_docs = max(n_docs, 1)
+        self.stems: dict[str, int] = {}
+        for w, n in df.items():
+            s = stem(w)
+            self.stems[s] = self.stems.get(s, 0) + n
+        self._deletes: dict[str, list[str]] = {}
+        for w in df:
+            if len(w) >= 4 and not w.isdigit():
+                for d in _deletes(w):
+                    self._deletes.setdefault(d, []).append(w)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.df or stem(word) in self.stems
+
+    def idf(self, word: str) -> float:
+        import math
+
+        n = self.df.get(word) or self.stems.get(stem(word), 0)
+        return math.log((self.n_docs + 1) / (n + 1)) + 1.0
+
+    def correction(self, word: str) -> str | None:
+        """The corpus word one edit (insert, delete, substitute, swap) away, the most frequent one
+        when several are; None when the word is known or nothing is close."""
+        if word in self or len(word) < 4 or word.isdigit():
+            return None
+        found: dict[str, int] = {}
+        for key in (word, *_deletes(word)):
+            for cand in self._deletes.get(key, ()):
+                if cand != word and _one_edit(word, cand):
+                    found[cand] = self.df[cand]
+            if key in self.df:
+                found[key] = self.df[key]
+        return max(found, key=lambda c: (found[c], c)) if found else None
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if a == b:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    if abs(len(a) - len(b)) != 1:
+        return False
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))

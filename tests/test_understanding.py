@@ -1,0 +1,289 @@
+"""Question understanding and answer planning, table-driven and fast (no index, no model): what a
+question asks for, which dates bound it, which words are topic words, which links are shown, and
+how many papers an answer cites for a given spread of evidence."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from assistant import extractive
+from assistant.evidence import PaperEvidence, holds_type, type_strength
+from assistant.intent import classify
+from assistant.links import safe_url
+from assistant.query import understand
+from assistant.settings import Settings
+from assistant.timewindow import in_window, parse_window
+from assistant.words import Vocabulary, language_of, name_like, words
+
+TODAY = dt.date(2026, 11, 21)
+
+
+# ---- what is asked --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question, history, expect", [
+    # themes in any phrasing: no single-paper pointer, so the evidence decides how many are cited
+    ("tell me about mamba", False, dict(points_at_one=False, followup=False, sides=())),
+    ("What is the best way to speed up diffusion model sampling?", False, dict(points_at_one=False, answer_type=None)),
+    ("any work on low-light photos?", False, dict(points_at_one=False)),
+    ("What work is there on click-through rate prediction?", False, dict(points_at_one=False)),
+    ("Which paper regularizes networks by bounding weights?", False, dict(points_at_one=True)),
+    # comparisons, in four shapes
+    ("compare TIES-Merging and Fisher merging", False, dict(sides=("TIES-Merging", "Fisher merging"))),
+    ("TIES-Merging vs Fisher merging?", False, dict(sides=("TIES-Merging", "Fisher merging"))),
+    ("what's the difference between FastSpeech and Tacotron?", False, dict(sides=("FastSpeech", "Tacotron"))),
+    ("LoRA or full fine-tuning — which should I pick?", False, dict(sides=("LoRA", "full fine-tuning"))),
+    ("Which papers compare models?", False, dict(sides=())),
+    # facts: the kind of answer
+    ("How many GPUs were used to train the largest model?", False, dict(answer_type="number", asked="GPUs", counted=True)),
+    ("How long does MEFLUT take on a 4K image?", False, dict(answer_type="number", unit="time")),
+    ("What classification accuracy did it reach on ADHD-200?", False, dict(answer_type="number", unit="percent")),
+    ("On which benchmarks was MossFormer2 evaluated?", False, dict(answer_type="dataset")),
+    ("Which papers make ViTs cheaper to run?", False, dict(answer_type=None)),
+    # follow-ups
+    ("which of those has code available?", True, dict(followup=True, subset=True, wants_code=True)),
+    ("which of those have a github link?", True, dict(followup=True, subset=True, wants_code=True)),
+    ("summarize the second one", True, dict(followup=True, ordinal=1, summarize=True)),
+    ("tell me more about the last paper", True, dict(followup=True, ordinal=-1, summarize=True)),
+    ("tell me more about [2]", True, dict(followup=True, refs=(2,), summarize=True)),
+    ("compare [1] and [3]", True, dict(followup=True, refs=(1, 3), sides=())),
+    ("where is its code?", True, dict(followup=True, wants_code=True, subset=False)),
+    ("which of those has code available?", False, dict(followup=False)),  # no previous answer
+    # metadata the corpus lacks
+    ("who wrote the TIES-Merging paper?", False, dict(meta="authors")),
+    ("papers published in 2024 on merging", False, dict(meta=None)),
+])
+def test_classify(question, history, expect):
+    intent = classify(question, has_history=history, today=TODAY)
+    got = {key: getattr(intent, key) for key in expect}
+    assert got == expect
+
+
+def test_comparison_of_previous_papers_is_flagged():
+    assert classify("compare the first and the third", True, today=TODAY).comparison
+    assert not classify("summarize [2]", True, today=TODAY).comparison
+
+
+# ---- dates ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question, date_from, date_to", [
+    ("papers from 2024 about video generation", "2024-01-01", "2024-12-31"),
+    ("merging work since 2023", "2023-01-01", None),
+    ("anything before 2020 on speech?", None, "2019-12-31"),
+    ("until 2019", None, "2019-12-31"),
+    ("between 2021 and 2023", "2021-01-01", "2023-12-31"),
+    ("after March 2023", "2023-04-01", None),
+    ("2024 papers on merging", "2024-01-01", "2024-12-31"),
+    ("from 2022 onwards", "2022-01-01", None),
+    ("this year", "2026-01-01", "2026-12-31"),
+    ("last year's diffusion papers", "2025-01-01", "2025-12-31"),
+    ("recent work on mamba", "2024-11-01", None),
+    ("in the last two years", "2024-11-01", None),
+    ("evaluated on COCO 2017", None, None),  # a dataset's year is not a date filter
+    ("which papers merge models?", None, None),
+])
+def test_parse_window(question, date_from, date_to):
+    window = parse_window(question, TODAY, recent_months=24)
+    got = (window.date_from, window.date_to) if window else (None, None)
+    assert got == (date_from, date_to)
+    if window:
+        assert window.said.lower() in question.lower() and window.meaning
+
+
+def test_recent_says_what_it_means():
+    assert "24 months" in parse_window("recent papers", TODAY, 24).meaning
+
+
+@pytest.mark.parametrize("date, lo, hi, inside", [
+    ("2024-03", "2024-01-01", "2024-12-31", True), ("2023-12-30", "2024-01-01", None, False),
+    ("2025-01", None, "2024-12-31", False), (None, "2024-01-01", None, False), (None, None, None, True),
+    ("2024-12", "2024-12-15", None, True),  # month precision: December 2024 may be after the 15th
+])
+def test_in_window(date, lo, hi, inside):
+    assert in_window(date, lo, hi) is inside
+
+
+# ---- words: filler, typos, languages, names -----------------------------------------------------
+
+VOCAB = Vocabulary([
+    "Mamba state space models for vision", "Merging models with Fisher-weighted averaging",
+    "TIES-Merging resolves interference when merging models", "Neurons aligned by permutations",
+    "Quantum machine learning for image classification", "Speech separation of overlapping speakers",
+])
+
+
+@pytest.mark.parametrize("topic, missing, corrected", [
+    ("anything on mamba please", [], {}),                       # filler never counts as missing
+    ("hey so has anyone checked whether merging works", [], {}),
+    ("mamaba models", [], {"mamaba": "mamba"}),                   # a typo is the corpus word
+    ("align nuerons with permutations", [], {"nuerons": "neurons"}),
+    ("protein folding", ["folding"], {}),                         # rare topic words are missing
+    ("polyps in colonoscopy images", ["polyps", "colonoscopy"], {}),
+])
+def test_topic_words(topic, missing, corrected):
+    query = understand(topic, VOCAB, filler_zipf=4.5)
+    assert query.missing == missing
+    assert query.corrections == corrected
+
+
+def test_unicode_words_and_languages():
+    assert words("¿Qué artículos estudian la fusión de modelos?") == [
+        "que", "articulos", "estudian", "la", "fusion", "de", "modelos"]
+    assert language_of("¿Qué artículos estudian la fusión de modelos?") == "es"
+    assert language_of("which papers merge models?") == "en"
+    query = understand("¿Qué artículos estudian la fusión de modelos?", VOCAB, 4.5)
+    assert query.lang == "es" and query.missing == []  # an English corpus cannot know Spanish words
+    assert "models" in query.text.split()  # "modelos" is one edit from "models"
+
+
+def test_name_like():
+    assert name_like("Where is the TIES-Merging code for InstaFlow, PLeaS and MossFormer2?") == [
+        "ties-merging", "instaflow", "pleas", "mossformer2"]
+    assert name_like("which papers merge models without retraining") == []
+
+
+# ---- links ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://github.com/Westlake-AI/openmixup”", "https://github.com/Westlake-AI/openmixup"),
+    ("https://github.com/a/b.", "https://github.com/a/b"),
+    ("https://huggingface.co/papers/2407.02447", "https://huggingface.co/papers/2407.02447"),
+    ("javascript:alert(1)", None), ("http://localhost/x", None), ("https://x.org/a\"b", None),
+    ("ftp://example.org/x", None), ("", None), (None, None),
+])
+def test_safe_url(url, shown):
+    assert safe_url(url) == shown
+
+
+def test_code_urls_never_swallow_quotes_or_punctuation():
+    from ingest.codeurl import find_code_url
+
+    assert find_code_url("Code: “https://github.com/Westlake-AI/openmixup”.") == "https://github.com/Westlake-AI/openmixup"
+    assert find_code_url("Code is at https://github.com/a/b).") == "https://github.com/a/b"
+    assert find_code_url("see «https://github.com/a/c»") == "https://github.com/a/c"
+
+
+# ---- sentences that hold the asked fact ----------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, kind, asked, counted, unit, holds, strength", [
+    ("Moreover, our 1D LUT approach takes less than 4ms to run a 4K image on a PC GPU.", "number", "", False, "time",
+     True, 2),
+    ("We learn one 1D LUT for each exposure.", "number", "", False, "time", False, 0),  # "1D" is a name
+    ("The training only costs 199 A100 GPU days.", "number", "GPUs", True, "compute", False, 2),  # GPU days, not GPUs
+    ("We train on 64 GPUs for a week.", "number", "GPUs", True, "compute", True, 2),
+    ("The best classification performance (69.59%) is achieved with masking.", "number", "accuracy", False, "percent",
+     True, 2),
+    ("We evaluate on WSJ0-2mix and Libri2Mix benchmarks.", "dataset", "", False, None, True, 1),
+    ("We propose a new method.", "dataset", "", False, None, False, 0),
+])
+def test_sentences_holding_the_asked_fact(sentence, kind, asked, counted, unit, holds, strength):
+    assert holds_type(sentence, kind, asked, counted) is holds
+    assert type_strength(sentence, kind, asked, unit) == strength
+
+
+# ---- planning: how many papers, which kind of answer -------------------------------------------
+
+def ev(pid: str, relevance: float, sentences=("A sentence.",), focus=0.5, coverage=0.8, code=None, date=None):
+    meta = {"title": f"Paper {pid}", "url": f"https://huggingface.co/papers/{pid}", "code_url": code, "date": date}
+    return PaperEvidence(pid, meta, list(sentences), [0.5] * len(sentences), relevance, relevance, [0],
+                         coverage=coverage, focus=focus)
+
+
+S = Settings(_env_file=None)
+
+
+def plan(question, evidence, history=False, **kw):
+    return extractive.plan(classify(question, history, today=TODAY), evidence, S, 10, corpus_size=294, **kw)
+
+
+@pytest.mark.parametrize("question", [
+    "which papers study mamba?", "tell me about mamba", "mamba", "any work on mamba?",
+    "what's the best way to use mamba for vision?", "summarize approaches to mamba",
+])
+def test_a_theme_cites_every_close_paper_however_it_is_asked(question):
+    p = plan(question, [ev("a", 0.60), ev("b", 0.55), ev("c", 0.50), ev("d", 0.30)])
+    assert [e.paper_id for e in p.cited] == ["a", "b", "c"] and p.kind == "list"
+
+
+def test_one_paper_leads_alone_when_it_stands_out_or_is_pointed_at():
+    assert [e.paper_id for e in plan("mamba", [ev("a", 0.70), ev("b", 0.45)]).cited] == ["a"]
+    p = plan("which paper studies mamba?", [ev("a", 0.60), ev("b", 0.55), ev("c", 0.50)])
+    assert p.kind == "single" and [e.paper_id for e in p.cited] == ["a"]
+    assert [e.paper_id for e in plan("mamba", [ev("a", 0.60), ev("b", 0.55)], names_one=True).cited][0] == "a"
+
+
+def test_every_paper_with_all_topic_words_in_one_place_is_cited():
+    p = plan("mamba", [ev("a", 0.66, focus=1.0), ev("b", 0.59, focus=1.0), ev("c", 0.38, focus=1.0),
+                       ev("d", 0.50, focus=0.0)])
+    assert [e.paper_id for e in p.cited] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("top, coverage, key, words_, missing_share, refused", [
+    (0.35, 1.0, True, 2, 0.0, True),     # nothing relevant enough
+    (0.45, 0.3, True, 3, 0.0, True),     # weak, and one shared word of a short query
+    (0.45, 0.9, False, 3, 0.0, True),    # weak, and the most informative word is absent
+    (0.45, 0.3, True, 12, 0.0, False),   # a long descriptive question paraphrases: the embedding decides
+    (0.45, 0.9, True, 4, 0.5, True),     # weak, and half its topic words are in no abstract
+    (0.55, 0.3, False, 3, 0.5, False),   # a strong match answers
+])
+def test_refusal_looks_at_the_topic(top, coverage, key, words_, missing_share, refused):
+    e = ev("a", top, coverage=coverage)
+    e.key_covered = key
+    assert extractive.should_refuse(e, missing_share, S, words_) is refused
+
+
+def test_detail_quotes_the_sentence_holding_the_fact_or_says_it_is_not_reported():
+    sents = ["We propose MEFLUT for exposure fusion.", "We learn one 1D LUT per exposure.",
+             "Our approach takes less than 4ms to run a 4K image."]
+    p = plan("How long does MEFLUT take on a 4K image?", [ev("a", 0.7, sents)])
+    assert p.kind == "detail" and "4ms" in p.quote_of(p.cited[0])
+    p = plan("How many GPUs did MEFLUT use?", [ev("a", 0.7, sents)])
+    assert p.kind == "detail-missing" and "does not report GPUs" in extractive.headline(p)
+
+
+def test_code_followups_come_from_the_code_links():
+    prev = [ev("a", 0.5, code="https://github.com/x/a"), ev("b", 0.5), ev("c", 0.5, code="https://github.com/x/c”")]
+    intent = classify("which of those have a github link?", True, today=TODAY)
+    p = extractive.plan_code_subset(intent, prev, corpus_size=294)
+    assert [e.paper_id for e in p.cited] == ["a", "c"] and p.kind == "code-subset"
+    assert "https://github.com/x/c)" not in next(iter(extractive.render("q", p))).answer
+    p = extractive.plan_code_subset(intent, [ev("b", 0.5)], corpus_size=294)
+    assert p.refused and "None of the 1" not in extractive.headline(p)
+
+
+def test_subset_of_a_one_paper_answer_reads_naturally():
+    intent = classify("which of those use permutations?", True, today=TODAY)
+    p = extractive.plan_subset(intent, [ev("a", 0.1)], S, 10, pool_size=1, corpus_size=294)
+    assert p.refused and extractive.headline(p).startswith("The paper from the previous answer is not about")
+
+
+def test_comparison_cites_both_sides_and_says_when_one_is_missing():
+    intent = classify("compare TIES-Merging and Fisher merging", False, today=TODAY)
+    a = ev("a", 0.6, ["We propose TIES-Merging.", "Experiments on eleven datasets.", "It outperforms baselines by 3%."])
+    b = ev("b", 0.6, ["We develop Fisher merging.", "It improves accuracy."])
+    p = extractive.plan_comparison(intent, [a, b], list(intent.sides), corpus_size=294)
+    assert p.kind == "comparison" and [row.aspect for row in p.comparison] == list(extractive.ASPECTS)
+    assert p.comparison[0].cells[0].quote == "We propose TIES-Merging." and p.comparison[1].cells[1].quote is None
+    answers = list(extractive.render("q", p))
+    assert answers[-1].comparison and answers[-1].paper_ids == ["a", "b"]
+    p = extractive.plan_comparison(intent, [a, None], list(intent.sides), corpus_size=294)
+    assert "“Fisher merging” is not in this corpus" in extractive.headline(p)
+
+
+def test_answers_state_their_date_window_and_every_source_date():
+    intent = classify("papers from 2024 about mamba", False, today=TODAY)
+    p = extractive.plan(intent, [ev("a", 0.6, date="2024-05"), ev("b", 0.58)], S, 10, corpus_size=294,
+                        corpus_dates=("2015-11", "2025-03"))
+    final = list(extractive.render("q", p))[-1]
+    assert final.filters == {"date_from": "2024-01-01", "date_to": "2024-12-31"}
+    assert "published in 2024" in final.answer and "(2024-05)" in final.answer and "(date unknown)" in final.answer
+    assert [s.date for s in final.sources] == ["2024-05", None]
+    empty = extractive.plan(intent, [], S, 10, corpus_size=294, corpus_dates=("2015-11", "2025-03"))
+    assert empty.kind == "refuse-window" and "2015-11 to 2025-03" in extractive.headline(empty)
+
+
+def test_suggestions_are_follow_ups_the_planner_understands():
+    p = plan("mamba", [ev("a", 0.60), ev("b", 0.55)])
+    for text in extractive.suggestions(p):
+        intent = classify(text, True, today=TODAY)
+        assert intent.followup and (intent.subset or intent.refs or intent.summarize or intent.wants_code), text
