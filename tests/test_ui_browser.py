@@ -365,7 +365,8 @@ def test_keyboard_only(page):
     page.keyboard.type(MERGE_Q)
     page.keyboard.press("Enter")
     wait_answer(page, 1)
-    page.locator("#pc-question textarea").focus()
+    # the box kept the focus: the next question can be typed straight away
+    assert page.evaluate(f"{focused}.tagName === 'TEXTAREA' && !!{focused}.closest('#pc-question')")
     page.keyboard.press("Shift+Tab")  # back into the chat: the last control is a follow-up
     for _ in range(60):
         if page.evaluate(f"{focused}.classList.contains('pc-cite')"):
@@ -400,6 +401,17 @@ def test_length_limit_shown_while_typing_and_text_kept(page):
     box.press("Enter")
     reply = wait_answer(page, 1)
     assert "the question is empty" in reply.inner_text()
+    # The next question can be typed (and Enter pressed) while an answer streams: it is either
+    # sent after it or still in the box, never lost
+    follow = "which of those use permutations?"
+    box.fill(MERGE_Q)
+    box.press("Enter")
+    box.fill(follow)
+    box.press("Enter")
+    wait_answer(page, 2)
+    page.wait_for_timeout(300)
+    asked = [t.strip() for t in page.locator("#pc-transcript article.pc-user").all_inner_texts()]
+    assert follow in asked or box.input_value() == follow
     # A draft survives a reload
     box.fill("which papers study")
     page.reload()

@@ -129,15 +129,14 @@ def build_app(assistant, browser_secret: str | None = None) -> gr.Blocks:
         )
         save_kwargs = dict(fn=chat.save, inputs=[store, conv_id, messages, search],
                            outputs=[store, conv_id] + sidebar, **quiet)
-        unlock = dict(fn=lambda: gr.update(interactive=True), inputs=None, outputs=[textbox], **quiet)
         accepted = [textbox, messages, pending, chat_view, counter]
 
         textbox.submit(None, js="() => window.paperchat && window.paperchat.clearDraft()")
         textbox.submit(chat.accept, [textbox, messages], accepted, **quiet) \
-            .then(**answer_kwargs).then(**save_kwargs).then(**unlock)
+            .then(**answer_kwargs).then(**save_kwargs)
         for view in (chat_view, sources):
             view.submit(chat.ask_clicked, [messages], accepted, **quiet) \
-                .then(**answer_kwargs).then(**save_kwargs).then(**unlock)
+                .then(**answer_kwargs).then(**save_kwargs)
 
         demo.load(chat.restore, [store], shown + [counter] + sidebar, **quiet)
         conv_list.input(chat.select, [conv_list, store, search], shown + sidebar, **quiet)

@@ -136,7 +136,7 @@ class ChatApp:
         if question is None:  # nothing was accepted (too long: the text stays in the box)
             yield gr.skip(), gr.skip(), gr.skip()
             return
-        messages = list(messages or [])
+        messages = [m for m in messages or [] if not m.get("pending")]
         if not (messages and messages[-1].get("role") == "user" and messages[-1].get("content") == question):
             messages.append({"role": "user", "content": question})  # e.g. "New chat" raced the question
         prior = messages[:-1]
@@ -198,21 +198,21 @@ class ChatApp:
 
     # ---- the input box -------------------------------------------------------------------------
     def accept(self, question, messages):
-        """Echo the question at once and lock the box while answering. Too long: keep the text in
-        the box and say so; nothing is asked."""
+        """Echo the question at once with a placeholder answer. The box stays usable: the next
+        question can be typed while this one is answered. Too long, or asked while an answer is
+        still coming: the text stays in the box and the line under it says why."""
         if messages and isinstance(messages[-1], dict) and messages[-1].get("pending"):
-            # still answering (a follow-up chip clicked mid-answer): one question at a time
-            return gr.skip(), gr.skip(), None, gr.skip(), gr.skip()
+            return (gr.skip(), gr.skip(), None, gr.skip(),
+                    self.count_html("Still answering the last question: press Enter again when it is done"))
         question = "" if question is None else str(question)
         length = len(" ".join(question.split()))
         if length > MAX_QUESTION_CHARS:
-            return (gr.update(), messages, None, gr.skip(),
+            return (gr.skip(), gr.skip(), None, gr.skip(),
                     self.count_html(f"{length:,} / {MAX_QUESTION_CHARS:,} characters: too long to send, "
                                     "please shorten it", over=True))
-        messages = list(messages or []) + [{"role": "user", "content": question}]
-        return (gr.update(value="", interactive=False), messages, question,
-                self.chat_html(messages + [{"role": "assistant", "content": "", "pending": True}]),
-                self.count_html())
+        messages = list(messages or []) + [{"role": "user", "content": question},
+                                           {"role": "assistant", "content": "", "pending": True}]
+        return "", messages, question, self.chat_html(messages), self.count_html()
 
     def ask_clicked(self, messages, evt: gr.EventData):
         """An example, a suggested follow-up or "more like this" was clicked."""

@@ -206,7 +206,10 @@ def transcript_html(messages: list[dict], examples: Iterable[str] = (), corpus: 
             out.append(question_html(m.get("content")))
         elif m.get("role") == "assistant":
             out.append(answer_html(m, i, last=i == last_bot))
-    return '<div class="pc-log" role="log" aria-live="polite">' + "".join(out) + "</div>"
+    # Busy while an answer streams: screen readers announce it once, finished, not chunk by chunk.
+    busy = any(m.get("role") == "assistant" and not m.get("done") for m in messages)
+    return (f'<div class="pc-log" role="log" aria-live="polite" aria-busy="{str(busy).lower()}">'
+            + "".join(out) + "</div>")
 
 
 __all__ = ["transcript_html", "answer_html", "markdown_html", "popover", "comparison_table", "source_dicts",
