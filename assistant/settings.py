@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import BadSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,10 +22,10 @@ PRESETS: dict[str, dict] = {
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PAPERCHAT_", env_file=".env", extra="ignore")
 
-    preset: str = "default"
+    preset: Literal["default", "fast", "thorough"] = "default"
     data_dir: Path = REPO_ROOT / "data"
     index_dir: Path = REPO_ROOT / ".paperchat" / "index"
-    collection: str = "papers"
+    collection: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{2,60}$")] = "papers"
     # Embedded Chroma by default; set to e.g. http://127.0.0.1:8000 to use a `chroma run` server.
     chroma_url: str | None = None
 
@@ -33,36 +36,36 @@ class Settings(BaseSettings):
     # Texts per model call at ingest (sorted by length, so a batch pads little). Measured with
     # onnx on 2 busy cores over a quarter of the corpus: 8 -> 63 s, 16 -> 39 s, 32 -> 51 s,
     # 64 -> 76 s (noisy); larger batches also raise peak memory (32: ~1.2 GB).
-    embed_batch_size: int = 16
+    embed_batch_size: Annotated[int, Field(ge=1, le=4096)] = 16
     # Threads for one query's embedding: a 10-word query gains nothing from a second thread, and
     # concurrent requests (or processes) on two cores would spin against each other. Ingest
     # batches use every core.
-    query_threads: int = 1
+    query_threads: Annotated[int, Field(ge=1, le=256)] = 1
     # How often (seconds) a serving process checks for a new index generation; the check is a
     # file read, the reload happens only when an ingest published a new one.
-    reload_check_s: float = 2.0
+    reload_check_s: Annotated[float, Field(ge=0, le=86400)] = 2.0
     # all-MiniLM-L6-v2 truncates at 256 word pieces; leave room for the title and special tokens.
-    max_chunk_tokens: int = 240
+    max_chunk_tokens: Annotated[int, Field(ge=16, le=8192)] = 240
 
     # Retrieval
-    top_k: int = 10
-    dense_k: int = 40
-    keyword_k: int = 40
-    candidates: int = 60  # papers re-scored sentence by sentence after fusion
-    rrf_k: int = 60
+    top_k: Annotated[int, Field(ge=1, le=1000)] = 10
+    dense_k: Annotated[int, Field(ge=1, le=10000)] = 40
+    keyword_k: Annotated[int, Field(ge=1, le=10000)] = 40
+    candidates: Annotated[int, Field(ge=1, le=10000)] = 60  # papers re-scored sentence by sentence after fusion
+    rrf_k: Annotated[int, Field(ge=1, le=10000)] = 60
     # Answering
-    max_cited: int = 10
-    quotes_per_paper: int = 2
+    max_cited: Annotated[int, Field(ge=1, le=100)] = 10
+    quotes_per_paper: Annotated[int, Field(ge=1, le=20)] = 2
     # Below this relevance (mostly cosine similarity to the best chunk or sentence) a paper is not
     # evidence for the question.
-    min_relevance: float = 0.40
+    min_relevance: Annotated[float, Field(ge=-1, le=1)] = 0.40
     # Between min_relevance and this, the match is weak: refuse when the question's own words are
     # largely absent from the corpus (a near miss in a neighbouring field, e.g. "polyp segmentation").
-    weak_relevance: float = 0.50
-    unknown_terms_share: float = 0.25
+    weak_relevance: Annotated[float, Field(ge=-1, le=1)] = 0.50
+    unknown_terms_share: Annotated[float, Field(ge=0, le=1)] = 0.25
     # Any question about a theme cites every paper whose relevance is at least this share of the best
     # one's. Lower cites more of the relevant papers (recall) and more near misses (precision).
-    relative_cutoff: float = 0.8
+    relative_cutoff: Annotated[float, Field(ge=0, le=1)] = 0.8
     # A weak match (below weak_relevance) to a short query (at most short_topic_words topic words)
     # whose paper uses less than this weighted share of them is refused: one shared word ("quantum")
     # is not the topic. Long questions paraphrase, so the rule leaves them to the embedding.
@@ -87,7 +90,7 @@ class Settings(BaseSettings):
     # What "recent" means, in months before today; the answer says so.
     recent_months: int = 24
     # "Which of those ..." filters papers already judged relevant, so a lower bar applies.
-    subset_min_relevance: float = 0.30
+    subset_min_relevance: Annotated[float, Field(ge=-1, le=1)] = 0.30
 
     # LLM answers (optional; the default answerer needs none)
     answerer: Literal["extractive", "openai", "llamacpp"] = "extractive"
@@ -95,10 +98,43 @@ class Settings(BaseSettings):
     llm_model: str = "local"
     llm_api_key: str | None = None
     llm_model_path: Path | None = None
-    llm_timeout_s: float = 60.0
-    llm_max_tokens: int = 512
-    llm_temperature: float = 0.1
-    support_threshold: float = 0.55
+    llm_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    llm_max_tokens: Annotated[int, Field(ge=1, le=32768)] = 512
+    llm_temperature: Annotated[float, Field(ge=0, le=2)] = 0.1
+    support_threshold: Annotated[float, Field(ge=0, le=1)] = 0.55
+
+    # Ingest and serving safety (issue 9)
+    # Papers per index write call: larger amortises Chroma's per-call cost, smaller keeps each
+    # call's memory and the "paper_id in [...]" filters small.
+    write_batch: Annotated[int, Field(ge=1, le=5000)] = 256
+    # A record whose abstract is longer is skipped with a warning: no real abstract comes near
+    # it, and one runaway record (a whole paper pasted in) would cost minutes of embedding.
+    max_abstract_chars: Annotated[int, Field(ge=100, le=10_000_000)] = 50_000
+    max_title_chars: Annotated[int, Field(ge=10, le=100_000)] = 1_000
+    # Print ingest phase lines even when stderr is not a terminal (logs; the fault-injection test).
+    progress: bool = False
+    # Tracebacks on errors in the CLI (also `--debug`).
+    debug: bool = False
+    # Origins (scheme://host[:port], comma-separated) other than the page's own that may call the
+    # UI's API from a browser; empty = same origin only. Set it for a deployment behind a proxy
+    # whose public origin differs from the address the server sees.
+    cors_origins: str = ""
+
+    @field_validator("chroma_url", "llm_base_url")
+    @classmethod
+    def _http_url(cls, value):
+        if value in (None, ""):
+            return None if value == "" else value
+        from urllib.parse import urlparse
+
+        url = urlparse(str(value))
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError("must be an http:// or https:// URL, e.g. http://127.0.0.1:8000")
+        try:
+            url.port
+        except ValueError:
+            raise ValueError("has a port that is not a number from 1 to 65535") from None
+        return str(value)
 
     def model_post_init(self, __context) -> None:
         for key, value in PRESETS.get(self.preset, {}).items():
@@ -107,7 +143,52 @@ class Settings(BaseSettings):
 
 
 def get_settings(**overrides) -> Settings:
-    settings = Settings(**overrides)
-    if settings.preset not in PRESETS:
-        raise ValueError(f"unknown preset {settings.preset!r}; choose one of {', '.join(PRESETS)}")
-    return settings
+    """The settings, or BadSettings naming the PAPERCHAT_* variable and what it accepts."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise BadSettings(settings_error(exc, overrides)) from None
+
+
+def settings_error(exc: ValidationError, overrides: dict | None = None) -> str:
+    """One line for the first bad setting: which variable, its value, and what is allowed."""
+    err = exc.errors()[0]
+    name = str(err["loc"][0]) if err.get("loc") else "?"
+    where = name if overrides and name in overrides else f"PAPERCHAT_{name.upper()}"
+    value = err.get("input")
+    shown = repr(value if not isinstance(value, str) or len(value) <= 60 else value[:60] + "…")
+    ctx = err.get("ctx") or {}
+    kind = err.get("type", "")
+    if kind == "literal_error":
+        allowed = f"one of {ctx.get('expected', '').replace(chr(39), '')}"
+    elif kind in ("int_parsing", "int_from_float", "int_type"):
+        allowed = "a whole number" + _range(Settings.model_fields.get(name))
+    elif kind in ("float_parsing", "float_type"):
+        allowed = "a number" + _range(Settings.model_fields.get(name))
+    elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        field = Settings.model_fields.get(name)
+        noun = "a whole number" if field is not None and field.annotation is int else "a number"
+        allowed = noun + _range(field)
+    elif kind == "bool_parsing":
+        allowed = "true or false"
+    elif kind == "string_pattern_mismatch":
+        allowed = "3-61 letters, digits, _ or -, starting with a letter or digit"
+    else:
+        allowed = err.get("msg", "a valid value").removeprefix("Value error, ")
+        return f"{where}={shown} is not valid: it {allowed}" if kind == "value_error" else f"{where}={shown} is not valid: {allowed}"
+    return f"{where}={shown} is not valid: use {allowed}"
+
+
+def _range(field) -> str:
+    lo = hi = above = None
+    for m in getattr(field, "metadata", []) or []:
+        lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
+        above = getattr(m, "gt", None) if getattr(m, "gt", None) is not None else above
+        hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
+    if above is not None:
+        return f" above {above}" + (f" and at most {hi}" if hi is not None else "")
+    if lo is not None and hi is not None:
+        return f" from {lo} to {hi}"
+    if lo is not None:
+        return f" of at least {lo}"
+    return ""

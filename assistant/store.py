@@ -68,21 +68,66 @@ def _client(settings: Settings, create: bool):
         raise IndexMissing(f"no index at {path}: run `paperchat ingest` first")
     if create:
         path.mkdir(parents=True, exist_ok=True)
+    elif _read_only(path):
+        path = _private_copy(path)
     try:
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:
         raise _unreadable(settings, exc) from None
 
 
+# A read-only index larger than this is not copied (see _private_copy).
+MAX_PRIVATE_COPY_BYTES = 2 << 30
+
+
+def _read_only(path: Path) -> bool:
+    import os
+
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY) or not os.access(path / "chroma.sqlite3", os.W_OK) \
+            or not os.access(path, os.W_OK)
+    except OSError:
+        return False
+
+
+def _private_copy(path: Path) -> Path:
+    """Chroma writes a row into chroma.sqlite3 whenever a client opens it, so it cannot open an
+    index on a read-only mount. Readers there get a private copy of the SQLite file (the vector
+    segment folders are linked, not copied, and only read), removed when the process exits."""
+    import atexit
+    import shutil
+    import tempfile
+
+    files = [f for f in path.iterdir() if f.name.startswith("chroma.sqlite3")]
+    size = sum(f.stat().st_size for f in files)
+    if size > MAX_PRIVATE_COPY_BYTES:
+        raise IndexLocked(f"the index at {path} is read-only and too large ({size >> 20} MB) to read through a "
+                          "private copy: make it writable, or serve it with `chroma run` (PAPERCHAT_CHROMA_URL)")
+    copy = Path(tempfile.mkdtemp(prefix="paperchat-readonly-"))
+    atexit.register(shutil.rmtree, copy, True)
+    for f in files:
+        shutil.copy2(f, copy / f.name)
+    for d in path.iterdir():
+        if d.is_dir():
+            (copy / d.name).symlink_to(d.resolve(), target_is_directory=True)
+    return copy
+
+
 def _unreadable(settings: Settings, exc: Exception) -> PaperchatError:
     """A Chroma failure opening an embedded index, as the one line a user can act on."""
     detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
     low = detail.lower()
+    if "disk is full" in low or "no space" in low:
+        return PaperchatError(f"the disk holding the index at {settings.index_dir} is full ({detail}): free some "
+                              "space and run the command again; the index still holds what it held")
     if "readonly" in low or "read-only" in low or "permission" in low:
         return IndexLocked(f"the index at {settings.index_dir} is read-only here ({detail}): "
                            "ingest needs write access; ask and search only read it")
     if "locked" in low:
         return IndexLocked(f"the index at {settings.index_dir} is locked by another process ({detail}); try again")
+    if settings.chroma_url:
+        return IndexDamaged(f"the index on the Chroma server {settings.chroma_url} is damaged ({detail}): "
+                            "run `paperchat ingest --rebuild` to build it again")
     return IndexDamaged(
         f"the index at {settings.index_dir} is damaged ({detail}): move that folder away and run "
         "`paperchat ingest` to build it again"
@@ -124,7 +169,8 @@ def read_manifest(client, settings: Settings) -> Manifest | None:
         if _is_missing(exc):
             return None
         raise
-    return Manifest(chunks=chunks, sentences=sentences, generation=0)
+    # Written by code that deleted before it added: it may hold orphan rows, so the next ingest sweeps.
+    return Manifest(chunks=chunks, sentences=sentences, generation=0, clean=False)
 
 
 def _write_manifest(client, settings: Settings, manifest: Manifest) -> None:
@@ -145,6 +191,13 @@ def _transient(exc: Exception) -> bool:
     collection dropped by a --rebuild switch, SQLite busy."""
     text = str(exc).lower()
     return _is_missing(exc) or any(s in text for s in ("error finding id", "locked", "busy", "not found"))
+
+
+def _damaged(exc: Exception) -> bool:
+    """Chroma's ways of saying its files are corrupt (not the environment, not a race)."""
+    text = str(exc).lower()
+    return any(s in text for s in ("malformed", "not a database", "failed to pull logs", "file is encrypted",
+                                   "corrupt"))
 
 
 def row_version(content_hash: str) -> str:
@@ -175,6 +228,23 @@ class Store:
             self.chunks = self.sentences = None
             return
         self._open_collections(create)
+        if not create:
+            self._check_not_empty()
+
+    def _check_not_empty(self) -> None:
+        """Rows but no complete paper: an ingest by an older paperchat was killed mid-write."""
+        try:
+            if self.chunks.get(where={"chunk": 0}, limit=1, include=[])["ids"]:
+                return
+            rows = self.chunks.count() + self.sentences.count()
+        except Exception as exc:
+            if _damaged(exc):
+                raise _unreadable(self.settings, exc) from None
+            return  # a race with a writer: the reads themselves retry
+        if rows:
+            where = self.settings.chroma_url or self.settings.index_dir
+            raise IndexDamaged(f"the index at {where} holds {rows} rows but no complete paper (an ingest was "
+                               "interrupted): run `paperchat ingest` to finish it")
 
     def _open_collections(self, create: bool = False) -> None:
         try:
@@ -266,6 +336,8 @@ class Store:
             except PaperchatError:
                 raise
             except Exception as exc:
+                if _damaged(exc):
+                    raise _unreadable(self.settings, exc) from None
                 if not _transient(exc) or attempt == READ_RETRIES - 1:
                     raise
                 time.sleep(0.05 * (attempt + 1))
@@ -546,10 +618,21 @@ class IndexWriter:
             if name.startswith(prefix) and name not in active:
                 self._drop(name)
 
+    def _disk_nearly_full(self) -> bool:
+        # Chroma reports a full disk met while applying its log as "Error in compaction".
+        if self.settings.chroma_url:
+            return False
+        import shutil
+
+        try:
+            return shutil.disk_usage(self.settings.index_dir).free < 1 << 20
+        except OSError:
+            return False
+
     def _failed(self, exc: Exception) -> PaperchatError:
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         low = detail.lower()
-        if "disk is full" in low or "no space" in low or "quota" in low:
+        if "disk is full" in low or "no space" in low or "quota" in low or self._disk_nearly_full():
             cause = f"the disk holding the index is full ({detail}): free some space"
         elif "readonly" in low or "read-only" in low or "permission" in low:
             cause = f"the index is not writable here ({detail}): ingest where you have write access"

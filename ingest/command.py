@@ -6,7 +6,6 @@ import json
 import sys
 from pathlib import Path
 
-from assistant.errors import BadInput
 from assistant.settings import get_settings
 
 from .pipeline import run_ingest
@@ -30,10 +29,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = get_settings()
-    except ValueError as exc:  # bad PAPERCHAT_* value: pydantic's message is many lines
-        raise BadInput(f"bad settings: {str(exc).splitlines()[0]}") from None
+    settings = get_settings()  # a bad PAPERCHAT_* value is one BadSettings line
     report = run_ingest(args.paths or None, settings, prune=args.prune, rebuild=args.rebuild)
     for warning in report.warnings:
         print(warning, file=sys.stderr)

@@ -3,6 +3,7 @@ Writing comes last so bad input or a failed embedding leaves the existing index 
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,9 +24,27 @@ from .sentences import split_sentences
 from .sources import ID_MAP_NAME, corpus_files, parse_file
 
 
-# Papers per Store.put_papers call: large enough to amortise Chroma's per-call cost, small
-# enough that the delete's "paper_id in [...]" filter stays cheap.
-WRITE_BATCH = 256
+class Progress:
+    """Phase lines on stderr ("paperchat: embedding 30 papers…") so a long ingest is never silent
+    at a terminal. Without one (scripts, logs) only when PAPERCHAT_PROGRESS=1: there, stderr is
+    for the warnings and the one-line error a script acts on."""
+
+    def __init__(self, enabled: bool, always: bool = False):
+        self.enabled = enabled and (always or _isatty())
+        self.last = 0.0
+
+    def say(self, message: str, every: float = 0.0) -> None:
+        now = time.perf_counter()
+        if self.enabled and not (every and now - self.last < every):
+            print(f"paperchat: {message}", file=sys.stderr, flush=True)
+            self.last = now
+
+
+def _isatty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 class IngestReport(BaseModel):
@@ -155,6 +174,8 @@ def run_ingest(
         report.timings[name] = round(now - clock[0], 2)
         clock[0] = now
 
+    say = Progress(progress, always=settings.progress).say
+    say(f"reading {', '.join(str(p) for p in paths) if paths else settings.data_dir}…")
     papers, problems = load_papers(paths, settings)
     hashes = {p.paper_id: content_hash(p, settings.embed_model, settings.max_chunk_tokens) for p in papers}
     report = IngestReport(papers=len(papers), index=index_location(settings), warnings=problems)
@@ -174,8 +195,10 @@ def run_ingest(
         embedder = None
         prepared: list[Prepared] = []
         if todo:
+            say(f"{len(todo)} of {len(papers)} papers are new or changed: loading the model…")
             embedder = _load_embedder(settings)
             lap("model")
+            say(f"embedding {len(todo)} papers…")
             with _quiet_length_warning():
                 prepared = [_prepare(p, hashes[p.paper_id], embedder, settings, report) for p in todo]
             lap("chunk")
@@ -187,12 +210,15 @@ def run_ingest(
         # New rows go in before old ones go out (see assistant/store.py): a kill or a failure
         # from here on leaves every paper answering at its old or its new version.
         if prepared or gone or rebuild:
+            say(f"writing {len(prepared)} papers to {report.index}…")
             writer = Store.writer(settings, model_dim=embedder.dim if embedder else 0, rebuild=rebuild)
-            for start in range(0, len(prepared), WRITE_BATCH):
+            step = settings.write_batch
+            for start in range(0, len(prepared), step):
                 writer.put_papers([
                     (i.paper, i.content_hash, i.chunks, i.chunk_vectors, i.sentences, i.sentence_vectors)
-                    for i in prepared[start:start + WRITE_BATCH]
+                    for i in prepared[start:start + step]
                 ])
+                say(f"wrote {min(start + step, len(prepared))} of {len(prepared)} papers", every=5.0)
             writer.delete_papers(gone)
             report.generation = writer.commit()
         elif not _index_complete(settings):
