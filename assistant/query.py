@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .words import Vocabulary, content_words, fold, language_of, stem, zipf
+from .words import Vocabulary, content_words, fold, language_of, stem, words, zipf
 
 
 @dataclass
@@ -34,7 +34,8 @@ def surprisal(word: str, lang: str = "en") -> float:
     return max(0.05, (7.0 - zipf(word, lang)) / 7.0)
 
 
-def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str | None = None) -> Query:
+def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str | None = None,
+               long_question: int = 16) -> Query:
     lang = language_of(question or topic)
     weights: dict[str, float] = {}
     said: dict[str, float] = {}
@@ -68,4 +69,9 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
         missing.append(w)
     if lang != "en":
         text = " ".join(kept) or fold(text)
+    elif len(words(topic)) > long_question:
+        # A long, chatty question ("hey, so I have a pile of low-res images ...") is searched by its
+        # topic words: the small talk would otherwise steer the embedding away from the topic.
+        text = " ".join(w for w in dict.fromkeys(content_words(text))
+                        if "-" not in w and zipf(w) < filler_zipf + 1.0) or text
     return Query(text=text, weights=weights, missing=missing, corrections=corrections, lang=lang, surprisals=said)
