@@ -10,6 +10,8 @@ from assistant.settings import get_settings
 
 from .pipeline import run_ingest
 
+MAX_SHOWN = 50  # problem lines printed; a 2-million-line import with a systematic fault would drown the terminal
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -31,8 +33,11 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = get_settings()  # a bad PAPERCHAT_* value is one BadSettings line
     report = run_ingest(args.paths or None, settings, prune=args.prune, rebuild=args.rebuild)
-    for warning in report.warnings:
+    for warning in report.warnings[:MAX_SHOWN]:
         print(warning, file=sys.stderr)
+    if len(report.warnings) > MAX_SHOWN:
+        print(f"… and {len(report.warnings) - MAX_SHOWN:,} more problems (`paperchat ingest --json` lists them all)",
+              file=sys.stderr)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.json:

@@ -3,22 +3,27 @@ A bad line is reported and skipped so one corrupt row does not cost a 2-million-
 from __future__ import annotations
 
 import json
+from typing import Iterable
 
 from assistant.errors import BadInput
 
 from .fields import record_from_row
 from .records import Parsed
 
+# json.loads raises these besides JSONDecodeError: nesting deeper than the interpreter's stack
+# (RecursionError) and integers of more than 4300 digits (ValueError).
+_BAD_JSON = (json.JSONDecodeError, RecursionError, ValueError)
 
-def parse_json_lines(text: str, source: str) -> Parsed:
-    out = Parsed()
-    for number, line in enumerate(text.splitlines(), start=1):
+
+def parse_json_lines(lines: Iterable[tuple[int, str]], source: str, out: Parsed | None = None) -> Parsed:
+    out = out or Parsed()
+    for number, line in lines:
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            out.problems.append(f"{source}:{number}: not valid JSON ({exc.msg} at column {exc.colno})")
+        except _BAD_JSON as exc:
+            out.problems.append(f"{source}:{number}: not valid JSON ({_why(exc)})")
             continue
         _add(out, obj, source, number)
     return out
@@ -29,6 +34,8 @@ def parse_json_array(text: str, source: str) -> Parsed:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadInput(f"{source}:{exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except _BAD_JSON as exc:
+        raise BadInput(f"{source}: not valid JSON ({_why(exc)})") from None
     if not isinstance(items, list):
         raise BadInput(f"{source}: expected a JSON array of papers or one JSON object per line")
     out = Parsed()
@@ -36,6 +43,16 @@ def parse_json_array(text: str, source: str) -> Parsed:
         # No line numbers in a pretty-printed array; the item's position is the useful pointer.
         _add(out, obj, source, number, where=f"{source}: item {number}")
     return out
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at column {exc.colno}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if "digits" in str(exc):
+        return "a number with more than 4300 digits"
+    return str(exc).split(";")[0][:80]
 
 
 def _add(out: Parsed, obj, source: str, number: int, where: str | None = None) -> None:
@@ -47,4 +64,5 @@ def _add(out: Parsed, obj, source: str, number: int, where: str | None = None) -
     if isinstance(record, str):
         out.problems.append(f"{where}: {record}")
     else:
+        record.where = where
         out.records.append(record)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote_plus
 
+from assistant.errors import BadInput
 from assistant.ids import normalise_title
 
 # New-style ids (0704.0001 onwards) and old-style archive ids (hep-th/9901001), optional version.
@@ -89,7 +90,13 @@ def load_id_map(path: Path) -> dict[str, str]:
     ids: dict[str, str] = {}
     if not path.is_file():
         return ids
-    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+    from .reader import read_lines
+
+    try:
+        lines = [(n, t) for n, t in read_lines(path, [])]
+    except BadInput:  # an unreadable id map only costs page-dump papers their arXiv links
+        return ids
+    for number, line in lines:
         title, _, raw_id = line.rpartition("\t")
         arxiv_id = clean_arxiv_id(raw_id)
         if title.strip() and arxiv_id:  # the header ("title\tarxiv_id") fails the id check

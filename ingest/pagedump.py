@@ -1,8 +1,9 @@
 """Hugging Face "Daily Papers" page dumps: a fixed header, a date line, then title and abstract
-paragraphs alternating, separated by blank lines."""
+paragraphs alternating, separated by blank lines. Read paragraph by paragraph, as a stream."""
 from __future__ import annotations
 
 import re
+from typing import Iterable, Iterator
 
 from assistant.errors import BadInput
 
@@ -10,46 +11,71 @@ from .records import Parsed, RawRecord, clean_space
 
 HEADER = ("new", "Get trending papers in your email inbox!", "Subscribe", "byAK and the research community")
 _DATE_LINE = re.compile(r"^[A-Z][a-z]{2,8}\.? \d{1,2}$")  # "Mar 14": no year, so unusable as a date
-_PARAGRAPHS = re.compile(r"\n[ \t]*\n")
+NOT_A_DUMP = ("{source} does not look like a Hugging Face Daily Papers page dump "
+              "(no 'Get trending papers' header): give .txt page dumps, .jsonl, .json or .csv")
 
 
-def looks_like_page_dump(text: str) -> bool:
-    paras = _paragraphs(text)[: len(HEADER)]
+def looks_like_page_dump(paragraphs: list[str]) -> bool:
     # The first lines are boilerplate; tolerate a dump that lost one of them.
-    return sum(p in HEADER for p in paras) >= 3
+    return sum(p in HEADER for p in paragraphs[: len(HEADER)]) >= 3
 
 
-def _paragraphs(text: str) -> list[str]:
-    return [p.strip() for p in _PARAGRAPHS.split(text.replace("\r\n", "\n")) if p.strip()]
+def paragraphs(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """(line number where it starts, text) of each blank-line-separated paragraph."""
+    start, buf = None, []
+    for number, text in lines:
+        if text.strip():
+            if start is None:
+                start = number
+            buf.append(text.strip())
+        elif buf:
+            yield start, "\n".join(buf)
+            start, buf = None, []
+    if buf:
+        yield start, "\n".join(buf)
 
 
-def parse_page_dump(text: str, source: str) -> Parsed:
-    paras = _paragraphs(text)
-    # Line numbers are for messages only: find where each paragraph starts.
-    lines = text.replace("\r\n", "\n").split("\n")
-    starts, pos = [], 0
-    for p in paras:
-        first = p.split("\n", 1)[0]
-        while pos < len(lines) and lines[pos].strip() != first.strip():
-            pos += 1
-        starts.append(pos + 1)
-        pos += 1
-    i = 0
-    while i < len(paras) and paras[i] in HEADER:
-        i += 1
-    if i < len(paras) and _DATE_LINE.match(paras[i]):
-        i += 1
-    # A dump spanning several days repeats the date line; it is never a title or an abstract.
-    kept = [(p, s) for p, s in zip(paras[i:], starts[i:]) if not _DATE_LINE.match(p)]
-    body, body_starts = [p for p, _ in kept], [s for _, s in kept]
-    out = Parsed()
-    if not body:
+def parse_page_dump(lines: Iterable[tuple[int, str]], source: str, out: Parsed | None = None) -> Parsed:
+    out = out or Parsed()
+    paras = paragraphs(lines)
+    head = [p for _, p in zip(range(len(HEADER)), paras)]
+    if not head:
+        raise BadInput(f"{source} is empty")
+    if not looks_like_page_dump([text for _, text in head]):
+        raise BadInput(NOT_A_DUMP.format(source=source))
+    body = _body(_concat(head, paras))
+    pending: tuple[int, str] | None = None
+    seen = False
+    for start, text in body:
+        seen = True
+        if pending is None:
+            pending = (start, text)
+            continue
+        title_line, title = pending
+        out.records.append(RawRecord(title=clean_space(title), abstract=clean_space(text), source=source,
+                                     line=title_line))
+        pending = None
+    if not seen:
         raise BadInput(f"{source}: a page dump with no papers in it")
-    for j in range(0, len(body), 2):
-        title = clean_space(body[j])
-        if j + 1 >= len(body):
-            out.problems.append(f"{source}:{body_starts[j]}: title {title[:60]!r} has no abstract after it")
-            break
-        abstract = clean_space(body[j + 1])
-        out.records.append(RawRecord(title=title, abstract=abstract, source=source, line=body_starts[j]))
+    if pending is not None:
+        title = clean_space(pending[1])
+        out.problems.append(f"{source}:{pending[0]}: title {title[:60]!r} has no abstract after it")
     return out
+
+
+def _concat(head, rest):
+    yield from head
+    yield from rest
+
+
+def _body(paras: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """Paragraphs after the header and the first date line, without the repeated date lines of a
+    dump spanning several days (never a title or an abstract)."""
+    in_header = True
+    for start, text in paras:
+        if in_header and text in HEADER:
+            continue
+        in_header = False
+        if _DATE_LINE.match(text):
+            continue
+        yield start, text

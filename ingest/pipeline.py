@@ -3,6 +3,7 @@ Writing comes last so bad input or a failed embedding leaves the existing index 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from .lock import ingest_lock
 from .papers import build_papers, content_hash
 from .sentences import split_sentences
 from .sources import ID_MAP_NAME, corpus_files, parse_file
+from .vet import vet
 
 
 class Progress:
@@ -92,13 +94,29 @@ def load_papers(paths: list[Path] | None, settings: Settings) -> tuple[list[Pape
         id_map.update(load_id_map(folder / ID_MAP_NAME))
     records, problems = [], []
     for path in files:
-        parsed = parse_file(path)
+        # One unreadable file is reported and skipped; the good files are still ingested.
+        try:
+            parsed = parse_file(path)
+        except BadInput as exc:
+            problems.append(str(exc))
+            continue
         records.extend(parsed.records)
         problems.extend(parsed.problems)
+    records, vetted = vet(records, settings)
+    problems = sorted(problems + vetted, key=_file_order)
     if not records:
         detail = f": {problems[0]}" if problems else ""
         raise BadInput(f"no papers to ingest in {', '.join(str(f) for f in files)}{detail}")
     return build_papers(records, id_map), problems
+
+
+def _file_order(problem: str) -> tuple[str, int]:
+    """Sort key: problems in file order, then line order ("file:12: ..." before "file:100: ...")."""
+    m = _PLACE.match(problem)
+    return (m.group(1), int(m.group(2))) if m else (problem.split(" ", 1)[0], 0)
+
+
+_PLACE = re.compile(r"^(.+?):(\d+): ")
 
 
 def _indexed_hashes(settings: Settings) -> dict[str, str]:

@@ -23,6 +23,11 @@ class RawRecord:
     arxiv_id: str | None = None
     date: str | None = None  # whatever the input says; normalised later
     authors: list[str] = field(default_factory=list)
+    where: str | None = None  # "file:line" (or "file: item n") for messages; defaults from source and line
+
+    @property
+    def place(self) -> str:
+        return self.where or (f"{self.source}:{self.line}" if self.line else self.source)
 
 
 @dataclass

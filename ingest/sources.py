@@ -7,7 +7,8 @@ from assistant.errors import BadInput
 
 from .csvfile import parse_csv
 from .jsonfile import parse_json_array, parse_json_lines
-from .pagedump import looks_like_page_dump, parse_page_dump
+from .pagedump import parse_page_dump
+from .reader import first_text, read_lines, read_small
 from .records import Parsed
 
 SUPPORTED = (".txt", ".jsonl", ".json", ".csv")
@@ -36,37 +37,30 @@ def corpus_files(paths: list[Path]) -> list[Path]:
             raise BadInput(UNSUPPORTED.format(name=path))
         else:
             files.append(path)
-    # The same file named twice (folder + file) must not be read twice.
-    return list(dict.fromkeys(p.resolve() for p in files))
-
-
-def read_text(path: Path) -> str:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"{path} is not UTF-8 text (bad byte at offset {exc.start}): save it as UTF-8") from None
-    except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
-    if not text.strip():
-        raise BadInput(f"{path} is empty")
-    return text
+    # The same file named twice (folder + file) must not be read twice. Messages keep the name
+    # the user gave (a symlink's own name, not its target's).
+    unique: dict[Path, Path] = {}
+    for p in files:
+        unique.setdefault(p.resolve(), p.absolute())
+    return list(unique.values())
 
 
 def parse_file(path: Path) -> Parsed:
-    text = read_text(path)
+    """Every record of one file and its per-record problems; BadInput when the file as a whole
+    cannot be read (not UTF-8, not a page dump, a CSV without an abstract column, ...)."""
     name = str(path)
     suffix = path.suffix.lower()
+    out = Parsed()
+    if suffix == ".json" and first_text(path).lstrip().startswith("["):
+        return parse_json_array(read_small(path), name)
+    lines = read_lines(path, out.problems)
     if suffix == ".txt":
-        if not looks_like_page_dump(text):
-            raise BadInput(
-                f"{path} does not look like a Hugging Face Daily Papers page dump "
-                "(no 'Get trending papers' header): give .txt page dumps, .jsonl, .json or .csv"
-            )
-        return parse_page_dump(text, name)
+        return parse_page_dump(lines, name, out)
     if suffix == ".csv":
-        return parse_csv(text, name)
-    if suffix == ".json" and text.lstrip().startswith("["):
-        return parse_json_array(text, name)
+        return parse_csv(lines, name, out)
     if suffix in (".json", ".jsonl"):
-        return parse_json_lines(text, name)
+        parse_json_lines(lines, name, out)
+        if not out.records and not out.problems:
+            raise BadInput(f"{path} is empty")
+        return out
     raise BadInput(UNSUPPORTED.format(name=path))

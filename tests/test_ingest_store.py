@@ -197,15 +197,28 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
     }
 
 
-@pytest.mark.parametrize("case", ["non-utf8", "empty", "unsupported", "missing"])
-def test_bad_input_is_one_line_and_writes_nothing(case, tmp_path, cli_env, capsys):
+@pytest.mark.parametrize("case", ["unsupported", "missing"])
+def test_bad_path_is_one_line_and_writes_nothing(case, tmp_path, cli_env, capsys):
     good = write_jsonl(tmp_path / "good.jsonl", SMALL)
     args, expected = _bad_inputs(tmp_path)[case]
-    # The good file comes first: a bad file later must still mean nothing is written.
+    # A path that cannot be a corpus file is a typo: stop before reading anything.
     assert main(["ingest", str(good), *args]) == 2
     line = one_line_error(capsys)
     assert line.startswith("paperchat: ") and expected in line
     assert not (cli_env / "chroma.sqlite3").exists()
+
+
+@pytest.mark.parametrize("case", ["non-utf8", "empty"])
+def test_unreadable_file_is_reported_and_the_good_files_are_ingested(case, tmp_path, cli_env, capsys):
+    good = write_jsonl(tmp_path / "good.jsonl", SMALL)
+    args, expected = _bad_inputs(tmp_path)[case]
+    assert main(["ingest", *args, str(good)]) == 1  # scripts notice; the good file is in
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected), captured.err
+    assert captured.out.startswith("2 papers: 2 added")
+    assert Store.open(settings_at(cli_env)).count_papers() == 2
 
 
 def test_input_with_no_good_record_is_an_error(tmp_path, cli_env, capsys):
