@@ -192,7 +192,7 @@ def test_popover_long_list_and_follow_ups(open_page):
     expect(pop).to_be_visible()
     assert "“" in pop.inner_text() and pop.locator(".pc-pop-title").inner_text().strip()
     ties = answer.locator(f".pc-pop:has(a[href='{TIES_URL}'])").first
-    assert "2306.01708" in ties.inner_text() and ties.locator("a", has_text="code").count() == 1
+    assert "2306.01708" in ties.text_content() and ties.locator("a", has_text="code").count() == 1
     page.mouse.move(0, 0)
     expect(pop).to_be_hidden()
 
@@ -439,6 +439,7 @@ def test_planted_script_in_corpus_and_question_does_not_run(browser, tmp_path_fa
     answer = ask(page, PLANTED_QUESTION)
     for cite in answer.locator("button.pc-cite").all()[:2]:
         cite.hover()  # popovers carry the corpus text too
+        page.mouse.move(0, 0)
     ask(page, 'is <img src=x onerror="window.__pwned=5"><script>window.__pwned=7</script> '
               '[x](javascript:window.__pwned=8) about sneaky retrieval?')
     page.wait_for_timeout(500)

@@ -131,8 +131,9 @@ def build_app(assistant, browser_secret: str | None = None) -> gr.Blocks:
                            outputs=[store, conv_id] + sidebar, **quiet)
         accepted = [textbox, messages, pending, chat_view, counter]
 
-        textbox.submit(None, js="() => window.paperchat && window.paperchat.clearDraft()")
-        textbox.submit(chat.accept, [textbox, messages], accepted, **quiet) \
+        textbox.submit(chat.accept, [textbox, messages], accepted, js=(
+            "(q, m) => { setTimeout(() => window.paperchat && window.paperchat.submitted(q), 0); return [q, m]; }"),
+            **quiet) \
             .then(**answer_kwargs).then(**save_kwargs)
         for view in (chat_view, sources):
             view.submit(chat.ask_clicked, [messages], accepted, **quiet) \

@@ -212,7 +212,9 @@ class ChatApp:
                                     "please shorten it", over=True))
         messages = list(messages or []) + [{"role": "user", "content": question},
                                            {"role": "assistant", "content": "", "pending": True}]
-        return "", messages, question, self.chat_html(messages), self.count_html()
+        # The page empties the box itself as it sends (page.js submitted()): clearing it from here
+        # could wipe what was typed after Enter.
+        return gr.skip(), messages, question, self.chat_html(messages), self.count_html()
 
     def ask_clicked(self, messages, evt: gr.EventData):
         """An example, a suggested follow-up or "more like this" was clicked."""

@@ -44,6 +44,22 @@
         ? `${n.toLocaleString("en")} / ${max.toLocaleString("en")} characters: too long to send, please shorten it`
         : n ? `${n.toLocaleString("en")} / ${max.toLocaleString("en")} characters` : "";
     },
+    // Called as a question is sent: empty the box now, in the page, so nothing typed after Enter
+    // can be wiped by a late reply. Not when the server will refuse to send it (too long, or an
+    // answer still coming): then the text stays.
+    submitted(q) {
+      const out = document.querySelector("#pc-count .pc-count");
+      const max = Number((out && out.dataset.max) || 2000);
+      const n = String(q || "").trim().split(/\s+/).join(" ").length;
+      const busy = document.querySelector("#pc-transcript .pc-thinking, #pc-transcript article.pc-bot:not([data-done])");
+      if (n > max || busy) return;
+      pc.clearDraft();
+      const box = document.querySelector("#pc-question textarea");
+      if (box && box.value === q) {
+        box.value = "";
+        box.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+    },
     clearDraft() {
       try { localStorage.removeItem(DRAFT); } catch (e) { /* private mode */ }
       const out = document.querySelector("#pc-count .pc-count");
