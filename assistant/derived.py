@@ -63,15 +63,10 @@ class ServingData:
     generation: str
     keyword: KeywordIndex
     paper_meta: dict[str, dict]
+    # Read at load, not on first use: a later ingest may prune this generation's folder while a
+    # process still serves it (the keyword index is memory-mapped, so it is safe once loaded).
+    vocabulary: set[str] = field(repr=False)
     folder: Path
-    _vocabulary: set[str] | None = field(default=None, repr=False)
-
-    @property
-    def vocabulary(self) -> set[str]:
-        # Read on first use: only the "is this word in the corpus at all" check needs it.
-        if self._vocabulary is None:
-            self._vocabulary = set(json.loads((self.folder / "vocabulary.json").read_text()))
-        return self._vocabulary
 
 
 def build(store, settings: Settings, generation: str | None = None) -> str:
@@ -125,5 +120,6 @@ def load(store, settings: Settings) -> ServingData:
         generation=generation,
         keyword=KeywordIndex.load(folder / "keyword"),
         paper_meta=json.loads((folder / "papers.json").read_text()),
+        vocabulary=set(json.loads((folder / "vocabulary.json").read_text())),
         folder=folder,
     )

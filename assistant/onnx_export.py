@@ -23,6 +23,7 @@ from .errors import PaperchatError
 
 EXPORTER_PACKAGES = ("transformers", "torch", "onnxscript")
 DONE = "paperchat-export.json"  # written last: a folder without it is an interrupted export
+RECIPE = 2  # bump when _export changes what it writes: the cache key changes with it
 
 
 def cache_root() -> Path:
@@ -47,7 +48,7 @@ def export_key(name: str, path: Path) -> str:
     digest = hashlib.sha256("\n".join(ident).encode()).hexdigest()[:12]
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)
     exporter = "-".join(f"{p}{_version(p)}" for p in EXPORTER_PACKAGES)
-    return f"{safe}-{digest}/{exporter}"
+    return f"{safe}-{digest}/{exporter}-r{RECIPE}"
 
 
 def cached_export(name: str, path: Path) -> Path | None:
@@ -105,9 +106,13 @@ def _export(path: Path, out: Path) -> None:
     # Two texts of different lengths, so neither the batch nor the sequence axis is traced as 1.
     sample = dict(tokenizer(["a short one", "a somewhat longer sentence with more words in it"],
                             padding=True, return_tensors="pt"))
+    from torch.export import Dim
+
+    # Batch and sequence axes vary; everything else (hidden size, heads) is fixed.
+    shapes = {name: {0: Dim.DYNAMIC, 1: Dim.DYNAMIC} for name in sample}
     with warnings.catch_warnings(), _quiet_stdout():
         warnings.simplefilter("ignore")
-        exported = OnnxExporter().export(model, sample, OnnxConfig(dynamic=True))
+        exported = OnnxExporter().export(model, sample, OnnxConfig(dynamic_shapes=shapes))
         exported.save_pretrained(out)
     for name in ("tokenizer.json", "config.json"):
         if not (out / name).exists() and (path / name).exists():

@@ -116,9 +116,9 @@ class HybridRetriever:
             ranked = [c for c in ranked if dates[0] <= date_number(c.meta.get("date")) <= dates[1]]
         return ranked[:limit]
 
-    def as_llamaindex(self):
+    def as_llamaindex(self, limit: int = 10, date_from: str | None = None, date_to: str | None = None):
         """This retriever as a llama-index BaseRetriever (imports llama-index; nothing on the
         query path calls it). Nodes are papers: text = title, score = fused score."""
         from .llamaindex_adapter import PaperRetrieverAdapter
 
-        return PaperRetrieverAdapter(self)
+        return PaperRetrieverAdapter(self, limit=limit, date_from=date_from, date_to=date_to)

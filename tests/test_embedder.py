@@ -44,6 +44,7 @@ def corpus_texts() -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # two full passes of the model over the corpus; ~1.5 min on a quiet machine
 def test_onnx_vectors_match_sentence_transformers_on_the_whole_corpus(reference):
     texts = corpus_texts()
     assert len(texts) > 2000

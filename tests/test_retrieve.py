@@ -68,6 +68,15 @@ def test_ranking_is_the_llamaindex_pipelines(parts):
         assert got == reference(question, vector), question
 
 
+def test_llamaindex_adapter_returns_the_same_papers(parts):
+    settings, store, embedder, ours = parts
+    ours.embedder = embedder
+    question = "which papers merge models without retraining?"
+    nodes = ours.as_llamaindex(limit=10).retrieve(question)
+    assert [n.node.node_id for n in nodes] == [c.paper_id for c in ours.retrieve(question, limit=10)]
+    assert nodes[0].node.text == ours.paper_meta[nodes[0].node.node_id]["title"]
+
+
 def test_date_window_returns_in_window_papers_even_when_the_top_hits_are_outside(parts):
     settings, store, embedder, ours = parts
     question = "which papers merge models without retraining?"
@@ -127,3 +136,13 @@ def test_ask_and_search_import_neither_torch_gradio_nor_llamaindex(bundled_index
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+
+
+def test_an_index_built_by_the_other_runtime_is_refused_with_the_fix(bundled_index, monkeypatch, capsys):
+    from ui.cli import main
+
+    monkeypatch.setenv("PAPERCHAT_INDEX_DIR", str(bundled_index.index_dir))
+    monkeypatch.setenv("PAPERCHAT_EMBED_RUNTIME", "torch")
+    assert main(["search", "model merging"]) == 2
+    err = capsys.readouterr().err
+    assert "onnx runtime, not torch" in err and "paperchat ingest --rebuild" in err and err.count("\n") == 1
