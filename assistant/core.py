@@ -20,7 +20,7 @@ from .query import Query, understand
 from .retrieve import HybridRetriever
 from .settings import Settings, get_settings
 from .store import Store
-from .timewindow import Window
+from .timewindow import Window, in_window
 from .vocabulary import load_vocabulary
 from .words import content_terms, name_like
 
@@ -199,13 +199,25 @@ class Assistant:
             if intent.ordinal is not None and not picks:
                 picks = [_pick(ordered, intent.ordinal)]
             picks = [e for e in picks if e is not None]
-            if intent.extra.get("compare") and len(picks) >= 2:
+            if intent.extra.get("compare"):
+                # "compare [1] and [3]": an out-of-range number is named as missing from the previous answer.
                 names = [f"[{r}]" for r in intent.refs[:2]]
-                return extractive.plan_comparison(intent, picks[:2], names, **ctx), evidence
+                sides = [_pick(ordered, r - 1 if r > 0 else r) for r in intent.refs[:2]]
+                plan = extractive.plan_comparison(intent, sides, names, pool_size=len(ordered), **ctx)
+                return plan, evidence
             if picks:
                 return extractive.plan_one(intent, picks[0], len(ordered), **ctx), evidence
             if intent.wants_code and (intent.subset or len(ordered) > 1 and _plural(intent.topic)):
                 return extractive.plan_code_subset(intent, ordered, **ctx), evidence
+            if window is not None:
+                # "which of them were published in 2024?": the previous papers inside the window.
+                inside = [e for e in evidence if in_window(e.meta.get("date"), window.date_from, window.date_to)]
+                if not query.weights or not inside:
+                    plan = extractive.plan_subset(intent, inside, s, max_cited, len(ordered), **ctx)
+                    if inside and not query.weights:
+                        plan.kind, plan.cited = "subset-dated", sorted(inside, key=lambda e: e.meta.get("_order", 0))
+                    return plan, evidence
+                evidence = inside
             if intent.subset:
                 return extractive.plan_subset(intent, evidence, s, max_cited, len(ordered), **ctx), evidence
             return extractive.plan_one(intent, ordered[0], len(ordered), **ctx), evidence

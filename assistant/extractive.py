@@ -92,6 +92,13 @@ def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_
     if should_refuse(top, missing_share, settings, topic_words):
         return p
     one = intent.points_at_one or names_one or intent.wants_code
+    if intent.wants_code and not names_one:
+        # "which paper has code for X": among the papers close to the best, lead with one that links code.
+        close = close_to_best(evidence, settings, max_cited)
+        with_code = next((e for e in close if safe_url(e.meta.get("code_url"))), None)
+        if with_code is not None and with_code is not top:
+            evidence = [with_code] + [e for e in evidence if e is not with_code]
+            top = with_code
     if one:
         # One paper asked about: lead with it, add near-ties so a close second is not hidden.
         margin = 0.02 if intent.wants_detail or intent.wants_code else 0.04
@@ -235,6 +242,8 @@ def headline(p: Plan) -> str:
         return (f"None of the {p.corpus_size} papers is {escape(p.window.meaning)} and about “{topic}”"
                 f"{_corpus_span(p)}, so I can't answer that from this corpus.")
     if p.kind == "refuse-none":
+        if p.side_names and p.pool_size:
+            return f"The previous answer cited {p.pool_size} papers, so {' and '.join(p.side_names)} do not point at them."
         if p.side_names:
             names = " or ".join(f"“{escape(s)}”" for s in p.side_names)
             return f"Neither {names} is in this corpus: no abstract among the {p.corpus_size} papers matches them."
@@ -266,6 +275,9 @@ def headline(p: Plan) -> str:
         if p.pool_size == 1:
             return "The paper from the previous answer links to its code:"
         return f"{n} of the {p.pool_size} papers from the previous answer link to code:"
+    if p.kind == "subset-dated":
+        verb = "is" if n == 1 else "are"
+        return f"{n} of the {p.pool_size} papers from the previous answer {verb} {escape(p.window.meaning)}:"
     if p.kind == "subset":
         if p.pool_size == 1:
             return f"The paper from the previous answer matches “{topic}”:"
@@ -275,7 +287,11 @@ def headline(p: Plan) -> str:
     if p.kind == "comparison":
         sides = " and ".join(f"*{escape(e.title)}* [{i + 1}]" for i, e in enumerate(p.cited))
         text = f"Comparing {sides}, side by side in their own words:"
-        if p.missing_sides:
+        if p.missing_sides and p.pool_size:
+            gone = " or ".join(escape(s) for s in p.missing_sides)
+            text = (f"{gone} is not among the {p.pool_size} papers of the previous answer. "
+                    f"Here is *{escape(p.cited[0].title)}* [1]:")
+        elif p.missing_sides:
             gone = " or ".join(f"“{escape(s)}”" for s in p.missing_sides)
             text = (f"{gone} is not in this corpus: no abstract matches it. "
                     f"Here is what the corpus has on the other side, *{escape(p.cited[0].title)}* [1]:")
@@ -349,7 +365,7 @@ def sources(p: Plan) -> list[Source]:
 
 
 def answer_kind(p: Plan) -> str:
-    return "refused" if p.refused else p.kind
+    return "refused" if p.refused else "subset" if p.kind == "subset-dated" else p.kind
 
 
 def render(question: str, p: Plan) -> Iterator[Answer]:

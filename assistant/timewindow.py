@@ -59,16 +59,16 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
             a, b = sorted((int(g[0]), int(g[1])))
             if b - a > 60:
                 continue
-            return Window(f"{a}-01-01", f"{b}-12-31", said, f"published {a}–{b}")
+            return Window(f"{a}-01", f"{b}-12-31", said, f"published {a}–{b}")
         if name == "since":
             month, year = g[0], int(g[1])
             after = re.match(r"(after|later than|newer than|published after)\b", said)
             if month:
-                start = (f"{year}-{MONTHS[month]:02d}-01" if not after
-                         else (dt.date.fromisoformat(_month_end(year, MONTHS[month])) + dt.timedelta(days=1)).isoformat())
+                start = (f"{year}-{MONTHS[month]:02d}" if not after
+                         else (dt.date.fromisoformat(_month_end(year, MONTHS[month])) + dt.timedelta(days=1)).isoformat()[:7])
                 label = f"{month.capitalize()} {year}"
             else:
-                start, label = (f"{year + 1}-01-01", str(year)) if after else (f"{year}-01-01", str(year))
+                start, label = (f"{year + 1}-01", str(year)) if after else (f"{year}-01", str(year))
             word = "after" if after else "since"
             return Window(start, None, said, f"published {word} {label}")
         if name == "before":
@@ -84,23 +84,24 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
         if name == "in":
             month, year = g[0], int(g[1])
             if month:
-                return Window(f"{year}-{MONTHS[month]:02d}-01", _month_end(year, MONTHS[month]), said,
+                return Window(f"{year}-{MONTHS[month]:02d}", _month_end(year, MONTHS[month]), said,
                               f"published in {month.capitalize()} {year}")
-            return Window(f"{year}-01-01", f"{year}-12-31", said, f"published in {year}")
+            return Window(f"{year}-01", f"{year}-12-31", said, f"published in {year}")
         if name == "this_year":
-            return Window(f"{today.year}-01-01", f"{today.year}-12-31", said, f"published this year ({today.year})")
+            return Window(f"{today.year}-01", f"{today.year}-12-31", said, f"published this year ({today.year})")
         if name == "last_year":
             y = today.year - 1
-            return Window(f"{y}-01-01", f"{y}-12-31", said, f"published last year ({y})")
+            return Window(f"{y}-01", f"{y}-12-31", said, f"published last year ({y})")
         if name == "last_n":
             n = _NUMBER_WORDS.get(g[0]) or int(g[0])
             months = n * 12 if g[1].startswith("year") else n
             start = _months_before(today, months)
-            return Window(start.isoformat(), None, said, f"published in the last {n} {g[1]} (since {start.isoformat()})")
+            return Window(start.isoformat()[:7], None, said, f"published in the last {n} {g[1]} (since {start.isoformat()[:7]})")
         if name == "recent":
             start = _months_before(today, recent_months)
-            return Window(start.isoformat(), None, said,
-                          f"recent, taken to mean the last {recent_months} months (since {start.isoformat()})")
+            return Window(start.isoformat()[:7], None, said,
+                          f"published recently (taken to mean the last {recent_months} months, since "
+                          f"{start.isoformat()[:7]})")
     return None
 
 
@@ -110,7 +111,8 @@ def _months_before(today: dt.date, months: int) -> dt.date:
 
 
 def in_window(date: str | None, date_from: str | None, date_to: str | None) -> bool:
-    """Dates may be YYYY-MM or YYYY-MM-DD: compared on the shorter of the two forms."""
+    """Dates may be YYYY-MM or YYYY-MM-DD: compared on the shorter of the two forms. Window starts
+    are written at month precision ("2024-01"), so a paper dated only by month is never cut off."""
     if not (date_from or date_to):
         return True
     if not date:

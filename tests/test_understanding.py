@@ -67,18 +67,18 @@ def test_comparison_of_previous_papers_is_flagged():
 # ---- dates ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("question, date_from, date_to", [
-    ("papers from 2024 about video generation", "2024-01-01", "2024-12-31"),
-    ("merging work since 2023", "2023-01-01", None),
+    ("papers from 2024 about video generation", "2024-01", "2024-12-31"),
+    ("merging work since 2023", "2023-01", None),
     ("anything before 2020 on speech?", None, "2019-12-31"),
     ("until 2019", None, "2019-12-31"),
-    ("between 2021 and 2023", "2021-01-01", "2023-12-31"),
-    ("after March 2023", "2023-04-01", None),
-    ("2024 papers on merging", "2024-01-01", "2024-12-31"),
-    ("from 2022 onwards", "2022-01-01", None),
-    ("this year", "2026-01-01", "2026-12-31"),
-    ("last year's diffusion papers", "2025-01-01", "2025-12-31"),
-    ("recent work on mamba", "2024-11-01", None),
-    ("in the last two years", "2024-11-01", None),
+    ("between 2021 and 2023", "2021-01", "2023-12-31"),
+    ("after March 2023", "2023-04", None),
+    ("2024 papers on merging", "2024-01", "2024-12-31"),
+    ("from 2022 onwards", "2022-01", None),
+    ("this year", "2026-01", "2026-12-31"),
+    ("last year's diffusion papers", "2025-01", "2025-12-31"),
+    ("recent work on mamba", "2024-11", None),
+    ("in the last two years", "2024-11", None),
     ("evaluated on COCO 2017", None, None),  # a dataset's year is not a date filter
     ("which papers merge models?", None, None),
 ])
@@ -98,6 +98,7 @@ def test_recent_says_what_it_means():
     ("2024-03", "2024-01-01", "2024-12-31", True), ("2023-12-30", "2024-01-01", None, False),
     ("2025-01", None, "2024-12-31", False), (None, "2024-01-01", None, False), (None, None, None, True),
     ("2024-12", "2024-12-15", None, True),  # month precision: December 2024 may be after the 15th
+    ("2024-01", "2024-01", "2024-12-31", True),  # "from 2024" keeps a paper dated only "2024-01"
 ])
 def test_in_window(date, lo, hi, inside):
     assert in_window(date, lo, hi) is inside
@@ -275,7 +276,7 @@ def test_answers_state_their_date_window_and_every_source_date():
     p = extractive.plan(intent, [ev("a", 0.6, date="2024-05"), ev("b", 0.58)], S, 10, corpus_size=294,
                         corpus_dates=("2015-11", "2025-03"))
     final = list(extractive.render("q", p))[-1]
-    assert final.filters == {"date_from": "2024-01-01", "date_to": "2024-12-31"}
+    assert final.filters == {"date_from": "2024-01", "date_to": "2024-12-31"}
     assert "published in 2024" in final.answer and "(2024-05)" in final.answer and "(date unknown)" in final.answer
     assert [s.date for s in final.sources] == ["2024-05", None]
     empty = extractive.plan(intent, [], S, 10, corpus_size=294, corpus_dates=("2015-11", "2025-03"))
