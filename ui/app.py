@@ -46,17 +46,21 @@ element.addEventListener('click', (e) => {
   trigger('submit', {ask: b.getAttribute('data-ask')});
 });
 """
-# The chat scrolls to the newest question when one is added (not on every streamed chunk, so a
-# reader can scroll while an answer grows).
+# The chat brings the newest question to the top and keeps it there while its answer grows,
+# until the answer is done or the reader scrolls or keys around the chat themselves.
 SCROLL_JS = ASK_JS + """
-let asked = -1;
+let asked = -1, follow = false;
+['wheel', 'touchmove', 'keydown'].forEach((ev) => element.addEventListener(ev, () => { follow = false; },
+  {passive: true}));
 watch('value', () => {
   const qs = element.querySelectorAll('.pc-user');
-  if (qs.length === asked) return;
-  asked = qs.length;
+  if (qs.length !== asked) { asked = qs.length; follow = true; }
+  if (!follow) return;
   const box = document.getElementById('pc-transcript');
   const q = qs[qs.length - 1];
   if (box && q) box.scrollTop += q.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+  const bots = element.querySelectorAll('article.pc-bot');
+  if (bots.length && bots[bots.length - 1].hasAttribute('data-done')) follow = false;
 });
 """
 
