@@ -133,6 +133,22 @@ def test_saved_conversations_rename_delete_undo_search():
     assert convs.clean("junk") == convs.empty() and convs.clean({"conversations": [1, {"x": 1}]})["conversations"] == []
 
 
+def test_chats_saved_by_the_earlier_version_come_over_once():
+    legacy = {"current": "old1", "conversations": [{
+        "id": "old1", "title": "which papers do *x*?", "updated": 1_700_000_000,
+        "messages": [{"role": "user", "content": "which papers do \\*x\\*?"},
+                     {"role": "assistant", "content": "see [\\[1\\]](https://huggingface.co/papers/1)"}],
+        "latest": {"sources": [{"n": 1, "paper_id": "p1", "title": "T", "url": "https://huggingface.co/papers/1"}]}}]}
+    store = convs.migrate(convs.empty(), legacy)
+    conv = convs.find(store, "old1")
+    assert conv["messages"][0] == {"role": "user", "content": "which papers do *x*?"}
+    assert conv["messages"][1]["sources"][0]["paper_id"] == "p1" and store["migrated"]
+    html = transcript.transcript_html(conv["messages"])
+    assert 'href="https://huggingface.co/papers/1"' in html
+    store = convs.delete(store, "old1")
+    assert convs.find(convs.migrate(store, legacy), "old1") is None  # a delete sticks
+
+
 def test_exports_markdown_and_bibtex():
     msgs = [{"role": "user", "content": "which papers merge models?"},
             {"role": "assistant", "content": "Closest is *Resolving* [1]; also [2].", "made_of": "Quoted from the abstracts",

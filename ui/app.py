@@ -30,6 +30,7 @@ ANSWER_CONCURRENCY_ID = "paperchat-answer"
 DEFAULT_CONCURRENCY = 2
 DEFAULT_QUEUE_SIZE = 64
 STORAGE_KEY = "paperchat_conversations_v2"
+LEGACY_STORAGE_KEY = "paperchat_conversations_v1"  # read once, never written
 STATIC = Path(__file__).parent / "static"
 CSS = (STATIC / "paperchat.css").read_text(encoding="utf-8")
 PAGE_JS = (STATIC / "page.js").read_text(encoding="utf-8")
@@ -69,6 +70,7 @@ def build_app(assistant, browser_secret: str | None = None) -> gr.Blocks:
     chat = ChatApp(assistant, browser_secret)
     with gr.Blocks(title="paperchat", analytics_enabled=False, fill_height=True, fill_width=True) as demo:
         store = gr.BrowserState(convs.empty(), storage_key=STORAGE_KEY, secret=browser_secret)
+        legacy = gr.BrowserState(None, storage_key=LEGACY_STORAGE_KEY, secret=browser_secret)
         conv_id = gr.State(None)
         messages = gr.State([])
         pending = gr.State(None)
@@ -143,7 +145,7 @@ def build_app(assistant, browser_secret: str | None = None) -> gr.Blocks:
             view.submit(chat.ask_clicked, [messages], accepted, **quiet) \
                 .then(**answer_kwargs).then(**save_kwargs)
 
-        demo.load(chat.restore, [store], shown + [counter] + sidebar, **quiet)
+        demo.load(chat.restore, [store, legacy], shown + [counter] + sidebar, **quiet)
         conv_list.input(chat.select, [conv_list, store, search], shown + sidebar, **quiet)
         new_btn.click(chat.new_chat, [store, search], shown + sidebar, **quiet)
         title_box.submit(chat.rename, [store, conv_id, title_box, search], [store] + sidebar, **quiet)

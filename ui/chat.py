@@ -259,9 +259,10 @@ class ChatApp:
         store, conv_id = convs.upsert(store, conv_id, messages)
         return (store, conv_id) + self._sidebar(store, conv_id, query)
 
-    def restore(self, store):
-        """On page load: reopen the conversation the browser was last in."""
-        store = convs.clean(store)
+    def restore(self, store, legacy=None):
+        """On page load: reopen the conversation the browser was last in (bringing in chats an
+        earlier version saved, once)."""
+        store = convs.migrate(store, legacy)
         conv = convs.find(store, store["current"])
         messages = list(conv.get("messages") or []) if conv else []
         shown = self.show(messages)

@@ -11,23 +11,25 @@ import time
 import uuid
 from datetime import datetime, timezone
 
+from assistant.markdown import unescape
+
 MAX_SAVED = 30
 MAX_TITLE = 80
 
 
 def empty() -> dict:
-    return {"current": None, "conversations": [], "trash": None}
+    return {"current": None, "conversations": [], "trash": None, "migrated": False}
 
 
 def clean(store) -> dict:
     """A usable store from whatever the browser sent (old, hand-edited or missing)."""
     if not isinstance(store, dict) or not isinstance(store.get("conversations"), list):
-        return empty()
+        return empty() | ({"migrated": True} if isinstance(store, dict) and store.get("migrated") else {})
     convs = [c for c in store["conversations"] if isinstance(c, dict) and c.get("id")
              and isinstance(c.get("messages", []), list)]
     trash = store.get("trash") if isinstance(store.get("trash"), dict) and store["trash"].get("id") else None
     current = store.get("current") if any(c["id"] == store.get("current") for c in convs) else None
-    return {"current": current, "conversations": convs, "trash": trash}
+    return {"current": current, "conversations": convs, "trash": trash, "migrated": bool(store.get("migrated"))}
 
 
 def find(store: dict, conv_id) -> dict | None:
@@ -114,6 +116,38 @@ def undo(store: dict) -> tuple[dict, str | None]:
     store["trash"] = None
     store["current"] = conv["id"]
     return store, conv["id"]
+
+
+def migrate(store: dict, legacy) -> dict:
+    """Bring in the chats an earlier version saved (storage key ..._v1: user turns as escaped
+    markdown, answers as linked markdown, sources of the latest answer only). Once: a later delete
+    must not bring them back."""
+    store = clean(store)
+    if store["migrated"]:
+        return store
+    store["migrated"] = True
+    if not isinstance(legacy, dict) or not isinstance(legacy.get("conversations"), list):
+        return store
+    have = {c["id"] for c in store["conversations"]}
+    for old in legacy["conversations"][:MAX_SAVED]:
+        if not isinstance(old, dict) or not old.get("id") or old["id"] in have:
+            continue
+        messages = []
+        for m in old.get("messages") or []:
+            if isinstance(m, dict) and m.get("role") == "user":
+                messages.append({"role": "user", "content": unescape(str(m.get("content") or ""))})
+            elif isinstance(m, dict) and m.get("role") == "assistant":
+                messages.append({"role": "assistant", "content": str(m.get("content") or ""), "done": True})
+        latest = old.get("latest") if isinstance(old.get("latest"), dict) else {}
+        if messages and messages[-1]["role"] == "assistant" and isinstance(latest.get("sources"), list):
+            messages[-1]["sources"] = [s for s in latest["sources"] if isinstance(s, dict)]
+            messages[-1]["refused"] = bool(latest.get("refused"))
+        if messages:
+            store["conversations"].append({"id": str(old["id"]), "title": str(old.get("title") or title_of(messages)),
+                                           "created": old.get("updated"), "updated": old.get("updated"),
+                                           "messages": messages})
+    store["conversations"] = sorted(store["conversations"], key=lambda c: -float(c.get("updated") or 0))[:MAX_SAVED]
+    return store
 
 
 def new_id() -> str:
