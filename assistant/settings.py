@@ -34,8 +34,9 @@ class Settings(BaseSettings):
     # "torch": transformers + torch, the fallback. Same vectors; an index records which built it.
     embed_runtime: Literal["onnx", "torch"] = "onnx"
     # Texts per model call at ingest (sorted by length, so a batch pads little). Measured with
-    # onnx on 2 busy cores over a quarter of the corpus: 8 -> 63 s, 16 -> 39 s, 32 -> 51 s,
-    # 64 -> 76 s (noisy); larger batches also raise peak memory (32: ~1.2 GB).
+    # onnx as CPU seconds (wall time was useless on the shared machine) over an eighth of the
+    # corpus, one thread: 8 -> 5.3, 16 -> 6.2, 32 -> 6.3, 64 -> 7.5. Larger batches pad more and
+    # raise peak memory (32: ~1.2 GB, 16: ~0.76 GB); smaller ones leave the second core idler.
     embed_batch_size: Annotated[int, Field(ge=1, le=4096)] = 16
     # Threads for one query's embedding: a 10-word query gains nothing from a second thread, and
     # concurrent requests (or processes) on two cores would spin against each other. Ingest
