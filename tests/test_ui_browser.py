@@ -227,9 +227,8 @@ def test_popover_long_list_and_follow_ups(open_page):
 def test_comparison_is_a_side_by_side_table(page):
     ask(page, MERGE_Q)
     answer = ask(page, "compare [1] and [2]")
-    if answer.locator("table.pc-compare").count() == 0:
-        pytest.skip("the answerer does not produce comparisons yet (Answer.comparison is empty)")
     table = answer.locator("table.pc-compare")
+    expect(table).to_have_count(1)
     assert table.locator("thead th").count() == 2  # one column per paper
     cells = table.locator("tbody td:not(.pc-dim)")
     assert cells.count() >= 2 and all("“" in t for t in cells.all_inner_texts())
