@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 from typing import Iterator
 
-from . import extractive
+from . import extractive, validate
 from .answerer import make_answerer
 from .embedder import get_embedder
 from .errors import BadInput
@@ -100,6 +100,7 @@ class Assistant:
 
     # ---- search ------------------------------------------------------------------------------
     def search(self, question: str, k: int | None = None, date_from: str | None = None, date_to: str | None = None) -> list[Hit]:
+        question, k, date_from, date_to = validate.search_args(question, k, date_from, date_to)
         question = check_question(question)
         self.refresh()
         k = k or self.settings.top_k
@@ -154,6 +155,8 @@ class Assistant:
         """Yields the answer as it grows (entry by entry, or token by token with an LLM); the last
         yielded Answer is the complete one."""
         started = time.perf_counter()
+        question, history, max_cited, date_from, date_to = validate.ask_args(question, history, max_cited,
+                                                                             date_from, date_to)
         question = check_question(question)
         self.refresh()
         history = history or []

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -71,9 +73,36 @@ def _client(settings: Settings, create: bool):
     elif _read_only(path):
         path = _private_copy(path)
     try:
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        return _own_system_client(path, chroma_settings)
     except Exception as exc:
         raise _unreadable(settings, exc) from None
+
+
+_SYSTEMS_LOCK = threading.Lock()
+
+
+def _own_system_client(path: Path, chroma_settings):
+    """A PersistentClient on a Chroma System of its own. Chroma shares one System per path in a
+    process, and that System's vectors do not follow writes made by other processes: after
+    another process ingests, reading new rows' embeddings fails ("Error finding id") and vector
+    queries return deleted rows, until the System is replaced. A store that sees a new
+    generation therefore opens a new System (same files, another spelling of the path: "dir/.")."""
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    with _SYSTEMS_LOCK:
+        live = getattr(SharedSystemClient, "_identifier_to_system", {})
+        k = 1
+        while f"{path}{'/.' * k}" in live:
+            k += 1
+        return chromadb.PersistentClient(path=f"{path}{'/.' * k}", settings=chroma_settings)
+
+
+def _close(client) -> None:
+    try:
+        client.close()
+    except Exception:  # already closed, or a client without close(): nothing to release
+        pass
 
 
 # A read-only index larger than this is not copied (see _private_copy).
@@ -190,7 +219,8 @@ def _transient(exc: Exception) -> bool:
     """Errors a reader meets while another process writes: ids deleted under a query, a
     collection dropped by a --rebuild switch, SQLite busy."""
     text = str(exc).lower()
-    return _is_missing(exc) or any(s in text for s in ("error finding id", "locked", "busy", "not found"))
+    return _is_missing(exc) or any(s in text for s in ("error finding id", "locked", "busy", "not found",
+                                                       "missing metadata segment", "missing field"))
 
 
 def _damaged(exc: Exception) -> bool:
@@ -212,9 +242,11 @@ class Store:
     """Chunks and sentences of every paper, with the embedding model recorded on the collection."""
 
     def __init__(self, settings: Settings, *, create: bool = False, model_dim: int | None = None,
-                 manifest: Manifest | None = None):
+                 manifest: Manifest | None = None, client=None):
         self.settings = settings
-        self.client = _client(settings, create)
+        self.client = client or _client(settings, create)
+        self._release = weakref.finalize(self, _close, self.client) if client is None else None
+        self._lock = threading.RLock()
         self.model_dim = model_dim
         try:
             self.manifest = manifest or read_manifest(self.client, settings)
@@ -315,34 +347,50 @@ class Store:
             return self.manifest.clean
         return bool(manifest and manifest.clean)
 
-    def refresh(self) -> None:
-        """Follow the manifest to the currently active collections (after a --rebuild switch)."""
-        manifest = read_manifest(self.client, self.settings)
-        if manifest is None:
-            where = self.settings.chroma_url or self.settings.index_dir
-            raise IndexMissing(f"no index at {where}: run `paperchat ingest` first")
-        if (manifest.chunks, manifest.sentences) != (self.manifest.chunks, self.manifest.sentences):
-            self.manifest = manifest
-            self._open_collections()
-        else:
-            self.manifest = manifest
+    def refresh(self, reopen: bool | None = None) -> None:
+        """Follow the manifest to the currently active collections (after a --rebuild switch),
+        on a fresh Chroma System when the generation moved on (or `reopen`): see
+        _own_system_client. Safe to call from several threads."""
+        with self._lock:
+            manifest = read_manifest(self.client, self.settings)
+            if manifest is None:
+                where = self.settings.chroma_url or self.settings.index_dir
+                raise IndexMissing(f"no index at {where}: run `paperchat ingest` first")
+            if reopen is None:
+                reopen = manifest.generation != self.manifest.generation
+            if reopen and self._release is not None and not self.settings.chroma_url:
+                old = self._release
+                self.client = _client(self.settings, create=False)
+                self._release = weakref.finalize(self, _close, self.client)
+                self.manifest = manifest
+                self._open_collections()
+                old()  # after the swap: a read still on the old System retries on the new one
+            elif (manifest.chunks, manifest.sentences) != (self.manifest.chunks, self.manifest.sentences):
+                self.manifest = manifest
+                self._open_collections()
+            else:
+                self.manifest = manifest
 
     def _read(self, fn):
-        """Run a read; when it races an ingest (rows deleted or a collection switched under it)
-        follow the manifest again and retry, so asks never fail because someone is ingesting."""
+        """Run a read; when it races an ingest (rows deleted or a collection switched under it,
+        vectors another process wrote) follow the manifest again on a fresh System and retry,
+        so asks never fail because someone is ingesting."""
         for attempt in range(READ_RETRIES):
+            client = self.client
             try:
                 return fn()
             except PaperchatError:
                 raise
             except Exception as exc:
+                if client is not self.client and attempt < READ_RETRIES - 1:
+                    continue  # another thread replaced the System under this read: read again
                 if _damaged(exc):
                     raise _unreadable(self.settings, exc) from None
                 if not _transient(exc) or attempt == READ_RETRIES - 1:
                     raise
-                time.sleep(0.05 * (attempt + 1))
+                time.sleep(0.05 * attempt)
                 try:
-                    self.refresh()
+                    self.refresh(reopen=True)
                 except PaperchatError:
                     raise
                 except Exception:
@@ -472,6 +520,7 @@ class IndexWriter:
         self.model_dim = model_dim
         try:
             self.client = _client(settings, create=True)
+            self._release = weakref.finalize(self, _close, self.client)
             self.previous = read_manifest(self.client, settings)
             self.aside = rebuild or self.previous is None
             self._drop_abandoned()
@@ -483,7 +532,7 @@ class IndexWriter:
                 target = Manifest(chunks=chunks, sentences=sentences, generation=generation)
             else:
                 target = self.previous
-            self.store = Store(settings, create=True, model_dim=model_dim, manifest=target)
+            self.store = Store(settings, create=True, model_dim=model_dim, manifest=target, client=self.client)
             if not self.aside:
                 if not self.previous.clean:
                     self.sweep()
@@ -522,6 +571,9 @@ class IndexWriter:
         except Exception as exc:
             raise self._failed(exc) from None
         self.wrote = True
+
+    def close(self) -> None:
+        _close(self.client)
 
     def commit(self) -> int:
         """Make the ingest visible as a whole: a new generation (and the new collections, for a

@@ -183,10 +183,19 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bool = True,
            quiet: bool = False):
-    """Serve the app. block=False returns at once (tests, benchmark); close with demo.close()."""
-    return demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, quiet=quiet,
-                       show_error=False, head=HEAD, js=PAGE_JS, ssr_mode=False, footer_links=[],
-                       inbrowser=False, share=False)
+    """Serve the app. block=False returns at once (tests, benchmark); close with demo.close().
+    Every response passes ui/security.py's gate (headers, CORS, closed routes, body cap)."""
+    from . import security
+
+    chat = getattr(demo, "paperchat", None)
+    settings = chat.assistant.settings if chat is not None else None
+    out = demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=quiet,
+                      show_error=False, head=HEAD, js=PAGE_JS, ssr_mode=False, footer_links=[],
+                      inbrowser=False, share=False, app_kwargs=security.app_kwargs(settings))
+    security.hide_server_banner(demo)
+    if block:
+        demo.block_thread()
+    return out
 
 
 @dataclass

@@ -23,10 +23,12 @@ from assistant.settings import Settings
 log = logging.getLogger("paperchat.ui.security")
 
 # Scripts and styles from the page itself ('unsafe-inline': Gradio injects its config and styles
-# inline); images only from the page or inline data (icons); nothing remote, ever.
+# inline; 'unsafe-eval': Gradio runs the app's own js= / js_on_load code with new Function, and the
+# page stays on "Loading..." without it); images only from the page or inline data (icons);
+# nothing remote, ever: connect, image, font, media and frame sources are all the page's own.
 CSP = "; ".join([
     "default-src 'self'",
-    "script-src 'self' 'unsafe-inline'",
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",
@@ -55,7 +57,7 @@ CLOSED = (
     "/gradio_api/upload", "/gradio_api/upload_progress", "/gradio_api/process_recording",
     "/gradio_api/stream/", "/gradio_api/proxy=", "/gradio_api/dev/", "/gradio_api/vibe-",
     "/gradio_api/undo-vibe-edit", "/gradio_api/runs", "/gradio_api/run-history", "/gradio_api/mcp",
-    "/monitoring", "/login", "/logout", "/gradio_api/file=", "/gradio_api/file/",
+    "/monitoring", "/login", "/logout",
 )
 # The largest request body the app needs: a question (limited to a few kB by the assistant) plus
 # a conversation history sent back by a script or the page.
@@ -159,11 +161,15 @@ async def _plain(send, status: int, text: str, extra: list | None = None) -> Non
     await send({"type": "http.response.body", "body": body})
 
 
-def app_kwargs(settings: Settings) -> dict:
+def app_kwargs(settings: Settings | None) -> dict:
     """Pass to demo.launch(app_kwargs=...): installs the gate when the server starts, before it
     accepts its first request (Starlette builds its middleware stack on the lifespan call)."""
     from contextlib import asynccontextmanager
 
+    if settings is None:
+        from assistant.settings import get_settings
+
+        settings = get_settings()
     origins = allowed_origins(settings)
 
     @asynccontextmanager
