@@ -296,6 +296,24 @@ def test_saved_chats_rename_delete_undo_survive_reload(page):
     assert not page.errors
 
 
+def test_many_saved_chats_leave_the_phone_input_in_place(open_page):
+    page = open_page("390x844")
+    from ui.app import EXAMPLES
+
+    for i in range(8):
+        if i:
+            page.locator("#pc-toggle-history").click()
+            page.locator("#pc-new").click()
+            expect(page.locator(".pc-welcome")).to_be_visible()
+        ask(page, EXAMPLES[i % len(EXAMPLES)] + (" " * (i // len(EXAMPLES))))
+    page.reload()
+    page.wait_for_selector("#pc-transcript article.pc-bot[data-done]", timeout=TIMEOUT_MS)
+    assert in_view(page, "#pc-question textarea")
+    page.locator("#pc-toggle-history").click()
+    expect(page.locator("#pc-conversations label")).to_have_count(8)
+    assert in_view(page, "#pc-new")
+
+
 def test_exports_markdown_and_bibtex(page):
     ask(page, MERGE_Q)
     show_history(page)

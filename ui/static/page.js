@@ -96,6 +96,10 @@
     });
   };
   document.addEventListener("click", (e) => {
+    // On a phone, starting or opening a chat closes the drawer: the chat is what you want to see.
+    if (narrow(759) && e.target.closest && e.target.closest("#pc-new, #pc-conversations label")) {
+      setTimeout(() => pc.close(), 0);
+    }
     const b = e.target.closest && e.target.closest(".pc-cite");
     const w = b ? b.parentElement : null;
     if (!(e.target.closest && e.target.closest(".pc-pop"))) closePopovers(w);
