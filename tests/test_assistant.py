@@ -170,3 +170,72 @@ def test_index_built_with_another_model_is_refused(bundled_index, tmp_path, monk
     assert main(["search", MERGE_Q]) == 2
     err = capsys.readouterr().err
     assert "some-other-model" in err and "--rebuild" in err and err.count("\n") == 1
+
+
+# ---- issue 8: the same answer however the question is phrased ------------------------------------
+
+MAMBA = {"2405.07992", "t-c9cd73770f49", "2411.04168", "2405.01828", "2405.14174"}
+
+
+@pytest.mark.parametrize("question", ["which papers use mamba?", "tell me about mamba", "mamba", "anything on mamba? thanks"])
+def test_a_theme_gets_the_same_papers_however_it_is_asked(assistant, question):
+    answer = assistant.ask(question)
+    assert {s.paper_id for s in answer.sources} == MAMBA and answer.kind == "list"
+
+
+def test_comparison_cites_both_sides_side_by_side(assistant):
+    answer = assistant.ask("compare TIES-Merging and Fisher merging")
+    assert answer.kind == "comparison" and answer.paper_ids == ["2306.01708", "2111.09832"]
+    assert [row.aspect for row in answer.comparison] == ["proposes", "evaluated on", "result", "code"]
+    abstracts = assistant.store.papers(answer.paper_ids)
+    for row in answer.comparison:
+        for cell in row.cells:
+            if cell.quote:
+                assert cell.quote in abstracts[answer.paper_ids[cell.n - 1]].abstract  # verbatim
+    missing = assistant.ask("compare mamba and zorblax")
+    assert "“zorblax” is not in this corpus" in missing.answer and missing.paper_ids
+
+
+def test_a_year_in_the_question_filters_inside_retrieval_and_is_stated(assistant):
+    answer = assistant.ask("papers from 2024 about video generation")
+    assert answer.filters == {"date_from": "2024-01", "date_to": "2024-12-31"}
+    assert answer.sources and all(s.date and s.date.startswith("2024") for s in answer.sources)
+    assert "published in 2024" in answer.answer
+    none = assistant.ask("this year's papers on diffusion")
+    assert none.refused and "2026" in none.answer
+
+
+def test_followups_over_paper_ids_code_links_and_ordinals(assistant):
+    first = assistant.ask(MERGE_Q)
+    history = [{"role": "user", "content": MERGE_Q},
+               {"role": "assistant", "content": "(shown elsewhere)", "paper_ids": first.paper_ids}]
+    code = assistant.ask("which of those have a github link?", history)
+    with_code = [s.paper_id for s in first.sources if s.code_url]
+    assert code.kind == "code-subset" and code.paper_ids == with_code and all(s.code_url for s in code.sources)
+    second = assistant.ask("summarize the second one", history)
+    assert second.paper_ids == first.paper_ids[1:2] and second.kind == "summary"
+    pair = assistant.ask("compare [1] and [3]", history)
+    assert pair.paper_ids == [first.paper_ids[0], first.paper_ids[2]]
+
+
+def test_detail_missing_is_said_not_quoted(assistant):
+    answer = assistant.ask("How many GPUs were used to train the largest model in these papers?")
+    assert answer.refused or answer.kind == "detail-missing"
+    assert "GPU days" not in answer.answer.splitlines()[0]
+
+
+def test_refusal_ignores_filler_and_typos_but_not_off_corpus_topics(assistant):
+    assert not assistant.ask("hey, so has anyone checked whether merging models works? please").refused
+    assert not assistant.ask("which papers use mamaba?").refused
+    off = assistant.ask("quantum error correction")
+    assert off.refused and off.sources == []
+
+
+def test_non_english_question_is_told_the_abstracts_are_english(assistant):
+    answer = assistant.ask("¿Qué artículos estudian la fusión de modelos?")
+    assert "in English" in answer.answer.splitlines()[0]
+    assert not answer.refused and "No abstract even uses" not in answer.answer  # no split word fragments listed
+
+
+def test_the_vocabulary_is_cached_beside_the_serving_data(assistant):
+    assert (assistant.serving.folder / "words.json").exists()
