@@ -30,6 +30,9 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	# One-time ONNX export of the embedding model into ~/.cache/paperchat/onnx (else the first
 	# ingest or question pays for it).
 	$(PY) -m assistant.onnx_export
+	# wordfreq's Zipf values as one SQLite table (assistant/zipf_table.py): questions then never
+	# load wordfreq's seven lists.
+	$(PY) -m assistant.zipf_table
 	touch $@
 
 # Real-browser tests use Debian's Chromium: Playwright cannot download its own browser here.

@@ -53,7 +53,9 @@ def stem(word: str) -> str:
 @lru_cache(maxsize=65536)
 def zipf(word: str, lang: str = "en") -> float:
     """How common a word is in general text, 0 (unseen) to ~8 ("the"); wordfreq's Zipf scale."""
-    from wordfreq import zipf_frequency
+    # From a table built once (assistant/zipf_table.py): loading wordfreq's seven lists cost every
+    # fresh process ~1.7 CPU-seconds and ~230 MB. Same values.
+    from .zipf_table import zipf_frequency
 
     return zipf_frequency(word, lang)
 

@@ -1,0 +1,31 @@
+"""The Zipf table gives exactly wordfreq's values (it replaces wordfreq's in-memory lists on the
+question path), and a fresh process answering from it never loads wordfreq."""
+import random
+import subprocess
+import sys
+
+from assistant import zipf_table
+from assistant.settings import REPO_ROOT
+
+
+def test_table_values_are_wordfreqs():
+    from wordfreq import get_frequency_dict, zipf_frequency
+
+    zipf_table.build()
+    rng = random.Random(7)
+    for lang in zipf_table.LANGS:
+        plain = [w for w in get_frequency_dict(lang) if zipf_table.PLAIN.match(w)]
+        words = rng.sample(plain, 400) + ["merge", "retraining", "qzxv", "Merge", "état", "co-training", "3d"]
+        for word in words:
+            for other in ("en", lang):
+                assert zipf_table.zipf_frequency(word, other) == zipf_frequency(word, other), (word, other)
+
+
+def test_language_and_filler_checks_do_not_load_wordfreq():
+    code = ("import sys; from assistant.words import language_of, zipf\n"
+            "assert language_of('which papers merge models without retraining?') == 'en'\n"
+            "assert zipf('the') > 7 and zipf('qzxv') == 0\n"
+            "print('wordfreq' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False"
