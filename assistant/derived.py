@@ -87,6 +87,7 @@ def build(store, settings: Settings, generation: str | None = None) -> str:
             (tmp / "papers.json").write_text(json.dumps(papers, ensure_ascii=False))
             vocabulary = set().union(*(content_terms(text) for _, text, _ in rows)) if rows else set()
             (tmp / "vocabulary.json").write_text(json.dumps(sorted(vocabulary), ensure_ascii=False))
+            _write_word_frequencies(rows, tmp)
             (tmp / "DONE").write_text(json.dumps({"chunks": len(rows), "papers": len(papers)}))
             try:
                 os.rename(tmp, final)
@@ -100,6 +101,21 @@ def build(store, settings: Settings, generation: str | None = None) -> str:
     os.replace(marker, base / "CURRENT")
     _prune(base, keep=generation)
     return generation
+
+
+def _write_word_frequencies(rows: list, folder: Path) -> None:
+    """The answerer's per-generation word document frequencies (assistant/vocabulary.py), made
+    here from the rows already read, so the first question after an ingest does not read every
+    chunk again to make them."""
+    from .vocabulary import CACHE, _document_frequencies
+
+    class _Rows:  # the one store method _document_frequencies reads
+        @staticmethod
+        def all_chunks():
+            return rows
+
+    df, n_docs = _document_frequencies(_Rows())
+    (folder / CACHE).write_text(json.dumps({"papers": n_docs, "df": df}, ensure_ascii=False), encoding="utf-8")
 
 
 def _prune(base: Path, keep: str) -> None:
