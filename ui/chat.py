@@ -183,7 +183,8 @@ class ChatApp:
             for answer in self.stream_answers(question, hist, max_cited or None, date_from, date_to):
                 pass
         except PaperchatError as exc:
-            return {"question": question if isinstance(question, str) else "",
+            # Never echo a refused question whole (a 20 MB one would come back as 20 MB).
+            return {"question": question if isinstance(question, str) and len(question) <= 2000 else "",
                     "answer": render.error_markdown(str(exc)), "refused": False, "mode": self.mode,
                     "made_of": None, "notice": None, "sources": [], "paper_ids": [], "kind": None,
                     "comparison": None, "suggestions": [], "error": str(exc)}
