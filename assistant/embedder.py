@@ -29,7 +29,11 @@ RUNTIMES = ("onnx", "torch")
 
 def model_path(name: str) -> Path:
     if Path(name).is_dir():
-        return Path(name)
+        folder = Path(name)
+        if not (folder / "config.json").is_file() or not any(folder.glob("tokenizer*")):
+            raise PaperchatError(f"{name} is not a model folder (no config.json and tokenizer files): "
+                                 "give a sentence-transformers model folder, or all-MiniLM-L6-v2")
+        return folder
     package = KNOWN_MODELS.get(name)
     if package is None:
         raise PaperchatError(
