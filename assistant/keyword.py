@@ -45,6 +45,8 @@ class KeywordIndex:
     def build(cls, rows: list[tuple[str, str, dict]], date_nums: np.ndarray) -> "KeywordIndex":
         import bm25s
 
+        if not rows:  # an index with every paper pruned: nothing to search, nothing to fit
+            return cls(None, [], [], np.zeros(0, dtype=np.int32))
         tokens = bm25s.tokenize([node_text(text, meta) for _, text, meta in rows], stopwords="en",
                                 stemmer=_stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False)
         bm25 = bm25s.BM25()
@@ -54,7 +56,8 @@ class KeywordIndex:
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self.bm25.save(str(folder), show_progress=False)
+        if self.bm25 is not None:
+            self.bm25.save(str(folder), show_progress=False)
         (folder / "chunks.json").write_text(json.dumps({"ids": self.chunk_ids, "papers": self.paper_ids}))
         np.save(folder / "date_num.npy", self.date_nums)
 
@@ -63,7 +66,9 @@ class KeywordIndex:
         import bm25s
 
         # mmap: the score matrix stays in the page cache, shared by every process on the machine.
-        bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        bm25 = None
+        if (folder / "params.index.json").exists():
+            bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
         chunks = json.loads((folder / "chunks.json").read_text())
         return cls(bm25, chunks["ids"], chunks["papers"], np.load(folder / "date_num.npy", mmap_mode="r"))
 
@@ -72,7 +77,7 @@ class KeywordIndex:
         inside the scoring, so in-window chunks fill all k places whenever they exist."""
         import bm25s
 
-        if not self.chunk_ids:
+        if not self.chunk_ids or self.bm25 is None:
             return []
         k = min(k, len(self.chunk_ids))
         mask = None
