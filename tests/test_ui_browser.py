@@ -306,6 +306,7 @@ def test_many_saved_chats_leave_the_phone_input_in_place(open_page):
             page.locator("#pc-new").click()
             expect(page.locator(".pc-welcome")).to_be_visible()
         ask(page, EXAMPLES[i % len(EXAMPLES)] + (" " * (i // len(EXAMPLES))))
+    expect(page.locator("#pc-conversations label")).to_have_count(8)  # saved before the reload
     page.reload()
     page.wait_for_selector("#pc-transcript article.pc-bot[data-done]", timeout=TIMEOUT_MS)
     assert in_view(page, "#pc-question textarea")

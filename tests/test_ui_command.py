@@ -109,6 +109,8 @@ class StreamingAssistant(FakeAssistant):
 
 
 def test_respond_streams_and_passes_history_with_paper_ids():
+    import gradio as gr
+
     from ui.app import ChatApp
 
     assistant = StreamingAssistant(Settings(_env_file=None, chroma_url=None))
@@ -125,7 +127,12 @@ def test_respond_streams_and_passes_history_with_paper_ids():
     contents = [s[0][-1]["content"] for s in steps[1:]]
     assert [c.count("\n\n") for c in contents] == sorted(c.count("\n\n") for c in contents)  # grows
     final_messages, html_out, panel = steps[-1]
+    assert final_messages[-1]["final"] and not final_messages[-1]["done"]
+    assert "data-done" not in html_out.rsplit("<article", 1)[1]
+    # saving marks the answer finished (shown as done only once it is saved)
+    _, _, final_messages, html_out, *_ = chat.save({}, None, final_messages)
     last = final_messages[-1]
+    assert 'data-done="1"' in html_out and "final" not in last
     assert last["done"] and last["paper_ids"] == ["p1"] and last["made_of"] == "Quoted from the abstracts"
     assert "T &lt;b&gt;" in panel and "score" not in panel and "T &lt;b&gt;" in html_out
     q, history, options = assistant.calls[0]
@@ -146,12 +153,11 @@ def test_respond_streams_and_passes_history_with_paper_ids():
     _, pending, _, _, _ = chat.accept("first", [])
     box, messages, question, _, count = chat.accept("second", pending)
     assert question is None and "Still answering" in count
-    import gradio as gr
-
     assert box == gr.skip() and messages == gr.skip()  # the box keeps what was typed
 
     # Conversations saved in the browser state round-trip
-    store, conv_id, *_ = chat.save({}, None, final_messages)
+    store, conv_id, saved, *_ = chat.save({}, None, final_messages)
+    assert saved == gr.skip()  # already finished: nothing to re-render
     assert store["current"] == conv_id and store["conversations"][0]["title"] == "which papers do *x*?"
     restored = chat.restore(store)
     assert restored[2] == final_messages and "T &lt;b&gt;" in restored[4]

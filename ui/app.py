@@ -134,7 +134,7 @@ def build_app(assistant, browser_secret: str | None = None) -> gr.Blocks:
             concurrency_limit="default", api_visibility="undocumented", show_progress="hidden",
         )
         save_kwargs = dict(fn=chat.save, inputs=[store, conv_id, messages, search],
-                           outputs=[store, conv_id] + sidebar, **quiet)
+                           outputs=[store, conv_id, messages, chat_view] + sidebar, **quiet)
         accepted = [textbox, messages, pending, chat_view, counter]
 
         textbox.submit(chat.accept, [textbox, messages], accepted, js=(

@@ -157,7 +157,10 @@ class ChatApp:
                 f"something went wrong while answering ({type(exc).__name__}); please try again")])
             return
         if answer is not None:
-            yield self._out(messages + [self.record(answer, done=True, seconds=time.perf_counter() - started)])
+            # Complete, but shown as finished (data-done, follow-ups) only by save(): a click on
+            # "New chat" the moment an answer looks done must find it saved already.
+            final = self.record(answer, done=False, seconds=time.perf_counter() - started)
+            yield self._out(messages + [final | {"final": True}])
 
     def _out(self, messages: list[dict]) -> tuple:
         shown = self.show(messages)
@@ -257,8 +260,14 @@ class ChatApp:
                 exports.write(self.export_dir, stem, exports.bibtex(messages), ".bib"))
 
     def save(self, store, conv_id, messages, query=""):
+        """Save the chat on screen; a complete answer is marked finished in the same step."""
+        messages = list(messages or [])
+        finished = bool(messages) and bool(messages[-1].get("final")) and not messages[-1].get("done")
+        if finished:
+            messages[-1] = {k: v for k, v in messages[-1].items() if k != "final"} | {"done": True}
         store, conv_id = convs.upsert(store, conv_id, messages)
-        return (store, conv_id) + self._sidebar(store, conv_id, query)
+        shown = (messages, self.chat_html(messages)) if finished else (gr.skip(), gr.skip())
+        return (store, conv_id) + shown + self._sidebar(store, conv_id, query)
 
     def restore(self, store, legacy=None):
         """On page load: reopen the conversation the browser was last in (bringing in chats an
