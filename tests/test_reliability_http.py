@@ -179,3 +179,41 @@ def test_planted_corpus_is_inert_in_ask_json(planted):
     assert re.search(r"(?<!\\)<[a-zA-Z/]", text) is None, text  # every "<" of corpus text is "\<"
     assert re.search(r"!\[", text) is None, text  # "![" only as "!\["
     assert re.search(r"(?<!\\)\]\((?:javascript|data):", text) is None, text
+
+
+def test_malformed_payloads_are_not_copied_whole_into_the_log(planted, tmp_path):
+    """A real `paperchat ui` process: a malformed 500 kB API payload leaves a few kB of log."""
+    import socket
+    import time
+
+    settings, _ = planted
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PAPERCHAT_INDEX_DIR=str(settings.index_dir), HF_HUB_OFFLINE="1",
+               GRADIO_ANALYTICS_ENABLED="False")
+    env.pop("PAPERCHAT_CHROMA_URL", None)
+    log = tmp_path / "ui.log"
+    with open(log, "w") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "ui", "--port", str(port)], env=env, cwd=tmp_path,
+                                stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        for _ in range(240):  # serving once the page answers
+            try:
+                if _get(url + "config")[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        payload = json.dumps({"data": [{"x": "A" * 250_000}, "B" * 200_000]}).encode()
+        status, _, body = _get(url + "gradio_api/call/ask", "POST", payload, {"Content-Type": "application/json"})
+        assert status == 200, body[:200]
+        event = json.loads(body)["event_id"]
+        _get(url + f"gradio_api/call/ask/{event}")
+        time.sleep(1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    text = log.read_text(errors="replace")
+    assert "characters, cut]" in text and len(text) < 50_000, len(text)

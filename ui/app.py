@@ -189,6 +189,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bo
 
     chat = getattr(demo, "paperchat", None)
     settings = chat.assistant.settings if chat is not None else None
+    security.cap_log_lines()
     out = demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=quiet,
                       show_error=False, head=HEAD, js=PAGE_JS, ssr_mode=False, footer_links=[],
                       inbrowser=False, share=False, app_kwargs=security.app_kwargs(settings))

@@ -193,3 +193,33 @@ def hide_server_banner(demo) -> None:
     state = getattr(server, "server_state", None)
     if state is not None:
         state.default_headers = [h for h in state.default_headers if h[0].lower() != b"server"]
+
+
+# A logged line longer than this is cut: Gradio prints a malformed request's whole payload
+# ("Received inputs: [...]") with its traceback, and one request must not write megabytes of log.
+MAX_LOG_LINE = 2000
+
+
+class _CappedLines:
+    """A stderr wrapper that cuts over-long lines, keeping their length."""
+
+    def __init__(self, inner, limit: int = MAX_LOG_LINE):
+        self._inner, self._limit = inner, limit
+
+    def write(self, text: str) -> int:
+        if len(text) > self._limit:
+            text = "\n".join(line if len(line) <= self._limit else
+                             f"{line[:self._limit]}… [{len(line):,} characters, cut]" for line in text.split("\n"))
+        self._inner.write(text)
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+def cap_log_lines() -> None:
+    """Cut over-long lines written to stderr by this (serving) process; idempotent."""
+    import sys
+
+    if not isinstance(sys.stderr, _CappedLines):
+        sys.stderr = _CappedLines(sys.stderr)
