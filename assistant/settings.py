@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     collection: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{2,60}$")] = "papers"
     # Embedded Chroma by default; set to e.g. http://127.0.0.1:8000 to use a `chroma run` server.
     chroma_url: str | None = None
+    # How long an ingest's lease on a Chroma server lasts without renewal (renewed every third of
+    # it). Longer: an ingest that was killed blocks the next one for longer; shorter: more
+    # renewal traffic and a stalled (swapping, paused) ingest loses its lease sooner.
+    ingest_lease_seconds: Annotated[float, Field(ge=3, le=86400)] = 60.0
+    # Papers chunked, embedded and written per step of an ingest: memory is flat in corpus size at
+    # ~1 MB per 100 papers; larger batches amortise Chroma's per-call cost (and Ray's per-task one).
+    ingest_batch_papers: Annotated[int, Field(ge=1, le=100_000)] = 512
 
     embed_model: str = "all-MiniLM-L6-v2"
     # "onnx": onnxruntime on a one-time export of the model (fast start, no torch import);

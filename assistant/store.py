@@ -694,3 +694,84 @@ class IndexWriter:
             f"writing the index at {self.where} failed, {cause}; the index still answers as before "
             "and running `paperchat ingest` again finishes the work"
         )
+
+
+# ---- the ingest lease (one writer per index, across hosts) ------------------------------------
+class Lease(BaseModel):
+    owner: str  # host:pid:random, unique per ingest run
+    expires_at: float  # epoch seconds; past it, another ingest may take the lease over
+    acquired_at: float
+
+
+def lease_name(settings: Settings) -> str:
+    return f"{settings.collection}.lease"
+
+
+class IngestLease:
+    """A lease on the index recorded in Chroma itself, so it holds for every host that writes to
+    one Chroma server (a file lock only holds on one machine). Creating a collection is the atomic
+    step: of two ingests creating the lease collection at once, one fails. The holder renews it;
+    an ingest that was killed stops renewing and its lease expires."""
+
+    def __init__(self, settings: Settings, owner: str, seconds: float):
+        self.settings, self.owner, self.seconds = settings, owner, seconds
+        self.client = _client(settings, create=True)
+        self.name = lease_name(settings)
+
+    def _meta(self, acquired_at: float) -> dict:
+        now = time.time()
+        return Lease(owner=self.owner, expires_at=now + self.seconds, acquired_at=acquired_at).model_dump()
+
+    def current(self) -> Lease | None:
+        try:
+            meta = self.client.get_collection(self.name, embedding_function=None).metadata or {}
+        except Exception as exc:
+            if _is_missing(exc):
+                return None
+            raise
+        try:
+            return Lease(**meta)
+        except Exception:  # a half-written or foreign collection: treat as expired
+            return Lease(owner="?", expires_at=0, acquired_at=0)
+
+    def acquire(self) -> Lease | None:
+        """Take the lease; returns None on success, the holder's lease when someone else has it."""
+        for _ in range(3):
+            try:
+                self.client.create_collection(self.name, metadata=self._meta(time.time()), embedding_function=None)
+            except Exception as exc:
+                if "already exists" not in str(exc).lower():
+                    raise
+            else:
+                return None
+            held = self.current()
+            if held is None:
+                continue  # released between our create and our read: try again
+            if held.owner == self.owner:
+                return None
+            if held.expires_at > time.time():
+                return held
+            # Expired: its holder died. Drop it and race for a fresh one (create decides).
+            try:
+                self.client.delete_collection(self.name)
+            except Exception as exc:
+                if not _is_missing(exc):
+                    raise
+        return self.current()
+
+    def renew(self) -> bool:
+        """Extend the lease; False when it is no longer ours (expired and taken over)."""
+        held = self.current()
+        if held is None or held.owner != self.owner:
+            return False
+        self.client.get_collection(self.name, embedding_function=None).modify(metadata=self._meta(held.acquired_at))
+        return True
+
+    def release(self) -> None:
+        held = self.current()
+        if held is not None and held.owner == self.owner:
+            try:
+                self.client.delete_collection(self.name)
+            except Exception as exc:
+                if not _is_missing(exc):
+                    raise

@@ -27,12 +27,16 @@ def register(subparsers) -> None:
     parser.add_argument("--prune", action="store_true", help="drop indexed papers that are not in the inputs")
     parser.add_argument("--rebuild", action="store_true", help="start the index over (e.g. after changing model)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
+                        help="embed on a Ray cluster (default address: auto, the local one; "
+                             "needs the [scale] extra)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     settings = get_settings()  # a bad PAPERCHAT_* value is one BadSettings line
-    report = run_ingest(args.paths or None, settings, prune=args.prune, rebuild=args.rebuild)
+    report = run_ingest(args.paths or None, settings, prune=args.prune, rebuild=args.rebuild,
+                        ray_address=args.ray)
     for warning in report.warnings[:MAX_SHOWN]:
         print(warning, file=sys.stderr)
     if len(report.warnings) > MAX_SHOWN:

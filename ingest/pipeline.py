@@ -183,7 +183,9 @@ def run_ingest(
     prune: bool = False,
     rebuild: bool = False,
     progress: bool = True,
+    ray_address: str | None = None,
 ) -> IngestReport:
+    """ray_address: embed on a Ray cluster ("auto" finds a local one) instead of in this process."""
     started = time.perf_counter()
     clock = [started]
 
@@ -198,7 +200,7 @@ def run_ingest(
     hashes = {p.paper_id: content_hash(p, settings.embed_model, settings.max_chunk_tokens) for p in papers}
     report = IngestReport(papers=len(papers), index=index_location(settings), warnings=problems)
 
-    with ingest_lock(settings.index_dir):
+    with ingest_lock(settings):
         # Read under the lock: another writer could otherwise change what "unchanged" means.
         indexed = {} if rebuild else _indexed_hashes(settings)
         todo = [p for p in papers if indexed.get(p.paper_id) != hashes[p.paper_id]]
@@ -210,46 +212,53 @@ def run_ingest(
         if not prune:
             report.not_in_inputs, gone = len(gone), []
 
-        embedder = None
-        prepared: list[Prepared] = []
+        # ---- from here on we write, one bounded batch at a time ------------------------------
+        # Papers are chunked, embedded and written settings.ingest_batch_papers at a time, so
+        # memory stays flat however large the corpus, and a killed ingest keeps what it wrote:
+        # new rows go in before old ones go out (see assistant/store.py), each written paper
+        # answers at its new version, and the next run skips it by its content hash.
         if todo:
             say(f"{len(todo)} of {len(papers)} papers are new or changed: loading the model…")
-            embedder = _load_embedder(settings)
+        embedder = _load_embedder(settings) if todo else None
+        if todo:
             lap("model")
-            say(f"embedding {len(todo)} papers…")
-            with _quiet_length_warning():
-                prepared = [_prepare(p, hashes[p.paper_id], embedder, settings, report) for p in todo]
-            lap("chunk")
-            embed_prepared(prepared, embedder, settings.embed_batch_size, progress=progress)
-            report.embedded_texts = sum(len(p.chunks) + len(p.sentences) for p in prepared)
-            lap("embed")
-
-        # ---- nothing above wrote to the index; from here on we write ----------------------
-        # New rows go in before old ones go out (see assistant/store.py): a kill or a failure
-        # from here on leaves every paper answering at its old or its new version.
-        if prepared or gone or rebuild:
-            say(f"writing {len(prepared)} papers to {report.index}…")
+        if todo or gone or rebuild:
+            say(f"embedding and writing {len(todo)} papers to {report.index}, "
+                f"{settings.ingest_batch_papers} at a time" + (f" on Ray ({ray_address})" if ray_address else "") + "…")
             writer = Store.writer(settings, model_dim=embedder.dim if embedder else 0, rebuild=rebuild)
+            meter = _Meter(len(todo), say)
             step = settings.write_batch
-            for start in range(0, len(prepared), step):
-                writer.put_papers([
-                    (i.paper, i.content_hash, i.chunks, i.chunk_vectors, i.sentences, i.sentence_vectors)
-                    for i in prepared[start:start + step]
-                ])
-                say(f"wrote {min(start + step, len(prepared))} of {len(prepared)} papers", every=5.0)
+            for batch in _embedded_batches(todo, hashes, embedder, settings, report, ray_address, meter):
+                t = time.perf_counter()
+                for start in range(0, len(batch), step):
+                    writer.put_papers([
+                        (i.paper, i.content_hash, i.chunks, i.chunk_vectors, i.sentences, i.sentence_vectors)
+                        for i in batch[start:start + step]
+                    ])
+                meter.add("write", time.perf_counter() - t)
+                meter.done(len(batch))
+                report.embedded_texts += sum(len(p.chunks) + len(p.sentences) for p in batch)
             writer.delete_papers(gone)
             report.generation = writer.commit()
-        elif not _index_complete(settings):
+            phases = meter.phases
+        else:
+            phases = {}
+        if not (todo or gone or rebuild) and not _index_complete(settings):
             # An earlier ingest was interrupted after writing: sweep its leftovers now.
             report.generation = Store.writer(settings, model_dim=0).commit()
-        else:
+        elif not (todo or gone or rebuild):
             report.generation = _generation(settings)
         report.pruned = len(gone)
         lap("write")
+        # "write" so far is the whole batched loop: split it into its phases.
+        if phases:
+            report.timings.update({k: round(v, 2) for k, v in phases.items()})
+            report.timings["commit"] = round(max(0.0, report.timings.pop("write") - sum(phases.values())), 2)
+            report.timings["write"] = round(phases.get("write", 0.0), 2)
         # What serving processes load instead of rebuilding it from every chunk (keyword index,
         # paper metadata, vocabulary), published under the new generation; also when nothing
         # changed but it is missing (an index written by an older paperchat).
-        if prepared or gone or rebuild or _serving_data_missing(settings):
+        if todo or gone or rebuild or _serving_data_missing(settings):
             from assistant import derived
 
             derived.build(Store.open(settings), settings)
@@ -257,6 +266,59 @@ def run_ingest(
 
     report.seconds = round(time.perf_counter() - started, 2)
     return report
+
+
+class _Meter:
+    """Time per phase, and a progress line every few seconds with the papers done, the rate and
+    the time left ("wrote 5,120 of 100,000 papers, 41.3 papers/s, 38 min left")."""
+
+    EVERY_S = 5.0
+
+    def __init__(self, total: int, say):
+        self.total, self.say, self.n = total, say, 0
+        self.phases: dict[str, float] = {}
+        self.started = time.perf_counter()
+
+    def add(self, phase: str, seconds: float) -> None:
+        self.phases[phase] = self.phases.get(phase, 0.0) + seconds
+
+    def done(self, n: int) -> None:
+        self.n += n
+        rate = self.n / max(time.perf_counter() - self.started, 1e-9)
+        left = (self.total - self.n) / rate if rate else 0.0
+        when = f"{left / 60:.0f} min left" if left >= 90 else f"{left:.0f} s left"
+        self.say(f"wrote {self.n:,} of {self.total:,} papers, {rate:.1f} papers/s, {when}",
+                 every=0.0 if self.n >= self.total else self.EVERY_S)
+
+
+def _embedded_batches(todo, hashes, embedder, settings: Settings, report: IngestReport,
+                      ray_address: str | None, meter: _Meter):
+    """Yields lists of Prepared papers with their vectors, settings.ingest_batch_papers at a time."""
+    size = max(1, settings.ingest_batch_papers)
+
+    def prepared():
+        for start in range(0, len(todo), size):
+            t = time.perf_counter()
+            with _quiet_length_warning():
+                batch = [_prepare(p, hashes[p.paper_id], embedder, settings, report) for p in todo[start:start + size]]
+            meter.add("chunk", time.perf_counter() - t)
+            yield batch
+
+    if ray_address:
+        from .ray_embed import RayEmbedding
+
+        with RayEmbedding(ray_address, settings) as ray_pool:
+            t = time.perf_counter()
+            for batch in ray_pool.embed(prepared()):
+                meter.add("embed", time.perf_counter() - t)
+                yield batch
+                t = time.perf_counter()
+        return
+    for batch in prepared():
+        t = time.perf_counter()
+        embed_prepared(batch, embedder, settings.embed_batch_size, progress=False)
+        meter.add("embed", time.perf_counter() - t)
+        yield batch
 
 
 def ensure_index(settings: Settings, progress: bool = True) -> IngestReport | None:

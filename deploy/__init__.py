@@ -1,0 +1,1 @@
+"""Running paperchat as a service: a Chroma server, N chat replicas and a reverse proxy."""
