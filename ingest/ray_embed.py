@@ -53,6 +53,17 @@ def _reachable(address: str) -> None:
                              "start one with `ray start --head`") from None
 
 
+class OneThread:
+    """An embedder on one thread: an actor holds one CPU, and more threads would fight the
+    other actors on the node (the local path uses every core instead)."""
+
+    def __init__(self, inner):
+        self.inner, self.dim, self.name = inner, inner.dim, getattr(inner, "name", "")
+
+    def embed(self, texts, batch_size: int = 64, threads: int = 1):
+        return self.inner.embed(texts, batch_size=batch_size, threads=1)
+
+
 class RayEmbedding:
     def __init__(self, address: str, settings, workers: int | None = None):
         self.address, self.settings, self.workers = address, settings, workers
@@ -72,17 +83,14 @@ class RayEmbedding:
                                  f"({str(exc).splitlines()[0][:120]}): start one with `ray start --head`") from None
         cpus = int(ray.cluster_resources().get("CPU", 1))
         n = max(1, min(self.workers or cpus, cpus))
-        model, batch = self.settings.embed_model, self.settings.embed_batch_size
+        model, runtime, batch = self.settings.embed_model, self.settings.embed_runtime, self.settings.embed_batch_size
 
         @ray.remote(num_cpus=1)
         class EmbedWorker:
             def __init__(self):
-                import torch
-
                 from assistant.embedder import get_embedder
 
-                torch.set_num_threads(1)  # one CPU per actor: threads would fight the other actors
-                self.embedder = get_embedder(model)
+                self.embedder = OneThread(get_embedder(model, runtime))
 
             def embed(self, texts):
                 return embed_texts(self.embedder, texts, batch)

@@ -6,8 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,32 +14,19 @@ from assistant.settings import REPO_ROOT, Settings
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("ray")
-# `ray start` through ingest.ray_cli: the nodes and the driver talk over 127.0.0.1 only.
-RAY = [sys.executable, "-m", "ingest.ray_cli"]
-NODE = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--object-store-memory=100000000",
-        "--disable-usage-stats"]
-
-
-def _ray(*args, timeout=180):
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([*RAY, *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
 def ray_cluster():
-    from deploy.procs import free_port
+    """A head and a second node, one CPU each, started with `ray start` on 127.0.0.1 (through
+    ingest.ray_cli, which keeps Ray's traffic on loopback); stopped whatever the test does."""
+    from ingest.ray_cli import start_local_cluster
 
-    port = free_port()
-    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths have a length limit
+    address, stop = start_local_cluster(nodes=2, cpus_per_node=1)
     try:
-        head = _ray("start", "--head", f"--port={port}", "--include-dashboard=false", f"--temp-dir={temp}", *NODE)
-        assert head.returncode == 0, head.stderr[-2000:]
-        worker = _ray("start", f"--address=127.0.0.1:{port}", *NODE)
-        assert worker.returncode == 0, worker.stderr[-2000:]
-        yield f"127.0.0.1:{port}"
+        yield address
     finally:
-        subprocess.run([str(Path(sys.executable).parent / "ray"), "stop", "--force"], capture_output=True, timeout=60)
-        shutil.rmtree(temp, ignore_errors=True)
+        stop()
 
 
 def _vectors(settings):

@@ -46,7 +46,7 @@ def source_material():
     papers, _ = load_papers(None, settings)
     titles = [p.title for p in papers]
     sentences = sorted({s for p in papers for s in split_sentences(p.abstract) if 30 <= len(s) <= 400})
-    vectors = get_embedder(settings.embed_model).embed(sentences, batch_size=32)
+    vectors = get_embedder(settings.embed_model, settings.embed_runtime).embed(sentences, batch_size=32, threads=2)
     return titles, dict(zip(sentences, np.asarray(vectors, dtype=np.float32)))
 
 
@@ -82,7 +82,8 @@ def ingest_rate(corpus: Path, index: Path, ray_address: str | None) -> dict:
 
 
 def build_served_index(n: int, titles, vectors: dict, url: str, index_dir: Path) -> float:
-    """Write n synthetic papers with reused sentence vectors to the server; returns seconds."""
+    """Write n synthetic papers with reused sentence vectors to the server, then build the serving
+    data; returns (seconds writing, seconds building serving data)."""
     from assistant.embedder import get_embedder
     from assistant.settings import get_settings
     from assistant.store import Store
@@ -91,7 +92,7 @@ def build_served_index(n: int, titles, vectors: dict, url: str, index_dir: Path)
     from ingest.records import RawRecord
 
     settings = get_settings(chroma_url=url, index_dir=index_dir)
-    tokenizer = get_embedder(settings.embed_model)
+    tokenizer = get_embedder(settings.embed_model, settings.embed_runtime)
     sentences = list(vectors)
     writer = Store.writer(settings, model_dim=len(next(iter(vectors.values()))), rebuild=True)
     t = time.perf_counter()
@@ -104,7 +105,13 @@ def build_served_index(n: int, titles, vectors: dict, url: str, index_dir: Path)
     if batch:
         _write(batch, writer, vectors, tokenizer, settings, build_papers, content_hash, make_chunks, RawRecord)
     writer.commit()
-    return time.perf_counter() - t
+    written = time.perf_counter() - t
+    # What ingest publishes for serving processes (keyword index, paper metadata), as run_ingest does.
+    from assistant import derived
+
+    t = time.perf_counter()
+    derived.build(Store.open(settings), settings)
+    return written, time.perf_counter() - t
 
 
 def _write(rows, writer, vectors, tokenizer, settings, build_papers, content_hash, make_chunks, RawRecord):
@@ -171,25 +178,6 @@ def serving(url: str, index_dir: Path, chroma_pid: int) -> dict:
     return out
 
 
-def ray_cluster():
-    """Head + one more node on loopback, one CPU each; returns (address, stop function)."""
-    from deploy.procs import free_port
-
-    port = free_port()
-    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
-    node = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--object-store-memory=100000000", "--disable-usage-stats"]
-    cli = [sys.executable, "-m", "ingest.ray_cli", "start"]
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    subprocess.run(cli + ["--head", f"--port={port}", "--include-dashboard=false", f"--temp-dir={temp}"] + node,
-                   env=env, check=True, capture_output=True)
-    subprocess.run(cli + [f"--address=127.0.0.1:{port}"] + node, env=env, check=True, capture_output=True)
-
-    def stop_all():
-        subprocess.run([str(Path(sys.executable).parent / "ray"), "stop", "--force"], capture_output=True)
-
-    return f"127.0.0.1:{port}", stop_all
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="1000,10000")
@@ -214,7 +202,9 @@ def main() -> int:
     ingest = {"local": ingest_rate(corpus, tmp / "ingest-local", None)}
     print(f"ingest local: {ingest['local']}", file=sys.stderr)
     if args.ray:
-        address, stop_ray = ray_cluster()
+        from ingest.ray_cli import start_local_cluster
+
+        address, stop_ray = start_local_cluster(nodes=2, cpus_per_node=1)
         try:
             ingest["ray_2_workers"] = ingest_rate(corpus, tmp / "ingest-ray", address)
         finally:
@@ -231,14 +221,17 @@ def main() -> int:
     for n in sizes:
         proc, url = start_chroma(tmp / f"chroma-{n}")
         try:
-            write_s = build_served_index(n, titles, vectors, url, tmp / f"index-{n}")
-            row = {"index_write_s": round(write_s, 1), **serving(url, tmp / f"index-{n}", proc.pid)}
+            write_s, derived_s = build_served_index(n, titles, vectors, url, tmp / f"index-{n}")
+            row = {"index_write_s": round(write_s, 1), "serving_data_build_s": round(derived_s, 1),
+                   **serving(url, tmp / f"index-{n}", proc.pid)}
         except Exception as exc:  # report what broke at this size and go on
             row = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
         finally:
             stop(proc)
         results["sizes"][n] = row
         print(f"{n} papers: {row}", file=sys.stderr)
+        if args.json:  # after every size: a long run stopped early still leaves its numbers
+            args.json.write_text(json.dumps(results, indent=2))
 
     results["note"] = ("serving indexes use reused real sentence vectors (chunk = normalised mean of its "
                        "sentences'); ingest rates come from real embedding of the first "
