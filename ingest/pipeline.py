@@ -223,13 +223,14 @@ def run_ingest(
         if todo:
             lap("model")
         if todo or gone or rebuild:
-            say(f"embedding and writing {len(todo)} papers to {report.index}, "
-                f"{settings.ingest_batch_papers} at a time" + (f" on Ray ({ray_address})" if ray_address else "") + "…")
+            if ray_address:
+                say(f"embedding on the Ray cluster at {ray_address}…")
             writer = Store.writer(settings, model_dim=embedder.dim if embedder else 0, rebuild=rebuild)
             meter = _Meter(len(todo), say)
             step = settings.write_batch
             for batch in _embedded_batches(todo, hashes, embedder, settings, report, ray_address, meter):
                 t = time.perf_counter()
+                meter.writing(len(batch))
                 for start in range(0, len(batch), step):
                     writer.put_papers([
                         (i.paper, i.content_hash, i.chunks, i.chunk_vectors, i.sentences, i.sentence_vectors)
@@ -269,26 +270,38 @@ def run_ingest(
 
 
 class _Meter:
-    """Time per phase, and a progress line every few seconds with the papers done, the rate and
-    the time left ("wrote 5,120 of 100,000 papers, 41.3 papers/s, 38 min left")."""
-
-    EVERY_S = 5.0
+    """Time per phase, and per batch a line saying what is being embedded and what is being
+    written, with the rate so far and the time left ("writing papers 5,121-5,632 of 100,000
+    (41.3 papers/s, 38 min left)…"). A batch takes seconds, so the lines come a few seconds apart."""
 
     def __init__(self, total: int, say):
-        self.total, self.say, self.n = total, say, 0
+        self.total, self.say, self.n, self.embedding_from = total, say, 0, 0
         self.phases: dict[str, float] = {}
         self.started = time.perf_counter()
 
     def add(self, phase: str, seconds: float) -> None:
         self.phases[phase] = self.phases.get(phase, 0.0) + seconds
 
+    def embedding(self, n: int) -> None:
+        start = self.embedding_from
+        self.embedding_from += n
+        self.say(f"embedding papers {start + 1:,}-{start + n:,} of {self.total:,}…")
+
+    def writing(self, n: int) -> None:
+        self.say(f"writing papers {self.n + 1:,}-{self.n + n:,} of {self.total:,}{self._pace()}…")
+
     def done(self, n: int) -> None:
         self.n += n
+        if self.n >= self.total:
+            self.say(f"wrote {self.n:,} of {self.total:,} papers{self._pace()}")
+
+    def _pace(self) -> str:
+        if not self.n:
+            return ""
         rate = self.n / max(time.perf_counter() - self.started, 1e-9)
-        left = (self.total - self.n) / rate if rate else 0.0
+        left = (self.total - self.n) / rate
         when = f"{left / 60:.0f} min left" if left >= 90 else f"{left:.0f} s left"
-        self.say(f"wrote {self.n:,} of {self.total:,} papers, {rate:.1f} papers/s, {when}",
-                 every=0.0 if self.n >= self.total else self.EVERY_S)
+        return f" ({rate:.1f} papers/s" + (f", {when})" if self.n < self.total else ")")
 
 
 def _embedded_batches(todo, hashes, embedder, settings: Settings, report: IngestReport,
@@ -298,6 +311,7 @@ def _embedded_batches(todo, hashes, embedder, settings: Settings, report: Ingest
 
     def prepared():
         for start in range(0, len(todo), size):
+            meter.embedding(len(todo[start:start + size]))
             t = time.perf_counter()
             with _quiet_length_warning():
                 batch = [_prepare(p, hashes[p.paper_id], embedder, settings, report) for p in todo[start:start + size]]

@@ -83,5 +83,13 @@ def run(args) -> int:
     demo = build_app(assistant, browser_secret=browser_secret())
     threading.Thread(target=warm, name="paperchat-warm-up", daemon=True).start()
     print(f"paperchat: open http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr, flush=True)
-    launch(demo, args.host, args.port, block=True, quiet=True)
+    try:
+        launch(demo, args.host, args.port, block=True, quiet=True)
+    except ValueError as exc:
+        # Gradio checks its own page with a 3 s timeout after the server is up; on a busy machine
+        # (a replica starting beside others) that check times out and launch() raises, though the
+        # server runs. Keep serving instead of exiting.
+        if "localhost is not accessible" not in str(exc):
+            raise
+        demo.block_thread()
     return 0
