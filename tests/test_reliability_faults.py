@@ -224,3 +224,54 @@ def _fill(path: Path, leave: int) -> None:
         except OSError:
             pass
     os.truncate(path, max(path.stat().st_size - leave, 0))
+
+
+@pytest.mark.slow
+def test_sigkill_during_writes_to_a_chroma_server_loses_no_paper(tmp_path):
+    """The same guarantee against a real `chroma run` server on loopback (PAPERCHAT_CHROMA_URL):
+    update and --rebuild ingests killed mid-write."""
+    import socket
+    import urllib.request
+
+    chroma = Path(sys.executable).with_name("chroma")
+    if not chroma.exists():
+        pytest.skip("the chroma CLI is not installed in this environment")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        rows = corpus_rows()
+        corpus = tmp_path / "corpus.jsonl"
+        index = tmp_path / "index"  # the lock and serving data live here; the rows on the server
+        settings = settings_at(index).model_copy(update={"chroma_url": url})
+        v1 = write_version(corpus, rows, 1)
+        versions = [write_version(corpus, rows, 0), v1]
+        run_ingest([corpus], settings, progress=False)
+        version, kills = 0, 0
+        for delay, rebuild in ((0.0, False), (0.05, False), (0.15, False), (0.0, True), (0.1, True)):
+            version = 1 - version
+            write_version(corpus, rows, version)
+            env = dict(child_env(index), PAPERCHAT_CHROMA_URL=url)
+            child = Child([str(corpus)] + (["--rebuild"] if rebuild else []), env, tmp_path)
+            if child.wait_for("writing") and child.kill_after(delay):
+                kills += 1
+            else:
+                child.proc.kill()
+                child.proc.wait()
+            assert check_index(settings, versions) == (0, []), (delay, rebuild)
+            run_ingest([corpus], settings, progress=False)
+            assert check_index(settings, [versions[version]]) == (0, [])
+        print(f"\nchroma server: {kills} kills landed in the write phase, 0 papers lost")
+        assert kills >= 3
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
