@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from assistant.errors import BadInput, IndexMissing
+from assistant.errors import BadInput, IndexDamaged, IndexMissing
 from assistant.models import Paper
 from assistant.settings import Settings
 from assistant.store import Store
@@ -124,6 +124,8 @@ def _indexed_hashes(settings: Settings) -> dict[str, str]:
         return Store.open(settings).paper_hashes()
     except IndexMissing:
         return {}
+    except IndexDamaged:  # rows but no complete paper: this ingest writes them all and sweeps
+        return {}
 
 
 def _generation(settings: Settings) -> int:
@@ -138,6 +140,8 @@ def _index_complete(settings: Settings) -> bool:
         return Store.open(settings).complete()
     except IndexMissing:
         return True
+    except IndexDamaged:
+        return False
 
 
 def _prepare(paper: Paper, digest: str, embedder, settings: Settings, report: IngestReport) -> Prepared:
@@ -341,6 +345,6 @@ def ensure_index(settings: Settings, progress: bool = True) -> IngestReport | No
     try:
         if Store.open(settings).count_papers() > 0:
             return None
-    except IndexMissing:
+    except (IndexMissing, IndexDamaged):  # none, or an interrupted one: the ingest finishes it
         pass
     return run_ingest(None, settings, progress=progress)

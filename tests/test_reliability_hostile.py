@@ -217,3 +217,28 @@ def test_read_only_index_answers(small_index, tmp_path):
         assert after == before  # reading wrote nothing
     finally:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_half_written_index_of_an_older_paperchat_is_one_line(env, capsys, monkeypatch):
+    """What an older paperchat left when killed mid-write: sentences, no chunks (no manifest).
+    `search` says so in one line; `ingest` then finishes it."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    index = env / "old-index"
+    client = chromadb.PersistentClient(path=str(index), settings=ChromaSettings(anonymized_telemetry=False))
+    for name in ("papers", "papers_sentences"):
+        client.get_or_create_collection(name, metadata={"embedding_model": "all-MiniLM-L6-v2", "dimension": 384,
+                                                  "embedding_runtime": "onnx"},
+                                        configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+    client.get_collection("papers_sentences").add(ids=["x#s0", "x#s1"], documents=["a.", "b."],
+                                                  embeddings=[[0.1] * 384, [0.2] * 384],
+                                                  metadatas=[{"paper_id": "x", "sentence": 0}, {"paper_id": "x", "sentence": 1}])
+    client.close()
+    monkeypatch.setenv("PAPERCHAT_INDEX_DIR", str(index))
+    _one_line(capsys, main(["search", "owls"]), 2, "holds 2 rows but no complete paper (an ingest was interrupted): "
+                                                    "run `paperchat ingest` to finish it")
+    assert main(["ingest", str(_jsonl(env / "good.jsonl", GOOD))]) == 0
+    capsys.readouterr()
+    assert main(["search", "owls"]) == 0
+    assert "A good paper about owls" in capsys.readouterr().out

@@ -42,7 +42,7 @@ def browser_secret() -> str | None:
 
 
 def run(args) -> int:
-    from assistant.errors import BadInput, IndexMissing
+    from assistant.errors import BadInput, IndexDamaged, IndexMissing
     from assistant.settings import get_settings
 
     if not 0 < args.port < 65536:
@@ -54,7 +54,7 @@ def run(args) -> int:
 
     try:
         has_index = Store.open(settings).count_papers() > 0
-    except IndexMissing:
+    except (IndexMissing, IndexDamaged):
         has_index = False
     if not has_index:
         print(f"paperchat: no index at {settings.index_dir}: building it from the bundled corpus "
