@@ -181,7 +181,8 @@ def serving(url: str, index_dir: Path, chroma_pid: int) -> dict:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="1000,10000")
-    p.add_argument("--embed-papers", type=int, default=300, help="papers really embedded per ingest measurement")
+    p.add_argument("--embed-papers", type=int, default=300,
+                   help="papers really embedded per ingest measurement (0: skip the ingest measurement)")
     p.add_argument("--ray", action="store_true", help="also measure ingest on a 2-worker loopback Ray cluster")
     p.add_argument("--json", type=Path)
     p.add_argument("--plot", type=Path)
@@ -198,10 +199,12 @@ def main() -> int:
     results = {"machine": f"{os.cpu_count()} cores (shared with other jobs: noisy)", "sizes": {}}
 
     # ---- ingest with real embedding (a prefix of the synthetic corpus) -----------------------
-    corpus = write_jsonl(tmp / "embed.jsonl", synthetic(args.embed_papers, titles, list(vectors), seed=11))
-    ingest = {"local": ingest_rate(corpus, tmp / "ingest-local", None)}
-    print(f"ingest local: {ingest['local']}", file=sys.stderr)
-    if args.ray:
+    ingest: dict = {}
+    if args.embed_papers > 0:
+        corpus = write_jsonl(tmp / "embed.jsonl", synthetic(args.embed_papers, titles, list(vectors), seed=11))
+        ingest["local"] = ingest_rate(corpus, tmp / "ingest-local", None)
+        print(f"ingest local: {ingest['local']}", file=sys.stderr)
+    if args.ray and args.embed_papers > 0:
         from ingest.ray_cli import start_local_cluster
 
         address, stop_ray = start_local_cluster(nodes=2, cpus_per_node=1)
@@ -211,7 +214,7 @@ def main() -> int:
             stop_ray()
         print(f"ingest ray: {ingest['ray_2_workers']}", file=sys.stderr)
     results["ingest"] = ingest
-    rates = {"1 (local, this machine)": ingest["local"]["papers_per_s"]}
+    rates = {"1 (local, this machine)": ingest["local"]["papers_per_s"]} if "local" in ingest else {}
     if "ray_2_workers" in ingest:
         per_worker = ingest["ray_2_workers"]["papers_per_s"] / 2
         rates.update({f"{w} Ray workers (1 CPU each)": per_worker * w for w in (2, 8, 32, 128)})
