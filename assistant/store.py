@@ -282,6 +282,13 @@ class Store:
         try:
             self.chunks = self._collection(self.manifest.chunks, create, self.model_dim)
             self.sentences = self._collection(self.manifest.sentences, create, self.model_dim)
+            # A collection handle keeps its Store (and so its System) alive: `Store.open(s).chunks`
+            # must stay usable after the Store itself is dropped.
+            for coll in (self.chunks, self.sentences):
+                try:
+                    object.__setattr__(coll, "_paperchat_store", self)
+                except (AttributeError, TypeError):
+                    pass
         except sqlite3.OperationalError as exc:
             raise IndexLocked(f"the index at {self.settings.index_dir} is locked or unreadable ({exc})") from None
         self.chunks_name, self.sentences_name = self.manifest.chunks, self.manifest.sentences
