@@ -252,7 +252,8 @@ def test_sigkill_during_writes_to_a_chroma_server_loses_no_paper(tmp_path):
         rows = corpus_rows()
         corpus = tmp_path / "corpus.jsonl"
         index = tmp_path / "index"  # the lock and serving data live here; the rows on the server
-        settings = settings_at(index).model_copy(update={"chroma_url": url})
+        # A killed ingest's lease on the server is not released, it expires: keep it short here.
+        settings = settings_at(index).model_copy(update={"chroma_url": url, "ingest_lease_seconds": 3})
         v1 = write_version(corpus, rows, 1)
         versions = [write_version(corpus, rows, 0), v1]
         run_ingest([corpus], settings, progress=False)
@@ -260,7 +261,7 @@ def test_sigkill_during_writes_to_a_chroma_server_loses_no_paper(tmp_path):
         for delay, rebuild in ((0.0, False), (0.05, False), (0.15, False), (0.0, True), (0.1, True)):
             version = 1 - version
             write_version(corpus, rows, version)
-            env = dict(child_env(index), PAPERCHAT_CHROMA_URL=url)
+            env = dict(child_env(index), PAPERCHAT_CHROMA_URL=url, PAPERCHAT_INGEST_LEASE_SECONDS="3")
             child = Child([str(corpus)] + (["--rebuild"] if rebuild else []), env, tmp_path)
             if child.wait_for("writing") and child.kill_after(delay):
                 kills += 1
@@ -268,6 +269,7 @@ def test_sigkill_during_writes_to_a_chroma_server_loses_no_paper(tmp_path):
                 child.proc.kill()
                 child.proc.wait()
             assert check_index(settings, versions) == (0, []), (delay, rebuild)
+            time.sleep(3.5)  # the killed child's lease expires
             run_ingest([corpus], settings, progress=False)
             assert check_index(settings, [versions[version]]) == (0, [])
         print(f"\nchroma server: {kills} kills landed in the write phase, 0 papers lost")
