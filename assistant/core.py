@@ -22,7 +22,7 @@ from .settings import Settings, get_settings
 from .store import Store
 from .timewindow import Window, in_window
 from .vocabulary import load_vocabulary
-from .words import content_terms, name_like
+from .words import content_terms, name_like, words
 
 MAX_QUESTION_CHARS = 2000
 PRELOAD_PAPERS = 20_000  # up to this many papers, warm() reads every sentence vector up front
@@ -255,6 +255,16 @@ class Assistant:
         top = evidence[0]
         if top.relevance < self.settings.min_relevance or top.coverage < self.settings.min_topic_coverage:
             return None
+        # Among papers that do not stand apart from the best, the one whose title says the side's
+        # words as written ("latent diffusion models" -> "... with Latent Diffusion Models") is the
+        # thing named; stemming makes "a paper using a latent diffusion model" tie with it otherwise.
+        said = " ".join(words(side))
+        for e in evidence[1:4]:
+            if top.relevance - e.relevance >= self.settings.standout_margin:
+                break
+            if said and f" {said} " in f" {' '.join(words(e.title))} " and f" {said} " not in f" {' '.join(words(top.title))} " \
+                    and e.coverage >= self.settings.min_topic_coverage:
+                return e
         return top
 
     def _names_one(self, topic: str, evidence: list[PaperEvidence]) -> bool:

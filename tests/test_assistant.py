@@ -196,6 +196,12 @@ def test_comparison_cites_both_sides_side_by_side(assistant):
     assert "“zorblax” is not in this corpus" in missing.answer and missing.paper_ids
 
 
+def test_a_comparison_side_named_as_a_papers_title_finds_that_paper(assistant):
+    # Two papers tie on "latent diffusion models"; the one whose title says it is the one named.
+    answer = assistant.ask("latent diffusion models vs InstaFlow")
+    assert answer.kind == "comparison" and answer.paper_ids == ["2112.10752", "2309.06380"]
+
+
 def test_a_year_in_the_question_filters_inside_retrieval_and_is_stated(assistant):
     answer = assistant.ask("papers from 2024 about video generation")
     assert answer.filters == {"date_from": "2024-01", "date_to": "2024-12-31"}
