@@ -22,7 +22,7 @@ import pytest
 
 from assistant.store import Store
 from ingest.pipeline import run_ingest
-from reliability_helpers import CHANGED, PAPERS, check_index, corpus_rows, settings_at, write_version
+from reliability_helpers import PAPERS, check_index, corpus_rows, settings_at, write_version
 
 # (phase marker printed by the child, delay after it in seconds, --rebuild?)
 MOMENTS = (
