@@ -8,6 +8,8 @@ import time
 from dataclasses import replace
 from typing import Iterator
 
+import numpy as np
+
 from . import extractive, validate
 from .answerer import make_answerer
 from .embedder import get_embedder
@@ -27,6 +29,11 @@ from .words import content_terms, name_like, words
 MAX_QUESTION_CHARS = 2000
 PRELOAD_PAPERS = 20_000  # up to this many papers, warm() reads every sentence vector up front
 LINK_RE = re.compile(r"\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+
+
+# "More like this" in the browser asks `which papers are similar to “<exact title>”?`; a user may
+# type the same. The quoted title names one paper; the rest of the corpus is ranked against it.
+SIMILAR_RE = re.compile(r"\b(?:similar to|like|related to|close to)\s+[“\"](.+?)[”\"]", re.I)
 
 
 def check_question(question: str) -> str:
@@ -178,7 +185,11 @@ class Assistant:
         if query.lang != "en":  # the answer names what was matched: the words the corpus shares
             intent = replace(intent, topic=query.text)
         query_vector = self.embedder.embed_query(query.text)
-        plan, evidence = self._plan(intent, query, query_vector, previous, max_cited or self.settings.max_cited)
+        like = None if intent.followup and previous else self._similar_to(question)
+        if like is not None:
+            plan, evidence = self._plan_similar(intent, like, max_cited or self.settings.max_cited)
+        else:
+            plan, evidence = self._plan(intent, query, query_vector, previous, max_cited or self.settings.max_cited)
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
@@ -238,6 +249,41 @@ class Assistant:
                                unknown_terms=query.missing, missing_share=query.missing_share,
                                names_one=self._names_one(intent.topic, evidence),
                                topic_words=len(query.weights), **ctx)
+        return plan, evidence
+
+    def _similar_to(self, question: str) -> str | None:
+        """The paper a "similar to “title”" question names, by its exact title (case and accents
+        folded); None when the quoted text is no paper's title (then it is an ordinary question)."""
+        match = SIMILAR_RE.search(question)
+        if not match:
+            return None
+        wanted = words(match.group(1))
+        if not wanted:
+            return None
+        # A linear scan, only for questions that quote a title: cheaper than a title index per process.
+        return next((pid for pid, meta in self.paper_meta.items() if words(meta.get("title", "")) == wanted), None)
+
+    def _plan_similar(self, intent: Intent, paper_id: str, max_cited: int):
+        """Papers like one paper: the query is the paper itself (the mean of its sentence vectors,
+        its title's words), the paper is left out, and the answer lists what comes close."""
+        s = self.settings
+        title = self.paper_meta[paper_id]["title"]
+        own = self.sentences_for([paper_id]).get(paper_id)
+        query = self.understand(title)
+        if own is not None and len(own.vectors):
+            vector = own.vectors.mean(axis=0)
+            vector = vector / (np.linalg.norm(vector) or 1.0)
+        else:
+            vector = self.embedder.embed_query(query.text)
+        intent = replace(intent, wants_list=True, points_at_one=False, wants_detail=False, answer_type=None,
+                         wants_code=False, topic=f"papers like {title}")
+        window = intent.window
+        evidence = self._evidence(intent, query, vector, limit=s.candidates + 1,
+                                  date_from=window.date_from if window else None,
+                                  date_to=window.date_to if window else None)
+        evidence = [e for e in evidence if e.paper_id != paper_id]
+        plan = extractive.plan(intent, evidence, s, max_cited, topic_words=len(query.weights),
+                               corpus_size=self.paper_count, corpus_dates=self.corpus_dates(), lang=query.lang)
         return plan, evidence
 
     def _side(self, intent: Intent, side: str, window: Window | None) -> PaperEvidence | None:

@@ -245,3 +245,18 @@ def test_non_english_question_is_told_the_abstracts_are_english(assistant):
 
 def test_the_vocabulary_is_cached_beside_the_serving_data(assistant):
     assert (assistant.serving.folder / "words.json").exists()
+
+
+def test_more_like_this_lists_other_papers_on_the_same_theme(assistant):
+    # The browser's "More like this" asks exactly this; the paper itself must not come back alone.
+    ties = "2306.01708"
+    answer = assistant.ask("which papers are similar to “Resolving Interference When Merging Models”?")
+    cited = [s.paper_id for s in answer.sources]
+    assert not answer.refused and len(cited) >= 3 and ties not in cited
+    merging = {"2111.09832", "2407.02447", "2405.07813", "2312.06173", "2406.15479", "t-a542ea9f3b89"}
+    assert len(merging & set(cited)) >= 3  # weight-space merging papers, the theme of TIES-Merging
+
+
+def test_similar_to_a_title_the_corpus_lacks_is_an_ordinary_question(assistant):
+    answer = assistant.ask("which papers are similar to “A Treatise on Medieval Falconry”?")
+    assert answer.refused and not answer.sources
