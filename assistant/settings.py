@@ -77,26 +77,26 @@ class Settings(BaseSettings):
     # A weak match (below weak_relevance) to a short query (at most short_topic_words topic words)
     # whose paper uses less than this weighted share of them is refused: one shared word ("quantum")
     # is not the topic. Long questions paraphrase, so the rule leaves them to the embedding.
-    min_topic_coverage: float = 0.5
-    short_topic_words: int = 4
+    min_topic_coverage: Annotated[float, Field(ge=0, le=1)] = 0.5
+    short_topic_words: Annotated[int, Field(ge=0, le=100)] = 4
     # With one paper this far ahead of the next (relevance), it answers alone; smaller makes more
     # answers single-paper.
-    standout_margin: float = 0.08
+    standout_margin: Annotated[float, Field(ge=0, le=2)] = 0.08
     # A sentence holding the asked fact (a number, a dataset) is quoted when its score is within this
     # of the paper's best sentence; larger finds facts in less topical sentences, risking near misses.
-    detail_margin: float = 0.5
+    detail_margin: Annotated[float, Field(ge=0, le=4)] = 0.5
     # Words at least this common in general English (wordfreq Zipf scale: "please" 5.7, "protein"
     # 4.5, "folding" 3.7) that no abstract uses are filler, not missing topic words. Higher makes
     # refusals stricter about common words.
-    filler_zipf: float = 4.5
+    filler_zipf: Annotated[float, Field(ge=0, le=8)] = 4.5
     # A question word used by at most this many papers that is in the best paper's title names that
     # paper ("InstaFlow", "TIES-Merging"): the answer leads with it alone.
-    names_paper_max_df: int = 3
+    names_paper_max_df: Annotated[int, Field(ge=0, le=1_000_000)] = 3
     # A paper whose title or one sentence holds every topic word (as the best paper does) is cited in
     # a theme answer down to this relevance; lower trusts exact word matches more.
-    lexical_min_relevance: float = 0.3
+    lexical_min_relevance: Annotated[float, Field(ge=-1, le=1)] = 0.3
     # What "recent" means, in months before today; the answer says so.
-    recent_months: int = 24
+    recent_months: Annotated[int, Field(ge=1, le=1200)] = 24
     # "Which of those ..." filters papers already judged relevant, so a lower bar applies.
     subset_min_relevance: Annotated[float, Field(ge=-1, le=1)] = 0.30
 
