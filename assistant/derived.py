@@ -71,7 +71,7 @@ class ServingData:
 
 def build(store, settings: Settings, generation: str | None = None) -> str:
     """Build the serving data of the store as it is now and publish it. Returns its generation."""
-    from .evidence import content_terms
+    from .words import content_terms, prose
 
     generation = generation or store_generation(store) or f"{time.time_ns():x}"
     base = root(settings)
@@ -85,7 +85,7 @@ def build(store, settings: Settings, generation: str | None = None) -> str:
             KeywordIndex.build(rows, dates).save(tmp / "keyword")
             papers = {meta["paper_id"]: meta for _, _, meta in rows if meta.get("chunk") == 0}
             (tmp / "papers.json").write_text(json.dumps(papers, ensure_ascii=False))
-            vocabulary = set().union(*(content_terms(text) for _, text, _ in rows)) if rows else set()
+            vocabulary = set().union(*(content_terms(prose(text)) for _, text, _ in rows)) if rows else set()
             (tmp / "vocabulary.json").write_text(json.dumps(sorted(vocabulary), ensure_ascii=False))
             _write_word_frequencies(rows, tmp)
             (tmp / "DONE").write_text(json.dumps({"chunks": len(rows), "papers": len(papers)}))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .words import content_terms, stem, words  # noqa: F401  (content_terms is re-exported)
+from .words import content_terms, prose, stem, words  # noqa: F401  (content_terms is re-exported)
 
 NUMBER_RE = re.compile(r"\d")
 # A quantity, not a digit inside a name ("1D LUT", "ADHD-200" are not answers): a number standing
@@ -101,7 +101,9 @@ class PaperSentences:
 
     @classmethod
     def build(cls, title: str, sentences: list[str], vectors: np.ndarray) -> "PaperSentences":
-        terms = [content_terms(s) for s in sentences]
+        # "github.com/DeepGraphLearning/RecommenderSystems" must not make a code-link sentence look
+        # like it is about graphs and recommendation.
+        terms = [content_terms(prose(s)) for s in sentences]
         title_terms = content_terms(title)
         return cls(sentences, vectors, terms, title_terms, set().union(title_terms, *terms),
                    np.array([bool(NUMBER_RE.search(s)) for s in sentences]),
@@ -182,6 +184,10 @@ def score_papers(
             scores += 0.1 * np.array([type_strength(s, answer_type, asked, unit) for s in paper.sentences])
         if wants_code:
             scores += 0.5 * paper.has_url
+        else:
+            # A code-link sentence ("Code is available at …") says nothing about the topic; it shows
+            # in the entry's "Code:" link when the question asks for code, and is quoted only then.
+            scores -= 0.5 * paper.has_url
         best_sentence = float(sims.max())
         coverage = share(weights, paper.all_terms)
         relevance = 0.75 * max(cand.dense, best_sentence) + 0.15 * coverage + 0.1 * share(weights, paper.title_terms)

@@ -121,6 +121,11 @@ def detail(p: Plan, intent: Intent, settings: Settings) -> None:
                         key=lambda k: (-type_strength(e.sentences[k], intent.answer_type, intent.asked, intent.unit),
                                        -e.sentence_scores[k]))
         ranked = [k for k in ranked if e.sentence_scores[k] >= max(e.sentence_scores) - settings.detail_margin]
+        if not ranked and holds_type(e.title, intent.answer_type, intent.asked, intent.counted):
+            # The title states it ("… Built on over 10 Million Recordings"): the paper reports the
+            # fact; quote the abstract's best sentence that holds a quantity of that kind.
+            ranked = sorted((k for k, s in enumerate(e.sentences) if holds_type(s, intent.answer_type, intent.asked, False)),
+                            key=lambda k: -e.sentence_scores[k])[:1] or e.quotes[:1]
         if ranked:
             holders.append(e)
             # The best holder, a second one that states it as plainly, and the sentence naming the method.

@@ -99,6 +99,7 @@ BOILERPLATE_RE = re.compile(
     r"(do|does|are|is) (any )?(of )?(those|these|they|them)( papers)?|(which|what) (papers|works|work|studies|research|"
     r"articles|methods|approaches)( is there)?( are there)?( in the corpus)?( do| that| which)?|"
     r"(are|is) there (any )?(papers?|works?|studies|research)( that| on| about)?|"
+    r"(any|some)( good| other| more)? (papers?|works?|studies|research)( that| on| about| for)?|(anything|something) (on|about)|"
     r"(find|list|show)( me)?( all)?( the)? (papers|works|studies)( that| on| about)?|"
     r"(is there|do you have) a paper (that|which|on|about)|a paper (that|which)|the paper (that|which)|"
     r"which paper|what paper)\s*",

@@ -8,15 +8,16 @@ import os
 import tempfile
 from pathlib import Path
 
-from .words import Vocabulary, content_words, language_of
+from .words import Vocabulary, content_words, language_of, prose
 
-CACHE = "words.json"
+# Versioned: words-2 leaves URLs out (see words.prose); an index built before re-counts once.
+CACHE = "words-2.json"
 
 
 def _document_frequencies(store) -> tuple[dict[str, int], int]:
     words: dict[str, set[str]] = {}
     for _, text, meta in store.all_chunks():
-        words.setdefault(meta["paper_id"], set()).update(content_words(text))
+        words.setdefault(meta["paper_id"], set()).update(content_words(prose(text)))
     df: dict[str, int] = {}
     for ws in words.values():
         for w in ws:

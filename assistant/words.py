@@ -60,6 +60,15 @@ def zipf(word: str, lang: str = "en") -> float:
     return zipf_frequency(word, lang)
 
 
+_URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.I)
+
+
+def prose(text: str) -> str:
+    """The text without its URLs: an address is not prose, and its fragments ("Twin-Mergin",
+    "DeepGraphLearning") must neither count as corpus words nor make a sentence look on topic."""
+    return _URL_RE.sub(" ", text)
+
+
 def content_words(text: str) -> list[str]:
     """The words that could carry a topic: not function or request words, not single characters.
     Hyphenated compounds count by their parts too, so "parameter-efficient" meets "parameter efficient"."""

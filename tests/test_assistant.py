@@ -230,6 +230,25 @@ def test_detail_missing_is_said_not_quoted(assistant):
     assert "GPU days" not in answer.answer.splitlines()[0]
 
 
+def test_a_theme_question_quotes_prose_not_a_code_link(assistant):
+    # AutoInt's abstract ends "Code is available at: https://github.com/DeepGraphLearning/RecommenderSystems";
+    # the URL's words must not make that the quote for a question about graphs and recommendation.
+    answer = assistant.ask("any papers on graph neural nets for recommendation")
+    assert answer.sources and all("github.com" not in (s.quote or "") for s in answer.sources)
+    assert "“graph neural nets for recommendation”" in answer.answer.splitlines()[0]
+
+
+def test_a_fact_in_the_title_is_not_called_unreported(assistant):
+    answer = assistant.ask("ecg models trained on how many recordings")
+    assert "does not report" not in answer.answer and "10 million" in answer.sources[0].quote
+
+
+def test_a_typo_matching_only_a_url_fragment_is_corrected_to_the_word(assistant):
+    # The Twin-Merging abstract's code URL is cut to ".../Twin-Mergin": a URL fragment is no word.
+    answer = assistant.ask("PLeaS vs Twin-Mergin?")
+    assert {"2407.02447", "2406.15479"} <= {s.paper_id for s in answer.sources}
+
+
 def test_refusal_ignores_filler_and_typos_but_not_off_corpus_topics(assistant):
     assert not assistant.ask("hey, so has anyone checked whether merging models works? please").refused
     assert not assistant.ask("which papers use mamaba?").refused
@@ -244,7 +263,8 @@ def test_non_english_question_is_told_the_abstracts_are_english(assistant):
 
 
 def test_the_vocabulary_is_cached_beside_the_serving_data(assistant):
-    assert (assistant.serving.folder / "words.json").exists()
+    from assistant.vocabulary import CACHE
+    assert (assistant.serving.folder / CACHE).exists()
 
 
 def test_more_like_this_lists_other_papers_on_the_same_theme(assistant):

@@ -169,5 +169,7 @@ def test_exports_markdown_and_bibtex():
 
 def test_plain_words_and_months():
     assert render.made_of("extractive") == "Quoted from the abstracts"
+    # A refusal quotes nothing, so its label must not say it does.
+    assert "Quoted" not in render.made_of("extractive", refused=True)
     assert render.made_of("llm", "qwen2.5-1.5b") == "Written by qwen2.5-1.5b, checked against the abstracts"
     assert render.month_choices(["2024-05-01", "2023-11", None, "", "2024-05-17", "junk"]) == ["2023-11", "2024-05"]

@@ -242,6 +242,31 @@ def test_detail_quotes_the_sentence_holding_the_fact_or_says_it_is_not_reported(
     assert p.kind == "detail-missing" and "does not report GPUs" in extractive.headline(p)
 
 
+def test_a_fact_stated_in_the_title_is_reported_not_called_missing():
+    # "over 10 Million Recordings" is in the title; the abstract counts "ECGs", not recordings.
+    e = ev("a", 0.7, ["ECG models hold promise.", "ECGFounder was trained on over 10 million ECGs."])
+    e.meta["title"] = "An Electrocardiogram Foundation Model Built on over 10 Million Recordings"
+    p = plan("ecg models trained on how many recordings", [e])
+    assert p.kind != "detail-missing" and "10 million ECGs" in p.quote_of(p.cited[0])
+    assert "does not report" not in extractive.headline(p)
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("any papers on graph neural nets for recommendation", "graph neural nets for recommendation"),
+    ("anything on low-light photos?", "low-light photos"),
+    ("some good papers about model merging?", "model merging"),
+    ("graph neural nets for recommendation", "graph neural nets for recommendation"),
+])
+def test_the_topic_an_answer_names_leaves_the_request_words_out(question, topic):
+    assert classify(question, False, today=TODAY).topic == topic
+
+
+def test_urls_are_not_prose():
+    from assistant.words import content_terms, prose
+    assert prose("Code: https://github.com/LZY-the-boys/Twin-Mergin.") .strip() == "Code:"
+    assert "twin" not in content_terms(prose("see https://github.com/x/Twin-Mergin"))
+
+
 def test_code_followups_come_from_the_code_links():
     prev = [ev("a", 0.5, code="https://github.com/x/a"), ev("b", 0.5), ev("c", 0.5, code="https://github.com/x/c”")]
     intent = classify("which of those have a github link?", True, today=TODAY)

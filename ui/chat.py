@@ -75,8 +75,8 @@ class ChatApp:
         options = self.options(max_cited, date_from, date_to)
         yield from self.assistant.stream(question, history, **options)
 
-    def made_of(self, mode: str) -> str:
-        return render.made_of(mode, self.model_name)
+    def made_of(self, mode: str, refused: bool = False) -> str:
+        return render.made_of(mode, self.model_name, refused)
 
     def record(self, answer: Answer, done: bool, seconds: float | None = None) -> dict:
         """An answer as the page keeps it (and saves it in the browser)."""
@@ -94,7 +94,7 @@ class ChatApp:
             "suggestions": [str(q) for q in (getattr(answer, "suggestions", None) or [])][:3]
             or self.fallback_suggestions(answer),
             "filters": _plain(getattr(answer, "filters", None)) or None,
-            "made_of": self.made_of(answer.mode), "done": done,
+            "made_of": self.made_of(answer.mode, bool(answer.refused)), "done": done,
         }
         if seconds is not None:
             rec["seconds"] = round(seconds, 1)

@@ -77,8 +77,11 @@ def error_markdown(message: str) -> str:
     return f"{ERROR_PREFIX} {escape(str(message))}"
 
 
-def made_of(mode: str, model: str | None = None) -> str:
-    """What an answer is made of, in plain words instead of the mode name."""
+def made_of(mode: str, model: str | None = None, refused: bool = False) -> str:
+    """What an answer is made of, in plain words instead of the mode name. A refusal quotes
+    nothing, so it does not claim to."""
+    if refused:
+        return "Searched the abstracts: none answers this"
     if mode == "llm":
         return f"Written by {model or 'a language model'}, checked against the abstracts"
     if mode == "extractive-fallback":
