@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from .timewindow import Window, parse_window
-from .words import FUNCTION_WORDS, words
+from .words import FUNCTION_WORDS, _one_edit, words, zipf
 
 CODE_RE = re.compile(
     r"\b(code|codes|repo|repos|repository|repositories|github|gitlab|implementation|implementations|source|"
@@ -179,6 +179,17 @@ def _asked_noun(question: str) -> str:
     return m.group(1) if m else ""
 
 
+def _fix_ordinals(text: str) -> str:
+    """"the secnd one" -> "the second one": a word one edit from an ordinal that is no English word
+    itself (so "fist" or "forth" stay as written)."""
+    def fix(m: re.Match) -> str:
+        w = m.group(0)
+        if len(w) < 4 or w.lower() in ORDINALS or zipf(w) > 0:
+            return w
+        return next((o for o in ORDINALS if len(o) >= 5 and _one_edit(w.lower(), o)), w)
+    return re.sub(r"[A-Za-z]+", fix, text)
+
+
 def classify(question: str, has_history: bool, *, today: dt.date | None = None, recent_months: int = 24) -> Intent:
     q = question.strip()
     meta = next((name for name, pat in META_PATTERNS.items() if re.search(pat, q, re.I)), None)
@@ -186,6 +197,8 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
     body = q
     if window is not None:
         body = " ".join(re.sub(re.escape(window.said), " ", q, count=1, flags=re.I).split())
+    if has_history:
+        body = _fix_ordinals(body)
     refs = tuple(int(a or b) for a, b in REF_RE.findall(body)) if has_history else ()
     followup = has_history and bool(FOLLOWUP_RE.search(body) or refs or ORDINAL_RE.search(body))
     ordinal_match = ORDINAL_RE.search(body) if followup else None

@@ -38,8 +38,12 @@ def fold(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
+# English contractions: "I've", "don't", "model's" are one word, not "i" + a topic word "ve".
+CONTRACTION_RE = re.compile(r"(?<=\w)(?:n['’]t|['’](?:ve|ll|re|d|s|m|t))(?!\w)")
+
+
 def words(text: str) -> list[str]:
-    return WORD_RE.findall(fold(text))
+    return WORD_RE.findall(CONTRACTION_RE.sub("", fold(text)))
 
 
 def stem(word: str) -> str:

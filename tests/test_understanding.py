@@ -261,6 +261,18 @@ def test_the_topic_an_answer_names_leaves_the_request_words_out(question, topic)
     assert classify(question, False, today=TODAY).topic == topic
 
 
+@pytest.mark.parametrize("question, ordinal", [
+    ("summarize the secnd one", 1), ("what about the secodn", 1), ("summarize the second one", 1),
+    ("the fist one", None),  # "fist" is a word: not read as "first"
+])
+def test_a_misspelt_ordinal_still_points_at_a_paper(question, ordinal):
+    assert classify(question, True, today=TODAY).ordinal == ordinal
+
+
+def test_contractions_are_one_word():
+    assert words("I've got the model's weights, don't I") == ["i", "got", "the", "model", "weights", "do", "i"]
+
+
 def test_urls_are_not_prose():
     from assistant.words import content_terms, prose
     assert prose("Code: https://github.com/LZY-the-boys/Twin-Mergin.") .strip() == "Code:"
