@@ -102,8 +102,7 @@ class Assistant:
         return len(self.paper_meta)
 
     def corpus_dates(self) -> tuple[str | None, str | None]:
-        dates = sorted(m["date"] for m in self.paper_meta.values() if m.get("date"))
-        return (dates[0], dates[-1]) if dates else (None, None)
+        return self.serving.dates  # computed once per index generation (assistant/derived.py)
 
     # ---- search ------------------------------------------------------------------------------
     def search(self, question: str, k: int | None = None, date_from: str | None = None, date_to: str | None = None) -> list[Hit]:
@@ -332,7 +331,8 @@ class Assistant:
         if missing:
             if len(self._sentences) > 50_000:  # a bound for arXiv-sized corpora
                 self._sentences.clear()
-            for pid, (sents, vecs) in self.store.sentences_of(missing, with_vectors=True).items():
+            known = self.serving.sentence_rows(missing)  # read by id: no scan of the sentence collection
+            for pid, (sents, vecs) in self.store.sentences_of(missing, with_vectors=True, known=known).items():
                 self._sentences[pid] = PaperSentences.build(self.paper_meta[pid]["title"], sents, vecs)
         return {pid: self._sentences[pid] for pid in paper_ids if pid in self._sentences}
 

@@ -67,6 +67,19 @@ class ServingData:
     # process still serves it (the keyword index is memory-mapped, so it is safe once loaded).
     vocabulary: set[str] = field(repr=False)
     folder: Path
+    # (earliest, latest) paper date, computed at build: asked on every answer, and sorting every
+    # paper's date per answer grew with the corpus.
+    dates: tuple[str | None, str | None] = (None, None)
+
+    def sentence_rows(self, paper_ids: list[str]) -> dict[str, tuple[str, int]]:
+        """paper_id -> (content_hash, number of sentences) of the version this data serves, for
+        Store.sentences_of to read those rows by id (serving data built before the count: none)."""
+        out = {}
+        for pid in paper_ids:
+            meta = self.paper_meta.get(pid)
+            if meta and meta.get("n_sentences"):
+                out[pid] = (meta["content_hash"], int(meta["n_sentences"]))
+        return out
 
 
 def build(store, settings: Settings, generation: str | None = None) -> str:
@@ -83,12 +96,20 @@ def build(store, settings: Settings, generation: str | None = None) -> str:
         try:
             dates = np.asarray([date_number(meta.get("date")) for _, _, meta in rows], dtype=np.int32)
             KeywordIndex.build(rows, dates).save(tmp / "keyword")
-            papers = {meta["paper_id"]: meta for _, _, meta in rows if meta.get("chunk") == 0}
+            papers = {meta["paper_id"]: dict(meta) for _, _, meta in rows if meta.get("chunk") == 0}
+            # How many sentence rows each paper has (its last chunk's end), so a reader can fetch
+            # them by id instead of by a `where` over the whole sentence collection.
+            for _, _, meta in rows:
+                head = papers.get(meta["paper_id"])
+                if head is not None:
+                    head["n_sentences"] = max(head.get("n_sentences", 0), int(meta.get("sentence_end") or 0))
             (tmp / "papers.json").write_text(json.dumps(papers, ensure_ascii=False))
             vocabulary = set().union(*(content_terms(prose(text)) for _, text, _ in rows)) if rows else set()
             (tmp / "vocabulary.json").write_text(json.dumps(sorted(vocabulary), ensure_ascii=False))
             _write_word_frequencies(rows, tmp)
-            (tmp / "DONE").write_text(json.dumps({"chunks": len(rows), "papers": len(papers)}))
+            known = sorted(m["date"] for m in papers.values() if m.get("date"))
+            (tmp / "DONE").write_text(json.dumps({"chunks": len(rows), "papers": len(papers),
+                                                  "dates": [known[0], known[-1]] if known else [None, None]}))
             try:
                 os.rename(tmp, final)
             except OSError:  # a concurrent builder published the same generation first
@@ -132,10 +153,17 @@ def load(store, settings: Settings) -> ServingData:
     if generation is None or not (root(settings) / generation / "DONE").exists():
         generation = build(store, settings, generation)
     folder = root(settings) / generation
+    paper_meta = json.loads((folder / "papers.json").read_text())
+    try:
+        dates = tuple(json.loads((folder / "DONE").read_text())["dates"])
+    except (ValueError, KeyError, TypeError):  # published by an older paperchat
+        known = sorted(m["date"] for m in paper_meta.values() if m.get("date"))
+        dates = (known[0], known[-1]) if known else (None, None)
     return ServingData(
         generation=generation,
         keyword=KeywordIndex.load(folder / "keyword"),
-        paper_meta=json.loads((folder / "papers.json").read_text()),
+        paper_meta=paper_meta,
         vocabulary=set(json.loads((folder / "vocabulary.json").read_text())),
         folder=folder,
+        dates=dates,
     )

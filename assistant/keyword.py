@@ -72,6 +72,11 @@ class KeywordIndex:
         chunks = json.loads((folder / "chunks.json").read_text())
         return cls(bm25, chunks["ids"], chunks["papers"], np.load(folder / "date_num.npy", mmap_mode="r"))
 
+    def positions_in(self, date_window: tuple[int, int]) -> np.ndarray:
+        """Row positions of the chunks dated inside the window (one pass over the mapped dates)."""
+        low, high = date_window
+        return np.flatnonzero((self.date_nums >= low) & (self.date_nums <= high))
+
     def search(self, query: str, k: int, date_window: tuple[int, int] | None = None) -> list[tuple[str, str, float]]:
         """(chunk id, paper id, BM25 score), best first. With a date window, chunks outside it are masked out
         inside the scoring, so in-window chunks fill all k places whenever they exist."""

@@ -21,12 +21,19 @@ from typing import Protocol
 
 import numpy as np
 
-from .dates import window
+from .dates import date_number, window
 from .derived import ServingData
 from .settings import Settings
-from .store import Store
+from .store import Store, row_version
 
 RRF_K = 60.0  # llama-index's (and the original paper's) reciprocal-rank constant
+
+
+def chunk_paper(chunk_id: str) -> tuple[str, str | None]:
+    """(paper id, row version) from a chunk row id (assistant/store.py); version None for a head."""
+    rest, _, _ = chunk_id.rpartition("#")
+    pid, at, version = rest.rpartition("@")
+    return (pid, version) if at else (rest, None)
 
 
 @dataclass
@@ -51,20 +58,48 @@ class HybridRetriever:
         self.settings = settings
         self.embedder = embedder  # only for retrieve() calls that bring no query vector
         self.paper_meta = data.paper_meta
-        # Indexes written before chunks carried a numeric date are filtered after retrieval.
-        first = next(iter(self.paper_meta.values()), {})
-        self.dates_in_store = "date_num" in first
 
-    def _dense(self, query_vector: np.ndarray, k: int, dates: tuple[int, int] | None) -> list[tuple[str, float, dict]]:
-        """(chunk id, cosine similarity, metadata), best first."""
-        where = None
-        if dates is not None and self.dates_in_store:
-            where = {"$and": [{"date_num": {"$gte": dates[0]}}, {"date_num": {"$lte": dates[1]}}]}
-        found = self.store.query_chunks(np.asarray(query_vector, dtype=np.float32), k, where=where)
-        # While an ingest writes, rows of a paper's next version sit beside the current ones:
-        # keep the version the loaded serving data names (the keyword index holds only that one).
-        return [(cid, sim, meta) for cid, sim, meta in found
-                if meta and meta.get("content_hash") == self.paper_meta.get(meta.get("paper_id"), {}).get("content_hash")]
+    def _dense(self, query_vector: np.ndarray, k: int, dates: tuple[int, int] | None) -> list[tuple[str, float, str]]:
+        """(chunk id, cosine similarity, paper id), best first, of the chunk versions the loaded
+        serving data names. Chroma returns ids and distances only: the paper's metadata is in the
+        serving data, and fetching chunk metadata was most of a query's time. A date window is
+        searched inside Chroma without its `where`, whose cost grows with the collection."""
+        vector = np.asarray(query_vector, dtype=np.float32)
+        if dates is None:
+            return self._current(self.store.query_chunks(vector, k, metadata=False))[:k]
+        s, keyword = self.settings, self.data.keyword
+        inside = keyword.positions_in(dates)  # the window's chunks, from the mapped date column
+        if not len(inside):
+            return []
+        want = min(k, len(inside))
+        share = len(inside) / max(len(keyword), 1)
+        if share >= s.dense_window_min_share and want / share * 2 <= s.dense_window_max_k:
+            # A wide window: the nearest chunks overall, kept to the window, hold enough of it.
+            nearest = self.store.query_chunks(vector, int(want / share * 2), metadata=False)
+            found = [c for c in self._current(nearest) if self._in_window(c[2], dates)]
+            if len(found) >= want:
+                return found[:k]
+        if len(inside) <= s.dense_window_max_ids:
+            ids = [keyword.chunk_ids[int(i)] for i in inside]
+            return self._current(self.store.query_chunks(vector, want, ids=ids, metadata=False))[:k]
+        where = {"$and": [{"date_num": {"$gte": dates[0]}}, {"date_num": {"$lte": dates[1]}}]}
+        return self._current(self.store.query_chunks(vector, want, where=where, metadata=False))[:k]
+
+    def _current(self, found: list[tuple[str, float, dict | None]]) -> list[tuple[str, float, str]]:
+        """Rows of the versions the serving data names. While an ingest writes, rows of a paper's
+        next version sit beside the current ones; a row id carries its version
+        (`<paper>@<version>#<n>`), except a paper's head (`<paper>#0`), which is the version
+        readers see."""
+        out = []
+        for cid, sim, _ in found:
+            pid, version = chunk_paper(cid)
+            meta = self.paper_meta.get(pid)
+            if meta is not None and (version is None or version == row_version(meta.get("content_hash") or "")):
+                out.append((cid, sim, pid))
+        return out
+
+    def _in_window(self, pid: str, dates: tuple[int, int]) -> bool:
+        return dates[0] <= date_number(self.paper_meta[pid].get("date")) <= dates[1]
 
     def retrieve(self, query: str, query_vector: np.ndarray | None = None, limit: int = 30,
                  date_from: str | None = None, date_to: str | None = None) -> list[PaperCandidate]:
@@ -88,8 +123,8 @@ class HybridRetriever:
         for cid, score in entries[: self.settings.dense_k + self.settings.keyword_k]:
             order.setdefault(cid, score)
 
-        dense_by_id = {cid: (sim, meta) for cid, sim, meta in dense}
-        chunk_paper = {cid: meta.get("paper_id") for cid, _, meta in dense}
+        dense_by_id = {cid: sim for cid, sim, _ in dense}
+        chunk_paper = {cid: pid for cid, _, pid in dense}
         chunk_paper.update({cid: pid for cid, pid, _ in keyword})
         keyword_rank = {cid: rank for rank, (cid, _, _) in enumerate(keyword)}
         papers: dict[str, PaperCandidate] = {}
@@ -105,15 +140,11 @@ class HybridRetriever:
             cand.fused += score * (1.0 if not cand.chunk_ids else 0.3)
             cand.chunk_ids.append(cid)
             if cid in dense_by_id:
-                cand.dense = max(cand.dense, dense_by_id[cid][0])
+                cand.dense = max(cand.dense, dense_by_id[cid])
             if cid in keyword_rank:
                 rank = keyword_rank[cid]
                 cand.keyword_rank = rank if cand.keyword_rank is None else min(cand.keyword_rank, rank)
         ranked = sorted(papers.values(), key=lambda c: c.fused, reverse=True)
-        if dates is not None and not self.dates_in_store:
-            from .dates import date_number
-
-            ranked = [c for c in ranked if dates[0] <= date_number(c.meta.get("date")) <= dates[1]]
         return ranked[:limit]
 
     def as_llamaindex(self, limit: int = 10, date_from: str | None = None, date_to: str | None = None):

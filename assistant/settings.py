@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     keyword_k: Annotated[int, Field(ge=1, le=10000)] = 40
     candidates: Annotated[int, Field(ge=1, le=10000)] = 60  # papers re-scored sentence by sentence after fusion
     rrf_k: Annotated[int, Field(ge=1, le=10000)] = 60
+    # A date window's dense search: when the window holds at least this share of the chunks, an
+    # unfiltered search for proportionally more (at most dense_window_max_k) is kept to the window
+    # (cheap, HNSW-fast); a smaller window is searched by listing its chunk ids (up to
+    # dense_window_max_ids: a longer list costs more to send than Chroma's `where`, which scans
+    # every chunk's date). Each step falls through to the next when it finds too few.
+    dense_window_min_share: Annotated[float, Field(gt=0, le=1)] = 0.05
+    dense_window_max_k: Annotated[int, Field(ge=1, le=100000)] = 2000
+    dense_window_max_ids: Annotated[int, Field(ge=0, le=1000000)] = 20000
     # Answering
     max_cited: Annotated[int, Field(ge=1, le=100)] = 10
     quotes_per_paper: Annotated[int, Field(ge=1, le=20)] = 2

@@ -40,6 +40,7 @@ PAPER_FIELDS = ("title", "url", "arxiv_id", "arxiv_url", "code_url", "date", "so
 STORAGE_FIELDS = ("date_num",)
 HASH_LEN = 12  # of content_hash in row ids: enough to tell a paper's versions apart
 READ_RETRIES = 4  # a read that races an ingest's switch is retried this often
+SENTENCE_READ_ROWS = 4000  # rows per read by id: one request, not one the size of the corpus
 
 
 def _client(settings: Settings, create: bool):
@@ -423,16 +424,21 @@ class Store:
             return rows
         return [(cid, text, {k: v for k, v in meta.items() if k not in STORAGE_FIELDS}) for cid, text, meta in rows]
 
-    def query_chunks(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float, dict]]:
+    def query_chunks(self, vector: np.ndarray, k: int, where: dict | None = None, ids: list[str] | None = None,
+                     metadata: bool = True) -> list[tuple[str, float, dict | None]]:
         """The k chunks nearest to a query vector, best first, as (chunk_id, cosine similarity,
-        metadata); `where` filters inside the search (e.g. a date_num range). Rows of any
-        version may come back while an ingest writes; the caller keeps the versions it knows."""
+        metadata); `where` or `ids` restrict the search inside Chroma (e.g. a date_num range, the
+        chunks of a date window). metadata=False leaves it out (None): a chunk's metadata is most
+        of what a query transfers, and costs more than the search itself at k in the hundreds.
+        Rows of any version may come back while an ingest writes; the caller keeps the versions it knows."""
         if k <= 0:
             return []
         vector = np.asarray(vector, dtype=np.float32)
-        got = self._read(lambda: self.chunks.query(query_embeddings=[vector], n_results=k, where=where,
-                                                   include=["metadatas", "distances"]))
-        return [(cid, 1.0 - float(d), m) for cid, d, m in zip(got["ids"][0], got["distances"][0], got["metadatas"][0])]
+        include = ["metadatas", "distances"] if metadata else ["distances"]
+        got = self._read(lambda: self.chunks.query(query_embeddings=[vector], n_results=k, where=where, ids=ids,
+                                                   include=include))
+        metas = got["metadatas"][0] if metadata else [None] * len(got["ids"][0])
+        return [(cid, 1.0 - float(d), m) for cid, d, m in zip(got["ids"][0], got["distances"][0], metas)]
 
     def papers(self, paper_ids: list[str] | None = None) -> dict[str, Paper]:
         where = {"chunk": 0} if paper_ids is None else {"$and": [{"chunk": 0}, {"paper_id": {"$in": list(paper_ids)}}]}
@@ -451,15 +457,23 @@ class Store:
             source=meta.get("source") or "",
         )
 
-    def sentences_of(self, paper_ids: list[str], with_vectors: bool = False) -> dict[str, tuple[list[str], np.ndarray | None]]:
+    def sentences_of(self, paper_ids: list[str], with_vectors: bool = False,
+                     known: dict[str, tuple[str, int]] | None = None) -> dict[str, tuple[list[str], np.ndarray | None]]:
         """Each paper's abstract sentences in order (of the version its head names), and their
-        embeddings when asked for. A paper absent from the index is absent from the result."""
+        embeddings when asked for. A paper absent from the index is absent from the result.
+        `known` (paper_id -> (content_hash, sentence count), from the serving data) lets them be read
+        by id, one lookup per row; a `where` on paper_id costs time growing with the collection.
+        A paper whose rows are not all there (an ingest replaced it) is read the careful way."""
         if not paper_ids:
             return {}
         paper_ids = list(dict.fromkeys(paper_ids))
         include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
         out: dict = {}
         todo = paper_ids
+        if known:
+            todo = self._sentences_by_id(paper_ids, known, include, with_vectors, out)
+            if not todo:
+                return out
         for _ in range(READ_RETRIES):
             # Heads first, then sentences: a version's sentences are written before its head and
             # deleted only after a newer head, so a miss means the head moved on: read again.
@@ -473,6 +487,28 @@ class Store:
                 break
             todo = retry
         return out
+
+    def _sentences_by_id(self, paper_ids: list[str], known: dict[str, tuple[str, int]], include: list[str],
+                         with_vectors: bool, out: dict) -> list[str]:
+        """Fill `out` from rows read by id; return the papers still to read."""
+        wanted = [pid for pid in paper_ids if pid in known]
+        todo = [pid for pid in paper_ids if pid not in known]
+        retry: list[str] = []
+        start = 0
+        while start < len(wanted):  # batches of ~SENTENCE_READ_ROWS rows: warm() reads every paper
+            batch, rows = [], 0
+            while start < len(wanted) and (not batch or rows + known[wanted[start]][1] <= SENTENCE_READ_ROWS):
+                batch.append(wanted[start])
+                rows += known[wanted[start]][1]
+                start += 1
+            ids = [f"{pid}@{row_version(known[pid][0])}#s{i}" for pid in batch for i in range(known[pid][1])]
+            got = self._read(lambda: self.sentences.get(ids=ids, include=include))
+            retry += self._collect(got, {pid: known[pid][0] for pid in batch}, with_vectors, out)
+        for pid in wanted:  # all of a paper's rows, or it is read again through its head
+            if pid in out and len(out[pid][0]) != known[pid][1]:
+                del out[pid]
+                retry.append(pid)
+        return todo + [pid for pid in retry if pid not in todo]
 
     @staticmethod
     def _collect(got: dict, versions: dict[str, str | None], with_vectors: bool, out: dict) -> list[str]:

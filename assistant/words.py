@@ -34,6 +34,8 @@ REQUEST_WORDS = frozenset(
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: "Fusión" and "fusion" are the same word here."""
+    if text.isascii():  # most corpus text: nothing to decompose (this runs on every sentence read)
+        return text.casefold()
     text = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 

@@ -146,3 +146,37 @@ def test_an_index_built_by_the_other_runtime_is_refused_with_the_fix(bundled_ind
     assert main(["search", "model merging"]) == 2
     err = capsys.readouterr().err
     assert "onnx runtime, not torch" in err and "paperchat ingest --rebuild" in err and err.count("\n") == 1
+
+
+def test_every_date_window_search_path_returns_the_same_papers(parts):
+    """A date window's dense search goes one of three ways by the window's share of the corpus
+    (over-fetch and keep the window, list its chunk ids, Chroma's `where`): all agree."""
+    settings, store, embedder, _ = parts
+    data = derived.load(store, settings)
+    question = "which papers merge models without retraining?"
+    vector = embedder.embed_query(question)
+    paths = {"over-fetch": dict(dense_window_min_share=0.001, dense_window_max_k=100000),
+             "chunk ids": dict(dense_window_min_share=1.0, dense_window_max_ids=1000000),
+             "where": dict(dense_window_min_share=1.0, dense_window_max_ids=0)}
+    for date_from, date_to in (("2023-01", "2025-12"), ("2024-03", "2024-04")):
+        got = {}
+        for name, knobs in paths.items():
+            retriever = HybridRetriever(store, data, settings.model_copy(update=knobs))
+            got[name] = [c.paper_id for c in retriever.retrieve(question, vector, limit=30,
+                                                                   date_from=date_from, date_to=date_to)]
+        assert got["over-fetch"], f"nothing found in {date_from}..{date_to}"
+        assert got["over-fetch"] == got["chunk ids"] == got["where"], (date_from, date_to, got)
+
+
+def test_sentences_read_by_id_equal_the_careful_read(parts):
+    settings, store, _, _ = parts
+    data = derived.load(store, settings)
+    pids = sorted(data.paper_meta)[:25]
+    careful = store.sentences_of(pids, with_vectors=True)
+    known = data.sentence_rows(pids)
+    assert set(known) == set(pids)
+    known[pids[0]] = ("0" * 32, known[pids[0]][1])  # a version that is gone: read through its head
+    fast = store.sentences_of(pids, with_vectors=True, known=known)
+    assert list(careful) and set(fast) == set(careful)
+    for pid in careful:
+        assert fast[pid][0] == careful[pid][0] and (fast[pid][1] == careful[pid][1]).all()

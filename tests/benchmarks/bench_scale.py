@@ -1,7 +1,7 @@
 """Scale curve: prints numbers, asserts nothing (a shared 2-core machine; say so when quoting).
 
     python tests/benchmarks/bench_scale.py [--sizes 1000,10000] [--embed-papers 300] [--ray]
-                                           [--json OUT] [--plot PNG]
+                                           [--json OUT] [--plot PNG] [--keep DIR]
 
 Synthetic corpora are built from the bundled one: real sentences recombined into new abstracts
 (4-8 sentences from different papers) with new titles (halves of two real titles) and dates spread
@@ -12,7 +12,10 @@ over 2019-2025. Per size it reports:
 - serving, on an index in a `chroma run` server whose vectors are reused real sentence vectors (a
   sentence's own vector; a chunk's vector = the normalised mean of its sentences'), written through
   the real write path (Store.writer): search and ask p50/p95 over 30 questions, a replica's
-  (`paperchat ui`) start time to healthy and its RSS, the Chroma server's RSS.
+  (`paperchat ui`) start time to healthy and its RSS, the Chroma server's RSS, and 30 searches
+  with a one-month date window (time, and how many came back empty or with a paper outside it).
+With --keep DIR the serving indexes stay in DIR and a later run reuses them (writing 100k papers
+takes most of an hour on 2 shared cores); their serving data is rebuilt every run.
 """
 from __future__ import annotations
 
@@ -84,14 +87,35 @@ def ingest_rate(corpus: Path, index: Path, ray_address: str | None) -> dict:
 def build_served_index(n: int, titles, vectors: dict, url: str, index_dir: Path) -> float:
     """Write n synthetic papers with reused sentence vectors to the server, then build the serving
     data; returns (seconds writing, seconds building serving data)."""
-    from assistant.embedder import get_embedder
+    import shutil
+
     from assistant.settings import get_settings
+    from assistant.store import Store
+
+    settings = get_settings(chroma_url=url, index_dir=index_dir)
+    built = index_dir / "written.json"  # a finished write (kept with --keep): reused, not redone
+    shutil.rmtree(index_dir / "serving", ignore_errors=True)  # serving data: always rebuilt and timed
+    if built.exists():
+        written = json.loads(built.read_text())["seconds"]
+    else:
+        written = _write_all(n, titles, vectors, settings)
+        index_dir.mkdir(parents=True, exist_ok=True)
+        built.write_text(json.dumps({"papers": n, "seconds": written}))
+    # What ingest publishes for serving processes (keyword index, paper metadata), as run_ingest does.
+    from assistant import derived
+
+    t = time.perf_counter()
+    derived.build(Store.open(settings), settings)
+    return written, time.perf_counter() - t
+
+
+def _write_all(n: int, titles, vectors: dict, settings) -> float:
+    from assistant.embedder import get_embedder
     from assistant.store import Store
     from ingest.chunking import make_chunks
     from ingest.papers import build_papers, content_hash
     from ingest.records import RawRecord
 
-    settings = get_settings(chroma_url=url, index_dir=index_dir)
     tokenizer = get_embedder(settings.embed_model, settings.embed_runtime)
     sentences = list(vectors)
     writer = Store.writer(settings, model_dim=len(next(iter(vectors.values()))), rebuild=True)
@@ -105,13 +129,7 @@ def build_served_index(n: int, titles, vectors: dict, url: str, index_dir: Path)
     if batch:
         _write(batch, writer, vectors, tokenizer, settings, build_papers, content_hash, make_chunks, RawRecord)
     writer.commit()
-    written = time.perf_counter() - t
-    # What ingest publishes for serving processes (keyword index, paper metadata), as run_ingest does.
-    from assistant import derived
-
-    t = time.perf_counter()
-    derived.build(Store.open(settings), settings)
-    return written, time.perf_counter() - t
+    return time.perf_counter() - t
 
 
 def _write(rows, writer, vectors, tokenizer, settings, build_papers, content_hash, make_chunks, RawRecord):
@@ -163,15 +181,25 @@ def serving(url: str, index_dir: Path, chroma_pid: int) -> dict:
     finally:
         stop(proc)
     # search / ask in-process (no HTTP): what the assistant itself costs
-    code = ("import json,sys,time\nfrom assistant.core import Assistant\na=Assistant()\nqs=json.loads(sys.argv[1])\n"
+    # search / ask in-process (no HTTP): what the assistant itself costs. ask follows search of the
+    # same question, so its papers' sentences are already read: "ask" is the cached path.
+    # Then date windows (one month each, 2019-2025): every hit inside, none missing when the month has papers.
+    code = ("import json,sys,time\nfrom assistant.core import Assistant\nfrom assistant.dates import date_number as d\n"
+            "a=Assistant()\nqs=json.loads(sys.argv[1])\n"
             "a.ask(qs[0])\nr={}\nfor v in ('search','ask'):\n  ts=[]\n  for q in qs:\n"
             "    t=time.perf_counter(); getattr(a,v)(q); ts.append((time.perf_counter()-t)*1000)\n  r[v]=ts\n"
+            "w=r['window']=[];bad=r['window_bad']=[]\n"
+            "for i,q in enumerate(qs):\n  m=f'{2019+i%7}-{1+i%12:02d}'\n"
+            "  t=time.perf_counter(); h=a.search(q,date_from=m,date_to=m); w.append((time.perf_counter()-t)*1000)\n"
+            "  if not h or not all(d(m)<=d(x.date)<=d(m,end=True) for x in h): bad.append(m)\n"
             "print(json.dumps(r))")
     got = subprocess.run([sys.executable, "-c", code, json.dumps(QUESTIONS)], env=env, capture_output=True, text=True)
     if got.returncode == 0:
         r = json.loads(got.stdout.strip().splitlines()[-1])
         out.update(search_p50_ms=pct(r["search"], 0.5), search_p95_ms=pct(r["search"], 0.95),
-                   ask_p50_ms=pct(r["ask"], 0.5), ask_p95_ms=pct(r["ask"], 0.95))
+                   ask_p50_ms=pct(r["ask"], 0.5), ask_p95_ms=pct(r["ask"], 0.95),
+                   window_search_p50_ms=pct(r["window"], 0.5), window_search_p95_ms=pct(r["window"], 0.95),
+                   window_questions=len(r["window"]), window_empty_or_outside=len(r["window_bad"]))
     else:
         out["assistant_error"] = got.stderr.strip().splitlines()[-1][:200] if got.stderr.strip() else "failed"
     out["chroma_rss_mb"] = round(rss_mb(chroma_pid))
@@ -186,6 +214,7 @@ def main() -> int:
     p.add_argument("--ray", action="store_true", help="also measure ingest on a 2-worker loopback Ray cluster")
     p.add_argument("--json", type=Path)
     p.add_argument("--plot", type=Path)
+    p.add_argument("--keep", type=Path, help="keep the serving indexes here and reuse those already built")
     args = p.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from deploy.procs import start_chroma, stop
@@ -221,12 +250,13 @@ def main() -> int:
     results["extrapolated_2.5M_hours"] = {k: round(ARXIV_PAPERS / r / 3600, 1) for k, r in rates.items() if r}
 
     # ---- serving at each size ------------------------------------------------------------------
+    where = args.keep or tmp
     for n in sizes:
-        proc, url = start_chroma(tmp / f"chroma-{n}")
+        proc, url = start_chroma(where / f"chroma-{n}")
         try:
-            write_s, derived_s = build_served_index(n, titles, vectors, url, tmp / f"index-{n}")
+            write_s, derived_s = build_served_index(n, titles, vectors, url, where / f"index-{n}")
             row = {"index_write_s": round(write_s, 1), "serving_data_build_s": round(derived_s, 1),
-                   **serving(url, tmp / f"index-{n}", proc.pid)}
+                   **serving(url, where / f"index-{n}", proc.pid)}
         except Exception as exc:  # report what broke at this size and go on
             row = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
         finally:
