@@ -66,7 +66,7 @@ class Assistant:
         self.serving = data
         self.retriever = HybridRetriever(self.store, data, self.settings, self.embedder)
         self.paper_meta = data.paper_meta
-        self.url_to_paper = {m["url"]: pid for pid, m in self.paper_meta.items()}
+        self.url_to_paper = data.url_to_paper
         self.vocab = load_vocabulary(self.store, data)
         self._sentences = {}
         self._checked_at = time.monotonic()
@@ -259,8 +259,7 @@ class Assistant:
         wanted = words(match.group(1))
         if not wanted:
             return None
-        # A linear scan, only for questions that quote a title: cheaper than a title index per process.
-        return next((pid for pid, meta in self.paper_meta.items() if words(meta.get("title", "")) == wanted), None)
+        return self.serving.paper_with_title(wanted)  # an indexed lookup in the serving data
 
     def _plan_similar(self, intent: Intent, paper_id: str, max_cited: int):
         """Papers like one paper: the query is the paper itself (the mean of its sentence vectors,

@@ -6,7 +6,8 @@ every chunk and rebuilding them, which was most of a cold start and grows with t
 Layout, next to the Chroma files (or under index_dir when the store is a Chroma server):
 
     <index_dir>/serving/<generation>/keyword/...  bm25s index, chunk ids, chunk date numbers
-                                    /papers.json  paper_id -> metadata of its first chunk
+                                    /papers.sqlite  paper_id -> metadata of its first chunk,
+                                                  read on demand (assistant/papertable.py)
                                     /vocabulary.json  content terms used anywhere in the corpus
                                     /DONE
     <index_dir>/serving/CURRENT     the generation last published
@@ -21,12 +22,14 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .dates import date_number
+from . import papertable
 from .keyword import KeywordIndex
 from .settings import Settings
 
@@ -62,7 +65,7 @@ def current_generation(store, settings: Settings) -> str | None:
 class ServingData:
     generation: str
     keyword: KeywordIndex
-    paper_meta: dict[str, dict]
+    paper_meta: Mapping[str, dict]  # a PaperTable (on disk, cached), or a dict from an older build
     # Read at load, not on first use: a later ingest may prune this generation's folder while a
     # process still serves it (the keyword index is memory-mapped, so it is safe once loaded).
     vocabulary: set[str] = field(repr=False)
@@ -70,16 +73,33 @@ class ServingData:
     # (earliest, latest) paper date, computed at build: asked on every answer, and sorting every
     # paper's date per answer grew with the corpus.
     dates: tuple[str | None, str | None] = (None, None)
+    months: list[str] = field(default_factory=list)  # the distinct YYYY-MM the corpus has, oldest first
+
+    def papers(self, paper_ids) -> dict[str, dict]:
+        """Metadata of these papers (those that exist), in one read."""
+        if isinstance(self.paper_meta, papertable.PaperTable):
+            return self.paper_meta.many(paper_ids)
+        return {pid: self.paper_meta[pid] for pid in paper_ids if pid in self.paper_meta}
 
     def sentence_rows(self, paper_ids: list[str]) -> dict[str, tuple[str, int]]:
         """paper_id -> (content_hash, number of sentences) of the version this data serves, for
         Store.sentences_of to read those rows by id (serving data built before the count: none)."""
-        out = {}
-        for pid in paper_ids:
-            meta = self.paper_meta.get(pid)
-            if meta and meta.get("n_sentences"):
-                out[pid] = (meta["content_hash"], int(meta["n_sentences"]))
-        return out
+        return {pid: (m["content_hash"], int(m["n_sentences"]))
+                for pid, m in self.papers(paper_ids).items() if m.get("n_sentences")}
+
+    @property
+    def url_to_paper(self):
+        """url -> paper_id (`.get`), without a dict of every paper."""
+        if isinstance(self.paper_meta, papertable.PaperTable):
+            return papertable.UrlIndex(self.paper_meta)
+        return {m["url"]: pid for pid, m in self.paper_meta.items()}
+
+    def paper_with_title(self, title_words: list[str]) -> str | None:
+        """The paper whose title is these words (as assistant.words.words splits it), if any."""
+        if isinstance(self.paper_meta, papertable.PaperTable):
+            return self.paper_meta.by_title(" ".join(title_words))
+        return next((pid for pid, m in self.paper_meta.items()
+                     if papertable.title_key(m.get("title", "")) == " ".join(title_words)), None)
 
 
 def build(store, settings: Settings, generation: str | None = None) -> str:
@@ -103,13 +123,11 @@ def build(store, settings: Settings, generation: str | None = None) -> str:
                 head = papers.get(meta["paper_id"])
                 if head is not None:
                     head["n_sentences"] = max(head.get("n_sentences", 0), int(meta.get("sentence_end") or 0))
-            (tmp / "papers.json").write_text(json.dumps(papers, ensure_ascii=False))
+            papertable.write(papers, tmp)
             vocabulary = set().union(*(content_terms(prose(text)) for _, text, _ in rows)) if rows else set()
             (tmp / "vocabulary.json").write_text(json.dumps(sorted(vocabulary), ensure_ascii=False))
             _write_word_frequencies(rows, tmp)
-            known = sorted(m["date"] for m in papers.values() if m.get("date"))
-            (tmp / "DONE").write_text(json.dumps({"chunks": len(rows), "papers": len(papers),
-                                                  "dates": [known[0], known[-1]] if known else [None, None]}))
+            (tmp / "DONE").write_text(json.dumps({"chunks": len(rows), "papers": len(papers), **_date_stats(papers)}))
             try:
                 os.rename(tmp, final)
             except OSError:  # a concurrent builder published the same generation first
@@ -153,17 +171,28 @@ def load(store, settings: Settings) -> ServingData:
     if generation is None or not (root(settings) / generation / "DONE").exists():
         generation = build(store, settings, generation)
     folder = root(settings) / generation
-    paper_meta = json.loads((folder / "papers.json").read_text())
     try:
-        dates = tuple(json.loads((folder / "DONE").read_text())["dates"])
-    except (ValueError, KeyError, TypeError):  # published by an older paperchat
-        known = sorted(m["date"] for m in paper_meta.values() if m.get("date"))
-        dates = (known[0], known[-1]) if known else (None, None)
+        stats = json.loads((folder / "DONE").read_text())
+    except ValueError:
+        stats = {}
+    if (folder / papertable.FILE).exists():
+        paper_meta = papertable.PaperTable(folder, int(stats["papers"]))
+    else:  # published by an older paperchat: every paper in memory, as it was then
+        paper_meta = json.loads((folder / "papers.json").read_text())
+        stats = {**stats, **_date_stats(paper_meta)}
     return ServingData(
         generation=generation,
         keyword=KeywordIndex.load(folder / "keyword"),
         paper_meta=paper_meta,
         vocabulary=set(json.loads((folder / "vocabulary.json").read_text())),
         folder=folder,
-        dates=dates,
+        dates=tuple(stats.get("dates") or (None, None)),
+        months=list(stats.get("months") or []),
     )
+
+
+def _date_stats(papers: dict[str, dict]) -> dict:
+    """Date range and months of the corpus, kept in DONE: asked per answer (range) and per page."""
+    known = sorted(m["date"] for m in papers.values() if m.get("date"))
+    months = sorted({d[:7] for d in known if len(d) >= 7 and d[4] == "-"})
+    return {"dates": [known[0], known[-1]] if known else [None, None], "months": months}

@@ -91,9 +91,10 @@ class HybridRetriever:
         (`<paper>@<version>#<n>`), except a paper's head (`<paper>#0`), which is the version
         readers see."""
         out = []
-        for cid, sim, _ in found:
-            pid, version = chunk_paper(cid)
-            meta = self.paper_meta.get(pid)
+        ids = [(cid, sim, *chunk_paper(cid)) for cid, sim, _ in found]
+        metas = self.data.papers(pid for _, _, pid, _ in ids)  # one read, not one per row
+        for cid, sim, pid, version in ids:
+            meta = metas.get(pid)
             if meta is not None and (version is None or version == row_version(meta.get("content_hash") or "")):
                 out.append((cid, sim, pid))
         return out
@@ -128,6 +129,7 @@ class HybridRetriever:
         chunk_paper.update({cid: pid for cid, pid, _ in keyword})
         keyword_rank = {cid: rank for rank, (cid, _, _) in enumerate(keyword)}
         papers: dict[str, PaperCandidate] = {}
+        self.data.papers(chunk_paper.get(cid) for cid in order)  # read in one go (cached for the lookups below)
         for cid, score in order.items():
             pid = chunk_paper.get(cid)
             meta = self.paper_meta.get(pid)
