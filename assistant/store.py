@@ -627,6 +627,7 @@ class IndexWriter:
                 if self.previous is not None:
                     for name in (self.previous.chunks, self.previous.sentences):
                         self._drop(name)
+                    self._sweep_segment_folders()
                 return self.store.manifest.generation
             generation = self.previous.generation + (1 if self.wrote else 0)
             _write_manifest(self.client, self.settings,
@@ -704,14 +705,43 @@ class IndexWriter:
             if not _is_missing(exc):
                 raise
 
+    def _sweep_segment_folders(self) -> None:
+        """Chroma's embedded delete_collection forgets a collection's vector folder but leaves it on
+        disk, so every --rebuild would leave the old index's HNSW files behind. Remove the folders no
+        segment refers to any more; only after the new collections are committed, and never on a
+        server (whose files are its own). A reader still mapping an old file keeps it until it closes."""
+        if self.settings.chroma_url:
+            return
+        import re
+        import shutil
+        import sqlite3
+
+        root = Path(self.settings.index_dir)
+        try:
+            db = sqlite3.connect(f"file:{root / 'chroma.sqlite3'}?mode=ro", uri=True, timeout=5)
+            try:
+                live = {row[0] for row in db.execute("SELECT id FROM segments")}
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return  # cannot tell which folders are live: leave them all
+        uuid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+        for folder in root.iterdir():
+            if folder.is_dir() and uuid.match(folder.name) and folder.name not in live:
+                shutil.rmtree(folder, ignore_errors=True)
+
     def _drop_abandoned(self) -> None:
         """Collections of a build that never switched (killed or failed --rebuild)."""
         active = {self.previous.chunks, self.previous.sentences} if self.previous else set()
         prefix = f"{self.settings.collection}.g"
+        dropped = False
         for coll in self.client.list_collections():
             name = getattr(coll, "name", coll)
             if name.startswith(prefix) and name not in active:
                 self._drop(name)
+                dropped = True
+        if dropped:
+            self._sweep_segment_folders()
 
     def _disk_nearly_full(self) -> bool:
         # Chroma reports a full disk met while applying its log as "Error in compaction".

@@ -139,6 +139,18 @@ def test_rebuild_starts_over(tmp_path):
     assert sorted(p.title for p in Store.open(settings).papers().values()) == ["Tiny Paper One", "Tiny Paper Two"]
 
 
+def test_rebuilds_leave_no_old_vector_folders_behind(tmp_path):
+    settings = settings_at(tmp_path / "index")
+    path = write_jsonl(tmp_path / "small.jsonl", SMALL)
+    run_ingest([path], settings, progress=False)
+    folders = lambda: sorted(p.name for p in settings.index_dir.iterdir() if p.is_dir() and len(p.name) == 36)  # noqa: E731
+    first = folders()
+    for _ in range(2):
+        run_ingest([path], settings, rebuild=True, progress=False)
+    assert len(folders()) <= len(first) and not set(first) & set(folders())
+    assert Store.open(settings).count_papers() == 2  # and the rebuilt index still answers
+
+
 def test_index_of_another_model_is_refused_until_rebuild(tmp_path, cli_env, capsys):
     # The same weights under another name (a model folder) stand in for "another model".
     other = settings_at(cli_env, embed_model=str(model_path(MODEL)))
