@@ -780,6 +780,27 @@ def lease_name(settings: Settings) -> str:
     return f"{settings.collection}.lease"
 
 
+def _holder_gone(owner: str) -> bool:
+    """Owners are "host:pid:token" (ingest.lock.lease_owner). Only a holder on this very host can be
+    seen to be gone; another host's lease is left to expire."""
+    import os
+    import socket
+
+    rest = owner.split(":")
+    if len(rest) < 3 or not rest[-2].isdigit():
+        return False
+    host, pid = ":".join(rest[:-2]), int(rest[-2])
+    if host != socket.gethostname() or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
+
+
 class IngestLease:
     """A lease on the index recorded in Chroma itself, so it holds for every host that writes to
     one Chroma server (a file lock only holds on one machine). Creating a collection is the atomic
@@ -822,9 +843,10 @@ class IngestLease:
                 continue  # released between our create and our read: try again
             if held.owner == self.owner:
                 return None
-            if held.expires_at > time.time():
+            if held.expires_at > time.time() and not _holder_gone(held.owner):
                 return held
-            # Expired: its holder died. Drop it and race for a fresh one (create decides).
+            # Expired, or its holder was a process on this host that no longer runs (killed:
+            # no need to wait out the expiry). Drop it and race for a fresh one (create decides).
             try:
                 self.client.delete_collection(self.name)
             except Exception as exc:

@@ -209,3 +209,25 @@ def test_a_killed_holders_lease_expires_and_is_taken_over(chroma_url, tmp_path):
                 time.sleep(0.5)
     finally:
         proc.kill()
+
+
+def test_a_killed_holder_on_this_host_does_not_block_until_expiry(chroma_url, tmp_path):
+    """Ctrl-C'd or killed ingest on this machine: the next one takes over at once instead of
+    waiting out a long lease (here 10 minutes)."""
+    from ingest.lock import server_lease
+
+    settings = _settings(index_dir=tmp_path / "idx", collection="killed", chroma_url=chroma_url,
+                         ingest_lease_seconds=600)
+    code = ("import sys, time\nfrom assistant.settings import Settings\nfrom ingest.lock import server_lease\n"
+            f"s = Settings(_env_file=None, collection='killed', chroma_url={chroma_url!r}, ingest_lease_seconds=600)\n"
+            "with server_lease(s) as lease:\n    print(lease.owner, flush=True)\n    time.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        owner = proc.stdout.readline().strip()
+        assert owner.split(":")[1] == str(proc.pid)
+        proc.kill()
+        proc.wait(10)
+        with server_lease(settings, owner="successor") as lease:
+            assert lease.current().owner == "successor"
+    finally:
+        proc.kill()
