@@ -302,7 +302,7 @@ class Assistant:
         # Among papers that do not stand apart from the best, the one whose title says the side's
         # words as written ("latent diffusion models" -> "... with Latent Diffusion Models") is the
         # thing named; stemming makes "a paper using a latent diffusion model" tie with it otherwise.
-        said = " ".join(words(side))
+        said = " ".join(words(query.text))  # typos corrected: "latent diffusion modles"
         for e in evidence[1:4]:
             if top.relevance - e.relevance >= self.settings.standout_margin:
                 break

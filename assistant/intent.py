@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from .timewindow import Window, parse_window
-from .words import FUNCTION_WORDS, _one_edit, words, zipf
+from .words import FUNCTION_WORDS, _one_edit, name_like, words, zipf
 
 CODE_RE = re.compile(
     r"\b(code|codes|repo|repos|repository|repositories|github|gitlab|implementation|implementations|source|"
@@ -150,9 +150,20 @@ def _clean_side(text: str) -> str:
     return text
 
 
+# A question that weighs things against each other, however it is worded around them.
+COMPARE_CUE_RE = re.compile(r"\b(?:differ(?:s|ence|ences)?|compar(?:e|ed|es|ing|ison)|contrast\w*|versus|vs\.?|"
+                            r"decid\w*|choos\w*|pick|mix(?:ing)? up|tell apart|go with)\b", re.I)
+# With such a cue: "between X and Y", "..., X or Y?" (the things weighed).
+CUED_SIDES_RES = [
+    re.compile(rf"\bbetween\s+{_SIDE}\s+(?:and|or)\s+{_SIDE}\s*(?:[?.!]|$|,|\s(?:for|in|on|when|to)\s)", re.I),
+    re.compile(rf"[,:;]\s*{_SIDE}\s+or\s+{_SIDE}\s*[?.!]*$", re.I),
+]
+
+
 def comparison_sides(question: str) -> tuple[str, ...]:
     q = " ".join(question.split())
-    for pattern in COMPARE_RES:
+    cued = COMPARE_CUE_RE.search(q) is not None
+    for pattern in COMPARE_RES + (CUED_SIDES_RES if cued else []):
         m = pattern.search(q)
         if not m:
             continue
@@ -161,6 +172,17 @@ def comparison_sides(question: str) -> tuple[str, ...]:
         if all(any(w not in FUNCTION_WORDS for w in words(s)) for s in sides) and all(len(s) <= 120 for s in sides):
             if sides[0].lower() != sides[1].lower():
                 return sides
+    if cued:
+        # "mambaout mambaquant difference", "how do MambaOut and MambaQuant differ": exactly two
+        # words written like method names, and a word that weighs them.
+        names = list(dict.fromkeys(name_like(q)))
+        if len(names) == 2:
+            a, b = (re.escape(n) for n in names)
+            # Side by side ("MambaOut and MambaQuant", "mambaout mambaquant"), not two names that
+            # merely occur in one question ("FlashFFTConv speedup ... vs PyTorch").
+            m = re.search(rf"(?<![\w-])({a})\s*(?:,|and|&|or)?\s+({b})(?![\w-])", q, re.I)
+            if m:
+                return m.group(1), m.group(2)
     return ()
 
 

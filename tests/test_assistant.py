@@ -243,6 +243,15 @@ def test_a_fact_in_the_title_is_not_called_unreported(assistant):
     assert "does not report" not in answer.answer and "10 million" in answer.sources[0].quote
 
 
+def test_comparisons_worded_freely_cite_both_papers(assistant):
+    both = assistant.ask("tell me how MambaOut and MambaQuant differ")
+    titles = [s.title for s in both.sources]
+    assert both.kind == "comparison" and any("MambaOut" in t for t in titles) and any("MambaQuant" in t for t in titles)
+    typo = assistant.ask("InstaFlow or latent diffusion modles, which should I use for fast text-to-image generation?")
+    titles = [s.title for s in typo.sources]
+    assert any("InstaFlow" in t for t in titles) and any(t.endswith("with Latent Diffusion Models") for t in titles)
+
+
 def test_a_typo_matching_only_a_url_fragment_is_corrected_to_the_word(assistant):
     # The Twin-Merging abstract's code URL is cut to ".../Twin-Mergin": a URL fragment is no word.
     answer = assistant.ask("PLeaS vs Twin-Mergin?")

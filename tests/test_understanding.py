@@ -261,6 +261,25 @@ def test_the_topic_an_answer_names_leaves_the_request_words_out(question, topic)
     assert classify(question, False, today=TODAY).topic == topic
 
 
+@pytest.mark.parametrize("question, sides", [
+    # two method names side by side plus a word that weighs them, however the rest is worded
+    ("mambaout mambaquant difference", ("mambaout", "mambaquant")),
+    ("I keep mixing up MambaOut and MambaQuant, could you lay out how they differ?", ("MambaOut", "MambaQuant")),
+    ("tell me how MambaOut and MambaQuant differ", ("MambaOut", "MambaQuant")),
+    ("I'm trying to decide between TIES-Merging and Fisher-weighted merging for my models",
+     ("TIES-Merging", "Fisher-weighted merging")),
+    ("what's the best pick for fast text-to-image generation, InstaFlow or latent diffusion models?",
+     ("InstaFlow", "latent diffusion models")),
+    # not comparisons: alternatives inside one topic, "different", names that are not side by side
+    ("Which papers use BERT or GPT-2 for NER?", ()),
+    ("Which papers fuse images taken with different exposures or different sensors?", ()),
+    ("Which papers translate between images and text?", ()),
+    ("Which papers improve detectors on COCO via better feature pyramids, detection heads or object representations?", ()),
+])
+def test_comparison_sides_in_free_wording(question, sides):
+    assert classify(question, False, today=TODAY).sides == sides
+
+
 @pytest.mark.parametrize("question, ordinal", [
     ("summarize the secnd one", 1), ("what about the secodn", 1), ("summarize the second one", 1),
     ("the fist one", None),  # "fist" is a word: not read as "first"
