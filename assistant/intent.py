@@ -61,12 +61,16 @@ META_PATTERNS = {
 FOLLOWUP_RE = re.compile(
     r"\b(those|these|them|they|their|its|it|this (paper|one|work|method)|that (paper|one|work|method)|"
     r"the (first|second|third|fourth|fifth|last|above|previous|same|latter|former) ?(one|paper|papers|work)?|"
-    r"which of|of those|same paper|the latter|the former|above|ones)\b|\[\d+\]|\b(?:paper|number|no\.|#) ?\d\b",
+    r"which of|of those|same paper|the latter|the former|above|ones)\b|\[\d+\]|\b(?:paper|number|no\.|#) ?\d\b|"
+    r"^\s*(?:and\s+)?the one\b",
     re.I,
 )
 SUBSET_RE = re.compile(r"\b(which|what|how many|any|do|does|are|is|did) (?:ones? )?(of|one of|among)? ?(those|these|them|they)\b|"
                        r"\b(of|among|from) (those|these|them)\b|\b(those|these) (?:that|which|with|using|used|about)\b|"
-                       r"^\s*(?:and\s+)?(?:ok\w*[,.]?\s+)?(?:which|what) ones?\b|\bthe ones\b", re.I)
+                       r"^\s*(?:and\s+)?(?:ok\w*[,.]?\s+)?(?:which|what) ones?\b|\bthe ones\b|"
+                       # keyword style: "those aligning neurons ...", "the one relying on ..."
+                       r"^\s*(?:and\s+)?(?:those|these|the ones?)\s+(?:\w+ing|about|on|with|that|which|where|whose)\b",
+                       re.I)
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
             "ninth": 9, "tenth": 10, "last": -1, "former": 1, "latter": -1, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
             "5th": 5}
@@ -100,6 +104,7 @@ BOILERPLATE_RE = re.compile(
     r"articles|methods|approaches)( is there)?( are there)?( in the corpus)?( do| that| which)?|"
     r"(are|is) there (any )?(papers?|works?|studies|research)( that| on| about)?|"
     r"(any|some)( good| other| more)? (papers?|works?|studies|research)( that| on| about| for)?|(anything|something) (on|about)|"
+    r"(those|these|the ones?)( that| which| about| on)?(?= \w+ing\b| with\b| that\b| which\b| about\b| on\b)|"
     r"(find|list|show)( me)?( all)?( the)? (papers|works|studies)( that| on| about)?|"
     r"(is there|do you have) a paper (that|which|on|about)|a paper (that|which)|the paper (that|which)|"
     r"which paper|what paper)\s*",

@@ -22,6 +22,8 @@ _PATTERNS: list[tuple[str, str]] = [
     # A bare year needs a preposition or "papers" next to it: "COCO 2017" is a dataset, not a date.
     ("in", rf"\b(?:in|of|during|from|published in)\s+(?:{MONTH}\s+)?{YEAR}\b"),
     ("in", rf"\b(){YEAR}(?:'s)?\s+(?:papers?|works?|articles?|studies|research|publications?)\b"),
+    # ... or leads the question, keyword style: "2024 model merging".
+    ("in", rf"^\s*(){YEAR}(?=\s+[a-z])"),
     ("this_year", r"\bthis year(?:'s)?\b"),
     ("last_year", r"\blast year(?:'s)?\b"),
     ("last_n", r"\b(?:in |from |over )?the (?:last|past) (\d+|two|three|four|five|few|couple of) (years?|months?)\b"),

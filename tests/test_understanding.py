@@ -280,6 +280,28 @@ def test_comparison_sides_in_free_wording(question, sides):
     assert classify(question, False, today=TODAY).sides == sides
 
 
+@pytest.mark.parametrize("question, topic", [
+    ("those aligning neurons across models with permutations", "aligning neurons across models with permutations"),
+    ("the one relying on pretrained diffusion models", "relying on pretrained diffusion models"),
+    ("which of those have code?", None),
+])
+def test_keyword_style_follow_ups_filter_the_previous_answer(question, topic):
+    intent = classify(question, True, today=TODAY)
+    assert intent.followup and intent.subset
+    assert topic is None or intent.topic == topic
+
+
+@pytest.mark.parametrize("question, window", [
+    ("2024 model merging", ("2024-01", "2024-12-31")),
+    ("2017 transformer papers", ("2017-01", "2017-12-31")),
+    ("which papers use COCO 2017?", None),  # a dataset's year, not a date
+    ("model merging 2024", None),
+])
+def test_a_year_leading_a_keyword_question_is_a_window(question, window):
+    w = parse_window(question, TODAY, 24)
+    assert (w.date_from, w.date_to) == window if window else w is None
+
+
 @pytest.mark.parametrize("question, ordinal", [
     ("summarize the secnd one", 1), ("what about the secodn", 1), ("summarize the second one", 1),
     ("the fist one", None),  # "fist" is a word: not read as "first"
