@@ -5,12 +5,17 @@ every chunk and rebuilding them, which was most of a cold start and grows with t
 
 Layout, next to the Chroma files (or under index_dir when the store is a Chroma server):
 
-    <index_dir>/serving/<generation>/keyword/...  bm25s index, chunk ids, chunk date numbers
-                                    /papers.sqlite  paper_id -> metadata of its first chunk,
-                                                  read on demand (assistant/papertable.py)
-                                    /vocabulary.json  content terms used anywhere in the corpus
-                                    /DONE
+    <index_dir>/serving/<generation>.f<FORMAT>/keyword/...  bm25s index, chunk ids, chunk date numbers
+                                             /vectors.npy  the chunk vectors, in keyword-index row
+                                                 order (small corpora: exact dense search in memory)
+                                             /papers.sqlite  paper_id -> metadata of its first chunk,
+                                                 read on demand (assistant/papertable.py)
+                                             /vocabulary.json  content terms used anywhere in the corpus
+                                             /DONE
     <index_dir>/serving/CURRENT     the generation last published
+
+FORMAT is part of the folder name: a paperchat that writes the folder differently (e.g. what the
+keyword index holds) rebuilds it once for an existing index instead of serving the old one.
 
 The generation is the store's (`Store.generation()`, changed by every ingest) when the store has
 one, else the one ingest published. A folder is written aside and renamed into place, so
@@ -34,10 +39,16 @@ from .keyword import KeywordIndex
 from .settings import Settings
 
 KEEP_GENERATIONS = 2  # the current one and the one a busy replica may still be reading
+# 2: keyword index over title, abstract and authors only (no metadata lines); chunk vectors kept.
+FORMAT = 2
 
 
 def root(settings: Settings) -> Path:
     return Path(settings.index_dir) / "serving"
+
+
+def folder_of(settings: Settings, generation: str) -> Path:
+    return root(settings) / f"{generation}.f{FORMAT}"
 
 
 def store_generation(store) -> str | None:
@@ -75,6 +86,10 @@ class ServingData:
     dates: tuple[str | None, str | None] = (None, None)
     months: list[str] = field(default_factory=list)  # the distinct YYYY-MM the corpus has, oldest first
 
+    # Chunk vectors in keyword-index row order (memory-mapped), or None: a corpus above
+    # settings.exact_dense_max_chunks, whose dense search stays on Chroma's HNSW index.
+    vectors: np.ndarray | None = field(default=None, repr=False)
+
     def papers(self, paper_ids) -> dict[str, dict]:
         """Metadata of these papers (those that exist), in one read."""
         if isinstance(self.paper_meta, papertable.PaperTable):
@@ -108,7 +123,7 @@ def build(store, settings: Settings, generation: str | None = None) -> str:
 
     generation = generation or store_generation(store) or f"{time.time_ns():x}"
     base = root(settings)
-    final = base / generation
+    final = folder_of(settings, generation)
     base.mkdir(parents=True, exist_ok=True)
     if not (final / "DONE").exists():
         rows = store.all_chunks()
@@ -116,6 +131,9 @@ def build(store, settings: Settings, generation: str | None = None) -> str:
         try:
             dates = np.asarray([date_number(meta.get("date")) for _, _, meta in rows], dtype=np.int32)
             KeywordIndex.build(rows, dates).save(tmp / "keyword")
+            vectors = store.chunk_vectors(rows) if 0 < len(rows) <= settings.exact_dense_max_chunks else None
+            if vectors is not None:
+                np.save(tmp / "vectors.npy", vectors)
             papers = {meta["paper_id"]: dict(meta) for _, _, meta in rows if meta.get("chunk") == 0}
             # How many sentence rows each paper has (its last chunk's end), so a reader can fetch
             # them by id instead of by a `where` over the whole sentence collection.
@@ -138,7 +156,7 @@ def build(store, settings: Settings, generation: str | None = None) -> str:
     marker = base / f".CURRENT-{os.getpid()}"
     marker.write_text(generation)
     os.replace(marker, base / "CURRENT")
-    _prune(base, keep=generation)
+    _prune(base, keep=final.name)
     return generation
 
 
@@ -168,9 +186,10 @@ def load(store, settings: Settings) -> ServingData:
     """The serving data of the store's current generation, built now if nobody published it
     (an index written by an older paperchat, or a store whose generation moved on)."""
     generation = current_generation(store, settings)
-    if generation is None or not (root(settings) / generation / "DONE").exists():
+    if generation is None or not (folder_of(settings, generation) / "DONE").exists():
         generation = build(store, settings, generation)
-    folder = root(settings) / generation
+    folder = folder_of(settings, generation)
+    vectors = folder / "vectors.npy"
     try:
         stats = json.loads((folder / "DONE").read_text())
     except ValueError:
@@ -188,6 +207,7 @@ def load(store, settings: Settings) -> ServingData:
         folder=folder,
         dates=tuple(stats.get("dates") or (None, None)),
         months=list(stats.get("months") or []),
+        vectors=np.load(vectors, mmap_mode="r") if vectors.exists() else None,
     )
 
 

@@ -1,10 +1,11 @@
 """The keyword (BM25) index over chunks: built once at ingest with bm25s, saved next to the index,
 loaded memory-mapped by every serving process instead of being rebuilt from every chunk.
 
-It scores exactly as the llama-index BM25Retriever the assistant used before (same bm25s calls,
-same English stemmer and stopwords, same text: the chunk's metadata lines then its text, as a
-llama-index TextNode presents it for embedding), so answers did not change when it was swapped in;
-tests/test_retrieve.py checks that against llama-index itself."""
+It tokenizes as the llama-index BM25Retriever the assistant used before (same bm25s calls, same
+English stemmer and stopwords), but over what a reader searches for: the chunk's text (title and
+abstract sentences) and the authors' names. llama-index also indexed the metadata lines (URLs,
+content hash, the source file's absolute path, field names), so a checkout path or a hash could
+match a query and ranking depended on where the corpus lay (tests/test_retrieve.py)."""
 from __future__ import annotations
 
 import json
@@ -13,13 +14,17 @@ from pathlib import Path
 import numpy as np
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # llama-index BM25Retriever's default
-STORAGE_ONLY = frozenset({"date_num"})  # metadata written for filtering, not part of the text
 
 
-def node_text(text: str, meta: dict) -> str:
-    """The chunk as llama-index's TextNode.get_content(MetadataMode.EMBED) renders it."""
-    lines = "\n".join(f"{k}: {v}" for k, v in meta.items() if k not in STORAGE_ONLY).strip()
-    return f"{lines}\n\n{text}".strip() if lines else text
+def keyword_text(text: str, meta: dict) -> str:
+    """What BM25 indexes for a chunk: its text (the title, then abstract sentences) and the
+    authors. No URLs, hashes, paths or field names: they are not what a question asks about."""
+    try:
+        authors = json.loads(meta.get("authors") or "[]")
+    except (TypeError, ValueError):
+        authors = []
+    names = ", ".join(a for a in authors if isinstance(a, str))
+    return f"{text}\n{names}" if names else text
 
 
 def _stemmer():
@@ -47,7 +52,7 @@ class KeywordIndex:
 
         if not rows:  # an index with every paper pruned: nothing to search, nothing to fit
             return cls(None, [], [], np.zeros(0, dtype=np.int32))
-        tokens = bm25s.tokenize([node_text(text, meta) for _, text, meta in rows], stopwords="en",
+        tokens = bm25s.tokenize([keyword_text(text, meta) for _, text, meta in rows], stopwords="en",
                                 stemmer=_stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False)
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
@@ -79,7 +84,8 @@ class KeywordIndex:
 
     def search(self, query: str, k: int, date_window: tuple[int, int] | None = None) -> list[tuple[str, str, float]]:
         """(chunk id, paper id, BM25 score), best first. With a date window, chunks outside it are masked out
-        inside the scoring, so in-window chunks fill all k places whenever they exist."""
+        inside the scoring, so in-window chunks fill all k places whenever enough of them match.
+        Chunks sharing no word with the query are not hits."""
         import bm25s
 
         if not self.chunk_ids or self.bm25 is None:
@@ -98,5 +104,7 @@ class KeywordIndex:
         for idx, score in zip(docs[0], scores[0]):
             if mask is not None and not mask[int(idx)]:
                 continue
+            if score <= 0:  # bm25s fills k places with chunks sharing no word with the query
+                break
             out.append((self.chunk_ids[int(idx)], self.paper_ids[int(idx)], float(score)))
         return out

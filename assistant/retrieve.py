@@ -11,9 +11,9 @@ whatever survives of an unfiltered top 40.
 
 This used to be llama-index's QueryFusionRetriever over a BM25Retriever built from every chunk at
 start-up; it is now ours so a query imports neither llama-index nor torch and starts in
-milliseconds. The fusion reproduces llama-index's reciprocal-rank fusion as it behaved here
-(see retrieve()), so the ranking is unchanged; tests/test_retrieve.py checks it against llama-index. `as_llamaindex()` wraps it back into a llama-index retriever for code
-that wants one."""
+milliseconds. Dense search on a small corpus is an exact dot product over the chunk vectors the
+serving data keeps (a Chroma query costs ~5 ms, mostly reading metadata); a large corpus queries
+Chroma's HNSW index."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -25,8 +25,6 @@ from .dates import date_number, window
 from .derived import ServingData
 from .settings import Settings
 from .store import Store, row_version
-
-RRF_K = 60.0  # llama-index's (and the original paper's) reciprocal-rank constant
 
 
 def chunk_paper(chunk_id: str) -> tuple[str, str | None]:
@@ -61,10 +59,14 @@ class HybridRetriever:
 
     def _dense(self, query_vector: np.ndarray, k: int, dates: tuple[int, int] | None) -> list[tuple[str, float, str]]:
         """(chunk id, cosine similarity, paper id), best first, of the chunk versions the loaded
-        serving data names. Chroma returns ids and distances only: the paper's metadata is in the
-        serving data, and fetching chunk metadata was most of a query's time. A date window is
+        serving data names. With the serving data's chunk vectors (a corpus up to
+        settings.exact_dense_max_chunks), an exact search in memory. Else Chroma returns ids and
+        distances only: the paper's metadata is in the serving data, and fetching chunk metadata
+        was most of a query's time. A date window is
         searched inside Chroma without its `where`, whose cost grows with the collection."""
         vector = np.asarray(query_vector, dtype=np.float32)
+        if self.data.vectors is not None:
+            return self._exact(self.data.vectors, vector, k, dates)
         if dates is None:
             return self._current(self.store.query_chunks(vector, k, metadata=False))[:k]
         s, keyword = self.settings, self.data.keyword
@@ -102,6 +104,23 @@ class HybridRetriever:
     def _in_window(self, pid: str, dates: tuple[int, int]) -> bool:
         return dates[0] <= date_number(self.paper_meta[pid].get("date")) <= dates[1]
 
+    def _exact(self, vectors: np.ndarray, query_vector: np.ndarray, k: int,
+               dates: tuple[int, int] | None) -> list[tuple[str, float, str]]:
+        """Exact cosine search over the serving data's chunk vectors (unit length: a dot product).
+        They are the loaded generation's rows by construction; the date window is a mask."""
+        keyword = self.data.keyword
+        sims = vectors @ query_vector
+        if dates is not None:
+            inside = (keyword.date_nums >= dates[0]) & (keyword.date_nums <= dates[1])
+            sims = np.where(inside, sims, -np.inf)
+            k = min(k, int(inside.sum()))
+        k = min(k, len(sims))
+        if k <= 0:
+            return []
+        top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
+        top = top[np.argsort(-sims[top], kind="stable")]
+        return [(keyword.chunk_ids[i], float(sims[i]), keyword.paper_ids[i]) for i in top.tolist()]
+
     def retrieve(self, query: str, query_vector: np.ndarray | None = None, limit: int = 30,
                  date_from: str | None = None, date_to: str | None = None) -> list[PaperCandidate]:
         if query_vector is None:
@@ -111,27 +130,26 @@ class HybridRetriever:
         dense = self._dense(query_vector, min(self.settings.dense_k, max(n_chunks, 1)), dates)
         keyword = self.data.keyword.search(query, self.settings.keyword_k, dates)
 
-        # Reciprocal-rank fusion as llama-index's QueryFusionRetriever computed it for us: each list
-        # entry scores 1/(rank + k), entries sorted by score (dense first on ties), and a chunk
-        # found by both searches keeps its better entry instead of the sum (llama-index keyed the
-        # sum by node hash, which differed between the two lists, then kept the first node per
-        # id). Kept as it was so answers and eval numbers did not move with this rewrite; summing
-        # is a ranking change to evaluate on its own.
-        entries = [(cid, 1.0 / (rank + RRF_K)) for rank, (cid, _, _) in enumerate(dense)]
-        entries += [(cid, 1.0 / (rank + RRF_K)) for rank, (cid, _, _) in enumerate(keyword)]
-        entries.sort(key=lambda item: item[1], reverse=True)
-        order: dict[str, float] = {}
-        for cid, score in entries[: self.settings.dense_k + self.settings.keyword_k]:
-            order.setdefault(cid, score)
+        # Reciprocal-rank fusion (Cormack et al. 2009): a chunk scores the sum of 1/(rank + k) over
+        # the lists that found it, so a chunk both searches found beats one found by a single search
+        # at the same rank. (The llama-index QueryFusionRetriever this replaced kept only the better
+        # entry: it keyed the sum by a node hash that differed between the two lists.)
+        rrf_k = float(self.settings.rrf_k)
+        fused: dict[str, float] = {}
+        chunk_paper: dict[str, str] = {}
+        for hits in ([(cid, pid) for cid, _, pid in dense], [(cid, pid) for cid, pid, _ in keyword]):
+            for rank, (cid, pid) in enumerate(hits):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (rank + rrf_k)
+                chunk_paper[cid] = pid
+        # Best first; ties keep first-seen order (dense before keyword): sorted() is stable.
+        order = sorted(fused.items(), key=lambda item: item[1], reverse=True)
 
-        dense_by_id = {cid: sim for cid, sim, _ in dense}
-        chunk_paper = {cid: pid for cid, _, pid in dense}
-        chunk_paper.update({cid: pid for cid, pid, _ in keyword})
+        dense_sim = {cid: sim for cid, sim, _ in dense}
         keyword_rank = {cid: rank for rank, (cid, _, _) in enumerate(keyword)}
         papers: dict[str, PaperCandidate] = {}
-        self.data.papers(chunk_paper.get(cid) for cid in order)  # read in one go (cached for the lookups below)
-        for cid, score in order.items():
-            pid = chunk_paper.get(cid)
+        self.data.papers(pid for pid in chunk_paper.values())  # read in one go (cached for the lookups below)
+        for cid, score in order:
+            pid = chunk_paper[cid]
             meta = self.paper_meta.get(pid)
             if meta is None:  # a paper newer than the loaded serving data: it joins at the reload
                 continue
@@ -141,8 +159,8 @@ class HybridRetriever:
             # A paper's second chunk adds a little: several matching passages beat one.
             cand.fused += score * (1.0 if not cand.chunk_ids else 0.3)
             cand.chunk_ids.append(cid)
-            if cid in dense_by_id:
-                cand.dense = max(cand.dense, dense_by_id[cid])
+            if cid in dense_sim:
+                cand.dense = max(cand.dense, dense_sim[cid])
             if cid in keyword_rank:
                 rank = keyword_rank[cid]
                 cand.keyword_rank = rank if cand.keyword_rank is None else min(cand.keyword_rank, rank)

@@ -424,6 +424,22 @@ class Store:
             return rows
         return [(cid, text, {k: v for k, v in meta.items() if k not in STORAGE_FIELDS}) for cid, text, meta in rows]
 
+    def chunk_vectors(self, rows: list[tuple[str, str, dict]], batch: int = 4096) -> np.ndarray | None:
+        """The stored vectors of these all_chunks() rows, in their order; None when a row changed
+        version since it was read (an ingest is writing: the caller then queries Chroma instead)."""
+        parts = []
+        for start in range(0, len(rows), batch):
+            part = rows[start:start + batch]
+            ids = [cid for cid, _, _ in part]
+            got = self._read(lambda: self.chunks.get(ids=ids, include=["embeddings", "metadatas"]))
+            found = {cid: (vec, meta) for cid, vec, meta in zip(got["ids"], got["embeddings"], got["metadatas"])}
+            for cid, _, meta in part:
+                vec, stored = found.get(cid, (None, None))
+                if vec is None or not stored or stored.get("content_hash") != meta.get("content_hash"):
+                    return None
+                parts.append(np.asarray(vec, dtype=np.float32))
+        return np.stack(parts) if parts else None
+
     def query_chunks(self, vector: np.ndarray, k: int, where: dict | None = None, ids: list[str] | None = None,
                      metadata: bool = True) -> list[tuple[str, float, dict | None]]:
         """The k chunks nearest to a query vector, best first, as (chunk_id, cosine similarity,

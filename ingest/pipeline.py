@@ -178,7 +178,7 @@ def _serving_data_missing(settings: Settings) -> bool:
         generation = derived.current_generation(Store.open(settings), settings)
     except IndexMissing:
         return False
-    return generation is None or not (derived.root(settings) / generation / "DONE").exists()
+    return generation is None or not (derived.folder_of(settings, generation) / "DONE").exists()
 
 
 def run_ingest(

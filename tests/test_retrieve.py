@@ -28,44 +28,71 @@ def parts(bundled_index):
     return bundled_index, store, embedder, HybridRetriever(store, derived.load(store, bundled_index), bundled_index)
 
 
-def llamaindex_reference(store, settings):
-    """The retrieval paperchat shipped before: llama-index's QueryFusionRetriever over its Chroma
-    vector store and a BM25Retriever built from every chunk. Returns (paper_id, chunk_ids) lists."""
-    from llama_index.core import VectorStoreIndex
-    from llama_index.core.embeddings import MockEmbedding
-    from llama_index.core.llms import MockLLM
-    from llama_index.core.retrievers import QueryFusionRetriever
-    from llama_index.core.schema import QueryBundle, TextNode
-    from llama_index.retrievers.bm25 import BM25Retriever
-
-    rows = store.all_chunks()
-    dense = VectorStoreIndex.from_vector_store(store.vector_store(), embed_model=MockEmbedding(embed_dim=384))
-    nodes = [TextNode(id_=cid, text=text, metadata=meta) for cid, text, meta in rows]
-    fusion = QueryFusionRetriever(
-        [dense.as_retriever(similarity_top_k=settings.dense_k),
-         BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=settings.keyword_k)],
-        llm=MockLLM(), mode="reciprocal_rerank", num_queries=1, use_async=False,
-        similarity_top_k=settings.dense_k + settings.keyword_k)
-
-    def run(query, vector):
-        papers: dict[str, list[str]] = {}
-        fused: dict[str, float] = {}
-        for n in fusion.retrieve(QueryBundle(query_str=query, embedding=vector.tolist())):
-            pid = n.node.metadata["paper_id"]
-            fused[pid] = fused.get(pid, 0.0) + n.score * (0.3 if pid in papers else 1.0)
-            papers.setdefault(pid, []).append(n.node.node_id)
-        return [(pid, papers[pid]) for pid in sorted(papers, key=lambda p: fused[p], reverse=True)]
-
-    return run
-
-
-def test_ranking_is_the_llamaindex_pipelines(parts):
+def test_dense_search_finds_the_nearest_chunks_chroma_finds(parts):
+    """The exact search over the serving data's vectors returns Chroma's own similarities for the
+    same chunks, and no chunk Chroma's (approximate) index returns beats its k-th."""
     settings, store, embedder, ours = parts
-    reference = llamaindex_reference(store, settings)
-    for question in QUESTIONS:
+    assert ours.data.vectors is not None and len(ours.data.vectors) == len(ours.data.keyword)
+    for question in QUESTIONS[:20]:
         vector = embedder.embed_query(question)
-        got = [(c.paper_id, c.chunk_ids) for c in ours.retrieve(question, vector, limit=200)]
-        assert got == reference(question, vector), question
+        exact = {cid: sim for cid, sim, _ in ours._dense(vector, 20, None)}
+        chroma = {cid: sim for cid, sim, _ in store.query_chunks(vector, 20)}
+        assert len(set(exact) & set(chroma)) >= 18, question
+        for cid, sim in chroma.items():
+            if cid in exact:
+                assert abs(exact[cid] - sim) < 1e-5, (question, cid)
+            else:
+                assert sim <= min(exact.values()) + 1e-6, (question, cid)
+
+
+def _toy_retriever(texts: dict[str, str], vectors: dict[str, list[float]]) -> HybridRetriever:
+    """Real bm25s and exact dense search over a three-paper corpus (no store needed)."""
+    import numpy as np
+
+    from assistant.keyword import KeywordIndex
+    from assistant.settings import Settings
+
+    rows = [(f"{pid}#0", f"Title {pid}\n{text}", {"paper_id": pid, "authors": "[]"}) for pid, text in texts.items()]
+    keyword = KeywordIndex.build(rows, np.zeros(len(rows), dtype=np.int32))
+    matrix = np.asarray([vectors[pid] for pid in texts], dtype=np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    data = derived.ServingData(generation="t", keyword=keyword, paper_meta={p: {"title": p} for p in texts},
+                               vocabulary=set(), folder=None, vectors=matrix)
+    return HybridRetriever(None, data, Settings(_env_file=None))
+
+
+def test_a_chunk_both_searches_find_sums_its_reciprocal_ranks():
+    # dense: b (0.99) > a (0.9) > c; keyword ("zebra"): a only. Alone, b's first dense place and
+    # a's first keyword place score the same 1/60; a, found by both, also adds 1/61 and leads.
+    ours = _toy_retriever(
+        {"a": "zebra stripes measured in the wild", "b": "horses grazing in a field", "c": "cats indoors"},
+        {"a": [0.9, 0.435, 0.0], "b": [0.99, 0.141, 0.0], "c": [0.0, 0.0, 1.0]})
+    got = ours.retrieve("zebra", [1.0, 0.0, 0.0], limit=3)
+    assert [c.paper_id for c in got] == ["a", "b", "c"]
+    assert got[0].fused == pytest.approx(1 / 60 + 1 / 61) and got[0].keyword_rank == 0
+    assert got[1].fused == pytest.approx(1 / 60)
+
+
+def test_keyword_ranking_does_not_depend_on_paths_hashes_or_urls(parts):
+    """Metadata is not keyword text: the corpus' folder, a content hash or a URL host matches
+    nothing, and moving the corpus elsewhere leaves every keyword ranking as it was."""
+    import numpy as np
+
+    from assistant.keyword import KeywordIndex
+
+    settings, store, _, ours = parts
+    rows = store.all_chunks()
+    cid, _, meta = rows[0]
+    source_file = meta["source"].rsplit("/", 1)[-1].rsplit(".", 1)[0]  # e.g. 000_5679ef6d27212b72
+    for probe in (meta["content_hash"], "huggingface", "arxiv abs", source_file, "sentence_start"):
+        hits = ours.data.keyword.search(probe, 5)
+        assert hits == [], (probe, hits)
+    moved = [(c, text, {**m, "source": "/elsewhere/another/checkout/papers.jsonl", "url": "https://example.org/x"})
+             for c, text, m in rows]
+    dates = np.zeros(len(rows), dtype=np.int32)
+    here, there = KeywordIndex.build(rows, dates), KeywordIndex.build(moved, dates)
+    for question in QUESTIONS[:20]:
+        assert here.search(question, 20) == there.search(question, 20), question
 
 
 def test_llamaindex_adapter_returns_the_same_papers(parts):
@@ -150,9 +177,12 @@ def test_an_index_built_by_the_other_runtime_is_refused_with_the_fix(bundled_ind
 
 def test_every_date_window_search_path_returns_the_same_papers(parts):
     """A date window's dense search goes one of three ways by the window's share of the corpus
-    (over-fetch and keep the window, list its chunk ids, Chroma's `where`): all agree."""
+    (over-fetch and keep the window, list its chunk ids, Chroma's `where`): all agree. (Chroma's
+    paths: without the chunk vectors a corpus above exact_dense_max_chunks has no exact search.)"""
+    from dataclasses import replace
+
     settings, store, embedder, _ = parts
-    data = derived.load(store, settings)
+    data = replace(derived.load(store, settings), vectors=None)
     question = "which papers merge models without retraining?"
     vector = embedder.embed_query(question)
     paths = {"over-fetch": dict(dense_window_min_share=0.001, dense_window_max_k=100000),
