@@ -277,8 +277,21 @@ def test_saved_chats_rename_delete_undo_survive_reload(page):
     expect(page.locator("#pc-conversations label")).to_have_count(2)
     expect(page.locator("#pc-transcript article.pc-bot")).to_have_count(1)
 
+    # Reopening the page shows the saved chat without first flashing the welcome over it: every
+    # frame from the first paint on is watched for a visible welcome.
+    page.add_init_script("""(() => {
+        window.__welcomeSeen = false;
+        const look = () => {
+            const el = document.querySelector('.pc-welcome');
+            if (el && el.getBoundingClientRect().height > 0 && parseFloat(getComputedStyle(el).opacity) > 0.05)
+                window.__welcomeSeen = true;
+            if (!document.querySelector('#pc-transcript article.pc-bot')) requestAnimationFrame(look);
+        };
+        requestAnimationFrame(look);
+    })()""")
     page.reload()
     page.wait_for_selector("#pc-transcript article.pc-bot[data-done]", timeout=TIMEOUT_MS)
+    assert page.evaluate("window.__welcomeSeen") is False
     labels = saved_titles(page)
     assert len(labels) == 2 and labels[0].startswith("CTR papers")
     # the reopened chat still answers follow-ups from its saved papers

@@ -110,7 +110,7 @@ def build_app(assistant, browser_secret: str | None = None) -> gr.Blocks:
                     date_to = gr.Textbox(label="To (YYYY or YYYY-MM)", placeholder=hint, elem_id="pc-date-to",
                                          lines=1, max_lines=1)
             with gr.Column(elem_id="pc-center", scale=1, min_width=0):
-                chat_view = gr.HTML(chat.chat_html([]), elem_id="pc-transcript", js_on_load=SCROLL_JS,
+                chat_view = gr.HTML(chat.chat_html([]).replace('class="pc-welcome"', 'class="pc-welcome pc-first"', 1), elem_id="pc-transcript", js_on_load=SCROLL_JS,
                                     container=False, padding=False)
                 textbox = gr.Textbox(show_label=False, label="Your question", placeholder="Ask about the papers… (Enter sends)", lines=1, max_lines=6,
                                      elem_id="pc-question", submit_btn="Ask", autofocus=False)
