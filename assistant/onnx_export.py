@@ -1,7 +1,6 @@
 """The embedding model exported to ONNX once, by a maintained exporter (transformers' own
-`transformers.exporters.OnnxExporter`, torch.export + torch.onnx + onnxscript) and fused by
-onnxruntime's transformer optimizer (fp32), into a cache keyed by the model and the exporter's and
-optimizer's versions. (optimum-onnx, which sentence-transformers' ONNX backend
+`transformers.exporters.OnnxExporter`, torch.export + torch.onnx + onnxscript), into a cache keyed
+by the model and the exporter's versions. (optimum-onnx, which sentence-transformers' ONNX backend
 uses, pins transformers < 4.58 and cannot be installed beside transformers 5.)
 
 Only this module imports torch, and only when no export is cached yet: a process that finds the
@@ -22,9 +21,9 @@ from pathlib import Path
 
 from .errors import PaperchatError
 
-EXPORTER_PACKAGES = ("transformers", "torch", "onnxscript", "onnxruntime")  # onnxruntime: its graph optimizer
+EXPORTER_PACKAGES = ("transformers", "torch", "onnxscript")
 DONE = "paperchat-export.json"  # written last: a folder without it is an interrupted export
-RECIPE = 3  # bump when _export changes what it writes: the cache key changes with it
+RECIPE = 2  # bump when _export changes what it writes: the cache key changes with it
 
 
 def cache_root() -> Path:
@@ -100,12 +99,10 @@ def _export(path: Path, out: Path) -> None:
     hf_logging.set_verbosity_error()  # "OnnxExporter is experimental": our test is the check
     # torch.onnx logs every stage and warns about op signatures it does not use: noise on a
     # one-time step whose result tests/test_embedder.py checks against sentence-transformers.
-    for logger in ("torch.onnx", "torch._dynamo", "torch.export", "onnxscript", "onnxruntime.transformers"):
+    for logger in ("torch.onnx", "torch._dynamo", "torch.export", "onnxscript"):
         logging.getLogger(logger).setLevel(logging.ERROR)
     tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-    # Eager attention traces to ~70 fewer graph nodes than torch's SDPA kernel (its mask
-    # plumbing): the weight matmuls are the same, the per-node overhead of a short query is less.
-    model = AutoModel.from_pretrained(str(path), local_files_only=True, attn_implementation="eager").eval()
+    model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
     # Two texts of different lengths, so neither the batch nor the sequence axis is traced as 1.
     sample = dict(tokenizer(["a short one", "a somewhat longer sentence with more words in it"],
                             padding=True, return_tensors="pt"))
@@ -117,26 +114,9 @@ def _export(path: Path, out: Path) -> None:
         warnings.simplefilter("ignore")
         exported = OnnxExporter().export(model, sample, OnnxConfig(dynamic_shapes=shapes))
         exported.save_pretrained(out)
-        _optimize(out, model.config)
     for name in ("tokenizer.json", "config.json"):
         if not (out / name).exists() and (path / name).exists():
             shutil.copy2(path / name, out / name)
-
-
-def _optimize(out: Path, config) -> None:
-    """onnxruntime's transformer graph optimizer on the export: residual add + LayerNorm and bias
-    + GELU fused into single kernels (fp32, the same arithmetic: vectors stay within cosine
-    0.9999999 of the plain export; tests/test_embedder.py checks them against sentence-transformers).
-    Written as one self-contained model.onnx in place of the export's model + external data."""
-    from onnxruntime.transformers.fusion_options import FusionOptions
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    optimized = optimize_model(str(out / "model.onnx"), model_type="bert", num_heads=config.num_attention_heads,
-                               hidden_size=config.hidden_size, optimization_options=FusionOptions("bert"),
-                               opt_level=0, use_gpu=False)
-    optimized.save_model_to_file(str(out / "model.opt.onnx"))
-    os.replace(out / "model.opt.onnx", out / "model.onnx")
-    (out / "model.onnx.data").unlink(missing_ok=True)
 
 
 class _quiet_stdout:
