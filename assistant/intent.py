@@ -206,14 +206,20 @@ def _asked_noun(question: str) -> str:
     return m.group(1) if m else ""
 
 
-def _fix_ordinals(text: str) -> str:
-    """"the secnd one" -> "the second one": a word one edit from an ordinal that is no English word
-    itself (so "fist" or "forth" stay as written)."""
+# Words the intent is read from, which a typo would otherwise hide ("the secnd one", "a githib link").
+CODE_WORDS = ("github", "gitlab", "repository", "implementation")
+
+
+def _fix_cue_words(text: str, has_history: bool) -> str:
+    """A word one edit from an ordinal (in a follow-up) or a code word that is no English word
+    itself ("fist", "forth" stay as written) is read as that word."""
+    targets = [w for w in (*ORDINALS, *CODE_WORDS) if len(w) >= 5 and (has_history or w in CODE_WORDS)]
+
     def fix(m: re.Match) -> str:
         w = m.group(0)
-        if len(w) < 4 or w.lower() in ORDINALS or zipf(w) > 0:
+        if len(w) < 4 or w.lower() in targets or zipf(w) > 0:
             return w
-        return next((o for o in ORDINALS if len(o) >= 5 and _one_edit(w.lower(), o)), w)
+        return next((t for t in targets if _one_edit(w.lower(), t)), w)
     return re.sub(r"[A-Za-z]+", fix, text)
 
 
@@ -224,8 +230,7 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
     body = q
     if window is not None:
         body = " ".join(re.sub(re.escape(window.said), " ", q, count=1, flags=re.I).split())
-    if has_history:
-        body = _fix_ordinals(body)
+    body = _fix_cue_words(body, has_history)
     refs = tuple(int(a or b) for a, b in REF_RE.findall(body)) if has_history else ()
     followup = has_history and bool(FOLLOWUP_RE.search(body) or refs or ORDINAL_RE.search(body))
     ordinal_match = ORDINAL_RE.search(body) if followup else None

@@ -310,6 +310,13 @@ def test_a_misspelt_ordinal_still_points_at_a_paper(question, ordinal):
     assert classify(question, True, today=TODAY).ordinal == ordinal
 
 
+@pytest.mark.parametrize("question, history", [
+    ("which of those have a githib link?", True), ("where is the implemntation of FreCaS?", False),
+])
+def test_a_misspelt_code_word_still_asks_for_code(question, history):
+    assert classify(question, history, today=TODAY).wants_code
+
+
 def test_contractions_are_one_word():
     assert words("I've got the model's weights, don't I") == ["i", "got", "the", "model", "weights", "do", "i"]
 
