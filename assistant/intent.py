@@ -105,6 +105,8 @@ BOILERPLATE_RE = re.compile(
     r"(are|is) there (any )?(papers?|works?|studies|research)( that| on| about)?|"
     r"(any|some)( good| other| more)? (papers?|works?|studies|research)( that| on| about| for)?|(anything|something) (on|about)|"
     r"(those|these|the ones?)( that| which| about| on)?(?= \w+ing\b| with\b| that\b| which\b| about\b| on\b)|"
+    r"(more )?about|(what'?s|what is) the best way to|how (can|do|should|could) (i|we|one|you)|"
+    r"(summari[sz]e|explain|overview of)( the)?( main)?( approaches| methods| work| papers)?( to| on| for| about| in)?|"
     r"(find|list|show)( me)?( all)?( the)? (papers|works|studies)( that| on| about)?|"
     r"(is there|do you have) a paper (that|which|on|about)|a paper (that|which)|the paper (that|which)|"
     r"which paper|what paper)\s*",

@@ -256,6 +256,10 @@ def test_a_fact_stated_in_the_title_is_reported_not_called_missing():
     ("anything on low-light photos?", "low-light photos"),
     ("some good papers about model merging?", "model merging"),
     ("graph neural nets for recommendation", "graph neural nets for recommendation"),
+    ("what's the best way to forecast road traffic?", "forecast road traffic"),
+    ("tell me about multi-object tracking in videos", "multi-object tracking in videos"),
+    ("Summarize the main approaches to parameter-efficient fine-tuning", "parameter-efficient fine-tuning"),
+    ("how can I speed up diffusion sampling?", "speed up diffusion sampling"),
 ])
 def test_the_topic_an_answer_names_leaves_the_request_words_out(question, topic):
     assert classify(question, False, today=TODAY).topic == topic
