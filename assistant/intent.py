@@ -145,8 +145,13 @@ class Intent:
         return len(self.sides) >= 2 or len(self.refs) >= 2 and self.extra.get("compare", False)
 
 
+# Where to look is always this corpus: "... in this corpus", "... here" name no topic.
+SCOPE_RE = re.compile(r"\s+(?:in|from|among|within) (?:this|the|your) (?:corpus|collection|set|database|papers)\b|"
+                      r"\s+(?:in )?here\b(?=\s*[?.!]*\s*$)", re.I)
+
+
 def topic_of(question: str) -> str:
-    text = BOILERPLATE_RE.sub("", question.strip(), count=1).strip()
+    text = SCOPE_RE.sub("", BOILERPLATE_RE.sub("", question.strip(), count=1)).strip()
     return text.rstrip("?.! ") or question.strip().rstrip("?.! ")
 
 

@@ -260,6 +260,8 @@ def test_a_fact_stated_in_the_title_is_reported_not_called_missing():
     ("tell me about multi-object tracking in videos", "multi-object tracking in videos"),
     ("Summarize the main approaches to parameter-efficient fine-tuning", "parameter-efficient fine-tuning"),
     ("how can I speed up diffusion sampling?", "speed up diffusion sampling"),
+    ("which papers study mamba in this corpus?", "study mamba"),
+    ("any papers on model merging here?", "model merging"),
 ])
 def test_the_topic_an_answer_names_leaves_the_request_words_out(question, topic):
     assert classify(question, False, today=TODAY).topic == topic
