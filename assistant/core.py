@@ -104,6 +104,10 @@ class Assistant:
     def corpus_dates(self) -> tuple[str | None, str | None]:
         return self.serving.dates  # computed once per index generation (assistant/derived.py)
 
+    def corpus_months(self) -> list[str]:
+        """The distinct YYYY-MM the corpus has, oldest first (computed once per index generation)."""
+        return self.serving.months
+
     # ---- search ------------------------------------------------------------------------------
     def search(self, question: str, k: int | None = None, date_from: str | None = None, date_to: str | None = None) -> list[Hit]:
         question, k, date_from, date_to = validate.search_args(question, k, date_from, date_to)

@@ -40,6 +40,9 @@ PAPER_FIELDS = ("title", "url", "arxiv_id", "arxiv_url", "code_url", "date", "so
 STORAGE_FIELDS = ("date_num",)
 HASH_LEN = 12  # of content_hash in row ids: enough to tell a paper's versions apart
 READ_RETRIES = 4  # a read that races an ingest's switch is retried this often
+# Rows per page when reading a whole collection: a Chroma server fails an unpaged get of more
+# than ~32k rows ("too many SQL variables", from 100k papers on); bigger pages, fewer round trips.
+PAGE_ROWS = 5000
 SENTENCE_READ_ROWS = 4000  # rows per read by id: one request, not one the size of the corpus
 
 
@@ -231,6 +234,20 @@ def _damaged(exc: Exception) -> bool:
                                    "corrupt"))
 
 
+def get_all(collection, include: list[str], where: dict | None = None) -> dict:
+    """collection.get of every matching row, PAGE_ROWS at a time, as one result."""
+    out: dict = {"ids": [], **{k: [] for k in include}}
+    offset = 0
+    while True:
+        got = collection.get(where=where, include=include, limit=PAGE_ROWS, offset=offset)
+        out["ids"] += got["ids"]
+        for k in include:
+            out[k] += list(got[k]) if got.get(k) is not None else []
+        if len(got["ids"]) < PAGE_ROWS:
+            return out
+        offset += PAGE_ROWS
+
+
 def row_version(content_hash: str) -> str:
     return content_hash[:HASH_LEN]
 
@@ -407,16 +424,20 @@ class Store:
     def count_papers(self) -> int:
         return len(self.paper_hashes())
 
+    def has_papers(self) -> bool:
+        """Whether any paper is in the index: one row read, where count_papers reads every head."""
+        return bool(self._read(lambda: self.chunks.get(where={"chunk": 0}, limit=1, include=[]))["ids"])
+
     def paper_hashes(self) -> dict[str, str]:
         """paper_id -> content_hash of the version readers see (its head row)."""
-        got = self._read(lambda: self.chunks.get(where={"chunk": 0}, include=["metadatas"]))
+        got = self._read(lambda: get_all(self.chunks, where={"chunk": 0}, include=["metadatas"]))
         return {m["paper_id"]: m["content_hash"] for m in got["metadatas"] if m and "paper_id" in m}
 
     def all_chunks(self, storage_fields: bool = False) -> list[tuple[str, str, dict]]:
         """(chunk_id, text, metadata) for every chunk of every paper's current version: feeds
         the keyword index. Rows of other versions (an ingest in progress or interrupted) are left out.
         Fields stored only for filtering (date_num) are left out unless asked for."""
-        got = self._read(lambda: self.chunks.get(include=["documents", "metadatas"]))
+        got = self._read(lambda: get_all(self.chunks, include=["documents", "metadatas"]))
         rows = list(zip(got["ids"], got["documents"], got["metadatas"]))
         heads = {m["paper_id"]: m.get("content_hash") for _, _, m in rows if m and m.get("chunk") == 0}
         rows = [r for r in rows if r[2] and _current(r[2], heads)]
@@ -458,7 +479,7 @@ class Store:
 
     def papers(self, paper_ids: list[str] | None = None) -> dict[str, Paper]:
         where = {"chunk": 0} if paper_ids is None else {"$and": [{"chunk": 0}, {"paper_id": {"$in": list(paper_ids)}}]}
-        metas = [m for m in self._read(lambda: self.chunks.get(where=where, include=["metadatas"]))["metadatas"]
+        metas = [m for m in self._read(lambda: get_all(self.chunks, where=where, include=["metadatas"]))["metadatas"]
                  if m and "paper_id" in m]
         sentences = self.sentences_of([m["paper_id"] for m in metas])
         return {m["paper_id"]: self._paper(m, sentences.get(m["paper_id"], ([], None))[0]) for m in metas}
@@ -696,12 +717,12 @@ class IndexWriter:
     def sweep(self) -> int:
         """After an interrupted ingest: delete rows of versions no head names (new rows written
         before the kill, old rows not yet deleted). Returns how many rows went."""
-        chunks = self.store.chunks.get(include=["metadatas"])
+        chunks = get_all(self.store.chunks, include=["metadatas"])
         heads = {m["paper_id"]: m.get("content_hash") for m in chunks["metadatas"] if m and m.get("chunk") == 0}
         removed = 0
         stale = [rid for rid, m in zip(chunks["ids"], chunks["metadatas"]) if not m or not _current(m, heads)]
         removed += self._delete_ids(self.store.chunks, stale)
-        sentences = self.store.sentences.get(include=["metadatas"])
+        sentences = get_all(self.store.sentences, include=["metadatas"])
         stale = [rid for rid, m in zip(sentences["ids"], sentences["metadatas"])
                  if not m or m.get("paper_id") not in heads
                  or m.get("content_hash") not in (None, heads[m.get("paper_id")])]

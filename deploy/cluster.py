@@ -104,7 +104,7 @@ class Cluster:
 
         settings = get_settings(chroma_url=url, index_dir=Path(self.env["PAPERCHAT_INDEX_DIR"]))
         try:
-            if Store.open(settings).count_papers() > 0:
+            if Store.open(settings).has_papers():
                 return
         except IndexMissing:
             pass

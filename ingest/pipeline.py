@@ -343,7 +343,7 @@ def ensure_index(settings: Settings, progress: bool = True) -> IngestReport | No
     """Build the index from the bundled corpus unless one already exists (for `paperchat ui`).
     Returns the report when it ingested, None when an index was already there."""
     try:
-        if Store.open(settings).count_papers() > 0:
+        if Store.open(settings).has_papers():
             return None
     except (IndexMissing, IndexDamaged):  # none, or an interrupted one: the ingest finishes it
         pass

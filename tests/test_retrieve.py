@@ -210,3 +210,15 @@ def test_sentences_read_by_id_equal_the_careful_read(parts):
     assert list(careful) and set(fast) == set(careful)
     for pid in careful:
         assert fast[pid][0] == careful[pid][0] and (fast[pid][1] == careful[pid][1]).all()
+
+
+def test_whole_collection_reads_are_paged(parts, monkeypatch):
+    """A Chroma server refuses an unpaged get of more than ~32k rows (100k papers): whole-collection
+    reads go page by page and return the same rows as one read."""
+    import assistant.store as store_module
+
+    settings, store, _, _ = parts
+    whole, hashes = store.all_chunks(), store.paper_hashes()
+    monkeypatch.setattr(store_module, "PAGE_ROWS", 7)
+    assert store.all_chunks() == whole and store.paper_hashes() == hashes and len(whole) > 70
+    assert store.has_papers()

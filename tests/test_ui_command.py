@@ -23,6 +23,9 @@ class FakeAssistant:
     def corpus_dates(self):
         return ("2024-05-01", "2024-05-01")
 
+    def corpus_months(self):
+        return ["2024-05"]
+
     def ask(self, question, history=None, **options):
         self.asked.append(question)
 

@@ -49,7 +49,7 @@ class ChatApp:
         self.mode = str(settings.answerer)
         self.model_name = getattr(settings, "llm_model", None) or None
         self.default_max_cited = int(settings.max_cited)
-        self.months = render.month_choices(assistant.serving.months)  # computed at ingest, not per page
+        self.months = render.month_choices(assistant.corpus_months())  # computed at ingest, not per page
         self.corpus = render.corpus_line(assistant.paper_count, assistant.corpus_dates())
         self.export_dir = Path(export_dir or tempfile.mkdtemp(prefix="paperchat-exports-"))
 

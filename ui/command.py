@@ -53,7 +53,7 @@ def run(args) -> int:
     from ingest.pipeline import ensure_index
 
     try:
-        has_index = Store.open(settings).count_papers() > 0
+        has_index = Store.open(settings).has_papers()  # not count_papers(): that reads every paper
     except (IndexMissing, IndexDamaged):
         has_index = False
     if not has_index:
