@@ -250,6 +250,7 @@ class Assistant:
                                   date_to=window.date_to if window else None)
         plan = extractive.plan(intent, evidence, s, max_cited,
                                unknown_terms=query.missing, missing_share=query.missing_share,
+                               key_missing=query.key_missing,
                                names_one=self._names_one(intent.topic, evidence),
                                topic_words=len(query.weights), **ctx)
         return plan, evidence

@@ -48,14 +48,18 @@ class Plan:
 
 # ---- deciding what to cite ------------------------------------------------------------------------
 
-def should_refuse(top: PaperEvidence | None, missing_share: float, settings: Settings, topic_words: int = 0) -> bool:
+def should_refuse(top: PaperEvidence | None, missing_share: float, settings: Settings, topic_words: int = 0,
+                  key_missing: bool = True) -> bool:
     """Nothing relevant enough; or a weak match while the question's own topic words are largely
     absent from the corpus (a near miss in a neighbouring field, e.g. "polyp segmentation"); or a
     weak match to a short query that covers little of it, or lacks its most informative word (one
     shared word: "quantum error correction"; "multi-object tracking" without "tracking"). A long, descriptive question paraphrases, so its coverage says less."""
     if top is None or top.relevance < settings.min_relevance:
         return True
-    if top.relevance < settings.weak_relevance and missing_share >= settings.unknown_terms_share:
+    if top.relevance < settings.weak_relevance and missing_share >= settings.unknown_terms_share \
+            and (topic_words <= settings.short_topic_words or key_missing):
+        # A long, chatty question has everyday words no abstract uses ("awful", "low-res"); it is a
+        # near miss only when the word that says most about its topic is one of them.
         return True
     return (top.relevance < settings.weak_relevance and 0 < topic_words <= settings.short_topic_words
             and (top.coverage < settings.min_topic_coverage or not top.key_covered))
@@ -79,7 +83,7 @@ def stands_out(evidence: list[PaperEvidence], settings: Settings) -> bool:
 
 def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_cited: int,
          unknown_terms: list[str] | None = None, missing_share: float = 0.0, names_one: bool = False,
-         topic_words: int = 0, **context) -> Plan:
+         topic_words: int = 0, key_missing: bool = True, **context) -> Plan:
     """Decide what the answer cites. How many papers follows the evidence, not a fixed k."""
     p = Plan("refuse-none", intent, unknown_terms=unknown_terms or [], window=intent.window, **context)
     top = evidence[0] if evidence else None
@@ -89,7 +93,7 @@ def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_
     if intent.window is not None and not evidence and not intent.followup:
         p.kind = "refuse-window"
         return p
-    if should_refuse(top, missing_share, settings, topic_words):
+    if should_refuse(top, missing_share, settings, topic_words, key_missing):
         return p
     one = intent.points_at_one or names_one or intent.wants_code
     if intent.wants_code and not names_one:

@@ -19,6 +19,14 @@ class Query:
     surprisals: dict[str, float] = field(default_factory=dict)  # stem -> how much the word says in English
 
     @property
+    def key_missing(self) -> bool:
+        """The most informative topic word is one no abstract uses."""
+        if not self.weights:
+            return False
+        key = max(self.weights, key=self.weights.get)
+        return key in {stem(w) for w in self.missing}
+
+    @property
     def missing_share(self) -> float:
         """The share of the topic that no abstract uses, each word weighed by how much it says in
         general English (a missing word has no corpus IDF to weigh it by)."""

@@ -233,6 +233,14 @@ def test_refusal_looks_at_the_topic(top, coverage, key, words_, missing_share, r
     assert extractive.should_refuse(e, missing_share, S, words_) is refused
 
 
+@pytest.mark.parametrize("key_missing, refused", [(False, False), (True, True)])
+def test_a_long_question_with_everyday_words_no_abstract_uses(key_missing, refused):
+    # "... upscale my low-res images without them looking awful": "awful" and "low-res" are in no
+    # abstract, but the word that says most ("upscale") is; had it been absent, it is a near miss.
+    e = ev("a", 0.46, coverage=0.4)
+    assert extractive.should_refuse(e, 0.35, S, 11, key_missing=key_missing) is refused
+
+
 def test_detail_quotes_the_sentence_holding_the_fact_or_says_it_is_not_reported():
     sents = ["We propose MEFLUT for exposure fusion.", "We learn one 1D LUT per exposure.",
              "Our approach takes less than 4ms to run a 4K image."]
