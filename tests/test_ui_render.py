@@ -133,6 +133,40 @@ def test_saved_conversations_rename_delete_undo_search():
     assert convs.clean("junk") == convs.empty() and convs.clean({"conversations": [1, {"x": 1}]})["conversations"] == []
 
 
+def test_a_heavy_users_saved_chats_stay_under_the_request_limit_and_round_trip(bundled_index):
+    """Every save sends all saved chats. Thirty chats of four real answers (~12 kB each unpacked)
+    must not pass the server's request limit (a 413 would break every later save), and what the
+    browser keeps must come back as the same messages."""
+    import json
+
+    from assistant.core import Assistant
+    from ui.chat import ChatApp
+    from ui.security import MAX_BODY_BYTES
+
+    app = ChatApp(Assistant())
+    turns = []
+    for q in ["which papers merge models without retraining?", "compare TIES-Merging and Fisher merging",
+              "which papers make sampling from diffusion models faster?", "tell me about mamba"]:
+        turns += [{"role": "user", "content": q}, app.record(app.assistant.ask(q), True, 1.0)]
+    store, conv_ids = convs.empty(), []
+    for i in range(convs.MAX_SAVED):
+        chat = [dict(m, content=f"{m['content']} ({i})") if m["role"] == "user" else m for m in turns]
+        store, cid = convs.upsert(store, None, chat, now=1_700_000_000 + i)
+        conv_ids.append(cid)
+    raw = len(json.dumps({"conversations": [c["messages"] for c in store["conversations"]]}))
+    sent = json.dumps(convs.for_browser(store))
+    assert raw > MAX_BODY_BYTES  # the problem is real
+    assert len(sent) + len(json.dumps(turns)) < 0.9 * MAX_BODY_BYTES  # plus the chat on screen, unpacked
+    back = convs.clean(json.loads(sent))
+    kept = [c["id"] for c in back["conversations"]]
+    assert kept == conv_ids[::-1] == [c["id"] for c in store["conversations"]]  # all thirty, newest first
+    assert convs.find(back, conv_ids[-1])["messages"] == convs.find(store, conv_ids[-1])["messages"]
+    # A packed chat that is not ours (edited, truncated) is dropped, not a crash.
+    broken = json.loads(sent)
+    broken["conversations"][0]["z"] = broken["conversations"][0]["z"][:40]
+    assert len(convs.clean(broken)["conversations"]) == len(kept) - 1
+
+
 def test_chats_saved_by_the_earlier_version_come_over_once():
     legacy = {"current": "old1", "conversations": [{
         "id": "old1", "title": "which papers do *x*?", "updated": 1_700_000_000,

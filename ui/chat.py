@@ -267,7 +267,7 @@ class ChatApp:
             messages[-1] = {k: v for k, v in messages[-1].items() if k != "final"} | {"done": True}
         store, conv_id = convs.upsert(store, conv_id, messages)
         shown = (messages, self.chat_html(messages)) if finished else (gr.skip(), gr.skip())
-        return (store, conv_id) + shown + self._sidebar(store, conv_id, query)
+        return (convs.for_browser(store), conv_id) + shown + self._sidebar(store, conv_id, query)
 
     def restore(self, store, legacy=None):
         """On page load: reopen the conversation the browser was last in (bringing in chats an
@@ -276,7 +276,7 @@ class ChatApp:
         conv = convs.find(store, store["current"])
         messages = list(conv.get("messages") or []) if conv else []
         shown = self.show(messages)
-        return (store, conv["id"] if conv else None, shown.messages, shown.chat, shown.sources, self.count_html()) \
+        return (convs.for_browser(store), conv["id"] if conv else None, shown.messages, shown.chat, shown.sources, self.count_html()) \
             + self._sidebar(store, store["current"])
 
     def select(self, conv_id, store, query=""):
@@ -286,29 +286,29 @@ class ChatApp:
             return (gr.skip(),) * 5 + self._sidebar(store, store["current"], query)
         store["current"] = conv_id
         shown = self.show(list(conv.get("messages") or []))
-        return (store, conv_id, shown.messages, shown.chat, shown.sources) + self._sidebar(store, conv_id, query)
+        return (convs.for_browser(store), conv_id, shown.messages, shown.chat, shown.sources) + self._sidebar(store, conv_id, query)
 
     def new_chat(self, store, query=""):
         """A fresh chat; the one on screen stays saved."""
         store = convs.clean(store)
         store["current"] = None
         shown = self.show([])
-        return (store, None, shown.messages, shown.chat, shown.sources) + self._sidebar(store, None, query)
+        return (convs.for_browser(store), None, shown.messages, shown.chat, shown.sources) + self._sidebar(store, None, query)
 
     def rename(self, store, conv_id, title, query=""):
         store = convs.rename(store, conv_id, title)
-        return (store,) + self._sidebar(store, conv_id, query)
+        return (convs.for_browser(store),) + self._sidebar(store, conv_id, query)
 
     def delete(self, store, conv_id, query=""):
         store = convs.delete(store, conv_id)
         shown = self.show([])
-        return (store, None, shown.messages, shown.chat, shown.sources) + self._sidebar(store, None, query)
+        return (convs.for_browser(store), None, shown.messages, shown.chat, shown.sources) + self._sidebar(store, None, query)
 
     def undo(self, store, query=""):
         store, conv_id = convs.undo(store)
         conv = convs.find(store, conv_id)
         shown = self.show(list(conv.get("messages") or []) if conv else [])
-        return (store, conv_id, shown.messages, shown.chat, shown.sources) + self._sidebar(store, conv_id, query)
+        return (convs.for_browser(store), conv_id, shown.messages, shown.chat, shown.sources) + self._sidebar(store, conv_id, query)
 
     def search(self, store, conv_id, query):
         store = convs.clean(store)

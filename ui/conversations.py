@@ -3,18 +3,76 @@ undo. Pure functions over a plain dict so the app and the tests share them.
 
 Store shape: {"current": id | None, "conversations": [conv, ...] newest first, "trash": conv | None}
 conv: {"id", "title", "created", "updated" (epoch seconds), "messages": [page messages]}.
-Nothing here removes a conversation for good except a later delete replacing the one in the trash.
+In the browser a conv carries "z" (its messages, zlib-compressed) instead of "messages": the whole
+store travels with every save, and uncompressed ~30 chats of a few answers each (~12 kB an answer)
+would pass the server's 512 kB request limit and every save would then fail (for_browser).
+Nothing here removes a conversation for good except a later delete replacing the one in the trash,
+and the oldest chats beyond MAX_SAVED or the SAVED_BYTES budget.
 """
 from __future__ import annotations
 
+import base64
+import json
 import time
 import uuid
+import zlib
 from datetime import datetime, timezone
 
 from assistant.markdown import unescape
 
 MAX_SAVED = 30
 MAX_TITLE = 80
+# Packed bytes of saved chats sent with every save: with the chat on screen (sent unpacked) it stays
+# under ui/security.MAX_BODY_BYTES (512 kB). Thirty chats of four answers fit; older chats beyond go.
+SAVED_BYTES = 320 * 1024
+MAX_PACKED = 2 * 1024 * 1024  # a "z" that inflates past this is not ours: dropped, not decoded
+
+
+def pack(messages: list[dict]) -> str:
+    raw = json.dumps(messages, ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
+
+
+def unpack(z) -> list | None:
+    """The messages of a packed chat, or None when it is not one (edited, truncated, foreign)."""
+    try:
+        d = zlib.decompressobj()
+        raw = d.decompress(base64.b64decode(str(z), validate=True), MAX_PACKED)
+        if d.unconsumed_tail:
+            return None
+        messages = json.loads(raw)
+    except (ValueError, zlib.error, TypeError):
+        return None
+    return messages if isinstance(messages, list) else None
+
+
+def _unpacked(conv):
+    if isinstance(conv, dict) and "z" in conv and "messages" not in conv:
+        messages = unpack(conv["z"])
+        if messages is None:
+            return None
+        conv = {k: v for k, v in conv.items() if k != "z"} | {"messages": messages}
+    return conv
+
+
+def within_budget(conversations: list[dict], current) -> list[dict]:
+    """Newest first, as many as fit in MAX_SAVED and SAVED_BYTES packed; the current chat stays."""
+    out, used = [], 0
+    for c in conversations:
+        used += len(pack(c.get("messages") or []))
+        if (len(out) >= MAX_SAVED or used > SAVED_BYTES) and c["id"] != current and out:
+            continue
+        out.append(c)
+    return out
+
+
+def for_browser(store: dict) -> dict:
+    """The store as the browser keeps it: each chat's messages packed."""
+    def packed(c):
+        return {k: v for k, v in c.items() if k != "messages"} | {"z": pack(c.get("messages") or [])}
+    trash = store.get("trash")
+    return {**store, "conversations": [packed(c) for c in store.get("conversations") or []],
+            "trash": packed(trash) if isinstance(trash, dict) else None}
 
 
 def empty() -> dict:
@@ -25,9 +83,10 @@ def clean(store) -> dict:
     """A usable store from whatever the browser sent (old, hand-edited or missing)."""
     if not isinstance(store, dict) or not isinstance(store.get("conversations"), list):
         return empty() | ({"migrated": True} if isinstance(store, dict) and store.get("migrated") else {})
-    convs = [c for c in store["conversations"] if isinstance(c, dict) and c.get("id")
+    convs = [c for c in map(_unpacked, store["conversations"]) if isinstance(c, dict) and c.get("id")
              and isinstance(c.get("messages", []), list)]
-    trash = store.get("trash") if isinstance(store.get("trash"), dict) and store["trash"].get("id") else None
+    trash = _unpacked(store.get("trash"))
+    trash = trash if isinstance(trash, dict) and trash.get("id") else None
     current = store.get("current") if any(c["id"] == store.get("current") for c in convs) else None
     return {"current": current, "conversations": convs, "trash": trash, "migrated": bool(store.get("migrated"))}
 
@@ -78,7 +137,7 @@ def upsert(store: dict, conv_id, messages: list[dict], now: float | None = None)
         conv = {"id": uuid.uuid4().hex[:12], "title": title_of(messages), "created": now}
     conv = {**conv, "messages": messages, "updated": now}
     others = [c for c in store["conversations"] if c["id"] != conv["id"]]
-    store["conversations"] = ([conv] + others)[:MAX_SAVED]
+    store["conversations"] = within_budget([conv] + others, conv["id"])
     store["current"] = conv["id"]
     return store, conv["id"]
 
@@ -112,7 +171,7 @@ def undo(store: dict) -> tuple[dict, str | None]:
     if conv is None:
         return store, store["current"]
     convs = [c for c in store["conversations"] if c["id"] != conv["id"]] + [conv]
-    store["conversations"] = sorted(convs, key=lambda c: -float(c.get("updated") or 0))[:MAX_SAVED]
+    store["conversations"] = within_budget(sorted(convs, key=lambda c: -float(c.get("updated") or 0)), conv["id"])
     store["trash"] = None
     store["current"] = conv["id"]
     return store, conv["id"]
@@ -146,7 +205,8 @@ def migrate(store: dict, legacy) -> dict:
             store["conversations"].append({"id": str(old["id"]), "title": str(old.get("title") or title_of(messages)),
                                            "created": old.get("updated"), "updated": old.get("updated"),
                                            "messages": messages})
-    store["conversations"] = sorted(store["conversations"], key=lambda c: -float(c.get("updated") or 0))[:MAX_SAVED]
+    store["conversations"] = within_budget(sorted(store["conversations"], key=lambda c: -float(c.get("updated") or 0)),
+                                           store["current"])
     return store
 
 
