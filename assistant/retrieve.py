@@ -12,8 +12,8 @@ whatever survives of an unfiltered top 40.
 This used to be llama-index's QueryFusionRetriever over a BM25Retriever built from every chunk at
 start-up; it is now ours so a query imports neither llama-index nor torch and starts in
 milliseconds. Dense search on a small corpus is an exact dot product over the chunk vectors the
-serving data keeps (a Chroma query costs ~5 ms, mostly reading metadata); a large corpus queries
-Chroma's HNSW index."""
+serving data keeps (0.02 ms for the bundled corpus against ~1 ms for a Chroma query of ids and
+distances, ~5 ms with metadata); a large corpus queries Chroma's HNSW index."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -109,7 +109,10 @@ class HybridRetriever:
         """Exact cosine search over the serving data's chunk vectors (unit length: a dot product).
         They are the loaded generation's rows by construction; the date window is a mask."""
         keyword = self.data.keyword
-        sims = vectors @ query_vector
+        # einsum, not `@`: numpy's BLAS starts threads for a large matrix-vector product, which
+        # on a shared 2-core machine spin against other processes (0.5-10 ms measured at 5-20k
+        # chunks under load); einsum stays on this thread (0.02 ms at 600 chunks, 1 ms at 20k).
+        sims = np.einsum("ij,j->i", vectors, query_vector)
         if dates is not None:
             inside = (keyword.date_nums >= dates[0]) & (keyword.date_nums <= dates[1])
             sims = np.where(inside, sims, -np.inf)
