@@ -2,10 +2,14 @@
 
 Deciding a question's language and its filler words looks up each word in seven languages;
 wordfreq loads each language's whole list (300k-630k words) on first use: ~1.7 CPU-seconds and
-~230 MB in every fresh `paperchat ask`. The table holds the same values for plain lowercase words
-(`[a-z]+`, which wordfreq tokenizes to themselves), built once into the user's cache (`make install`
-does it) and written aside then renamed, so concurrent first uses cannot corrupt it. Any other
-word, or a missing table, goes to wordfreq itself. tests/test_zipf_table.py compares the two.
+~230 MB in every fresh `paperchat ask` and every replica. The table holds wordfreq's frequency of
+every lowercase letters-and-digits token (`[a-z0-9]+`, which wordfreq tokenizes to itself; numbers
+0-9999 as wordfreq estimates them), built once into the user's cache (`make install` does it) and
+written aside then renamed, so concurrent first uses cannot corrupt it. A word made of such tokens
+("fine-tuned", "gpt-2", "text-to-image", "2024") is combined the way wordfreq combines tokens
+(1/f = 1/f1 + 1/f2 ...), so it gets the same value without wordfreq. Any other word ("1.5b",
+accented or non-Latin letters), or a missing table, goes to wordfreq itself.
+tests/test_zipf_table.py compares the two.
 """
 from __future__ import annotations
 
@@ -20,6 +24,11 @@ from pathlib import Path
 
 LANGS = ("en", "es", "fr", "de", "it", "pt", "nl")
 PLAIN = re.compile(r"^[a-z]+$")
+TOKEN = re.compile(r"^[a-z0-9]+$")
+# How wordfreq splits an English-like word into tokens here: at hyphens (other punctuation inside a
+# word, e.g. "1.5b", is left to wordfreq).
+SPLIT = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SCHEMA = 2  # 2: raw frequencies of [a-z0-9]+ tokens and numbers (1: Zipf values of [a-z]+ words)
 _local = threading.local()
 
 
@@ -29,19 +38,25 @@ def table_path() -> Path:
         version = metadata.version("wordfreq")
     except metadata.PackageNotFoundError:
         version = "none"
-    return base / f"zipf-{version}-{'-'.join(LANGS)}.sqlite"
+    return base / f"zipf{SCHEMA}-{version}-{'-'.join(LANGS)}.sqlite"
 
 
 def _zipf_of(freq: float) -> float:
     """wordfreq.zipf_frequency's arithmetic (minimum 0, i.e. 1e-9) for a word found with freq."""
-    freq = 1.0 / (1.0 / freq)  # as _word_frequency combines one token's frequency
     unrounded = max(freq, 1e-9)
     leading_zeroes = math.floor(-math.log(unrounded, 10))
     return round(math.log(round(unrounded, leading_zeroes + 3), 10) + 9, 2)
 
 
+def _rounded(freq: float) -> float:
+    """wordfreq.word_frequency's rounding to 3 significant digits."""
+    if freq <= 0.0:
+        return 0.0
+    return round(freq, math.floor(-math.log(freq, 10)) + 3)
+
+
 def build(path: Path | None = None) -> Path:
-    from wordfreq import get_frequency_dict
+    from wordfreq import get_frequency_dict, word_frequency
 
     path = path or table_path()
     if path.exists():
@@ -51,11 +66,15 @@ def build(path: Path | None = None) -> Path:
     os.close(fd)
     try:
         db = sqlite3.connect(tmp)
-        db.execute("CREATE TABLE zipf (lang TEXT, word TEXT, value REAL, PRIMARY KEY (lang, word)) WITHOUT ROWID")
+        db.execute("CREATE TABLE freq (lang TEXT, word TEXT, value REAL, PRIMARY KEY (lang, word)) WITHOUT ROWID")
         for lang in LANGS:
-            rows = ((lang, w, _zipf_of(f)) for w, f in get_frequency_dict(lang, wordlist="best").items()
-                    if PLAIN.match(w))
-            db.executemany("INSERT INTO zipf VALUES (?, ?, ?)", rows)
+            # A token with a run of digits is looked up by wordfreq with its digits as zeros and an
+            # estimate for the number: those go in as the whole token, computed by wordfreq.
+            rows = ((lang, w, f) for w, f in get_frequency_dict(lang, wordlist="best").items()
+                    if TOKEN.match(w) and not re.search(r"\d\d", w))
+            db.executemany("INSERT INTO freq VALUES (?, ?, ?)", rows)
+            numbers = ((lang, str(n), word_frequency(str(n), lang)) for n in range(10000))
+            db.executemany("INSERT OR REPLACE INTO freq VALUES (?, ?, ?)", ((lg, w, f) for lg, w, f in numbers if f > 0))
         db.commit()
         db.close()
         os.replace(tmp, path)  # concurrent builders write the same content; the last rename wins
@@ -81,11 +100,18 @@ def _db():
 
 def zipf_frequency(word: str, lang: str = "en") -> float:
     """Same value as wordfreq.zipf_frequency(word, lang)."""
-    if lang in LANGS and PLAIN.match(word):
+    if lang in LANGS and SPLIT.match(word):
         db = _db()
-        if db:
-            row = db.execute("SELECT value FROM zipf WHERE lang = ? AND word = ?", (lang, word)).fetchone()
-            return row[0] if row else 0.0
+        tokens = word.split("-")
+        # A run of digits inside a longer token ("gpt2024") is estimated by wordfreq: leave it to it.
+        if db and all((t.isdigit() and len(t) <= 4) or not re.search(r"\d\d", t) for t in tokens):
+            one_over = 0.0
+            for token in tokens:
+                row = db.execute("SELECT value FROM freq WHERE lang = ? AND word = ?", (lang, token)).fetchone()
+                if not row or row[0] <= 0:
+                    return 0.0  # wordfreq: any token missing gives the minimum
+                one_over += 1.0 / row[0]
+            return _zipf_of(_rounded(1.0 / one_over))
     from wordfreq import zipf_frequency as exact
 
     return exact(word, lang)
