@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from collections import OrderedDict
 from dataclasses import replace
 from typing import Iterator
 
@@ -27,7 +28,6 @@ from .vocabulary import load_vocabulary
 from .words import content_terms, name_like, words
 
 MAX_QUESTION_CHARS = 2000
-PRELOAD_PAPERS = 20_000  # up to this many papers, warm() reads every sentence vector up front
 LINK_RE = re.compile(r"\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 
@@ -55,7 +55,8 @@ class Assistant:
         # Sentence vectors are read from Chroma once per paper, then kept: each answer re-scores
         # dozens of papers sentence by sentence, and a store round trip per answer is the slow part.
         # Filled on demand (a one-off `ask` reads only its candidates); warm() fills it up front.
-        self._sentences: dict[str, PaperSentences] = {}
+        # Least recently used first; bounded by settings.sentence_cache_papers.
+        self._sentences: OrderedDict[str, PaperSentences] = OrderedDict()
         self._load_serving_data()
         self.answerer = make_answerer(self.settings)
 
@@ -68,7 +69,7 @@ class Assistant:
         self.paper_meta = data.paper_meta
         self.url_to_paper = data.url_to_paper
         self.vocab = load_vocabulary(self.store, data)
-        self._sentences = {}
+        self._sentences = OrderedDict()
         self._checked_at = time.monotonic()
 
     def refresh(self, force: bool = False) -> bool:
@@ -86,7 +87,7 @@ class Assistant:
 
     def warm(self) -> None:
         """Read every paper's sentence vectors now (small corpora) so no user waits for them."""
-        if self.paper_count <= PRELOAD_PAPERS:
+        if self.paper_count <= self.settings.sentence_cache_papers:
             self.sentences_for(list(self.paper_meta))
 
     @property
@@ -332,13 +333,16 @@ class Assistant:
 
     def sentences_for(self, paper_ids: list[str]) -> dict[str, PaperSentences]:
         missing = [pid for pid in paper_ids if pid not in self._sentences]
+        out = {pid: self._sentences[pid] for pid in paper_ids if pid in self._sentences}
+        for pid in out:
+            self._sentences.move_to_end(pid)
         if missing:
-            if len(self._sentences) > 50_000:  # a bound for arXiv-sized corpora
-                self._sentences.clear()
             known = self.serving.sentence_rows(missing)  # read by id: no scan of the sentence collection
             for pid, (sents, vecs) in self.store.sentences_of(missing, with_vectors=True, known=known).items():
-                self._sentences[pid] = PaperSentences.build(self.paper_meta[pid]["title"], sents, vecs)
-        return {pid: self._sentences[pid] for pid in paper_ids if pid in self._sentences}
+                out[pid] = self._sentences[pid] = PaperSentences.build(self.paper_meta[pid]["title"], sents, vecs)
+            while len(self._sentences) > max(self.settings.sentence_cache_papers, len(paper_ids)):
+                self._sentences.popitem(last=False)
+        return {pid: out[pid] for pid in paper_ids if pid in out}
 
     def unknown_terms(self, text: str) -> list[str]:
         """The question's topic words that no paper in the corpus uses (filler and typos excluded)."""

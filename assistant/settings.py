@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     # the serving data (memory-mapped, 1.5 kB a chunk for 384 dimensions): 0.02 ms at 600 chunks,
     # ~1 ms at 20k on one thread, where Chroma's ids-only HNSW query (~1 ms) becomes the cheaper.
     exact_dense_max_chunks: Annotated[int, Field(ge=0, le=10_000_000)] = 20_000
+    # Papers whose sentences (text, words and vectors: ~15 kB a paper) a process keeps, least
+    # recently used out first; a corpus this small is read whole at start. 5,000 is ~75 MB: every
+    # paper of the bundled corpus, and the candidates of a few hundred recent answers on a big one.
+    # More makes repeated questions over a big corpus faster for memory.
+    sentence_cache_papers: Annotated[int, Field(ge=100, le=1_000_000)] = 5_000
     # Answering
     max_cited: Annotated[int, Field(ge=1, le=100)] = 10
     quotes_per_paper: Annotated[int, Field(ge=1, le=20)] = 2

@@ -243,6 +243,16 @@ def test_a_fact_in_the_title_is_not_called_unreported(assistant):
     assert "does not report" not in answer.answer and "10 million" in answer.sources[0].quote
 
 
+def test_a_small_sentence_cache_stays_bounded_and_answers_the_same(bundled_index, assistant):
+    small = Assistant(bundled_index.model_copy(update={"sentence_cache_papers": 100}))
+    small.warm()  # the corpus (294 papers) is larger than the cache: nothing is read whole
+    assert len(small._sentences) == 0
+    for q in ["which papers merge models without retraining?", "tell me about mamba",
+              "which papers make sampling from diffusion models faster?", "which papers merge models without retraining?"]:
+        assert small.ask(q).answer == assistant.ask(q).answer
+        assert len(small._sentences) <= max(100, small.settings.candidates)
+
+
 def test_comparisons_worded_freely_cite_both_papers(assistant):
     both = assistant.ask("tell me how MambaOut and MambaQuant differ")
     titles = [s.title for s in both.sources]
