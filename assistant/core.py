@@ -117,7 +117,7 @@ class Assistant:
         k = k or self.settings.top_k
         intent = classify(question, has_history=False, today=self.today(), recent_months=self.settings.recent_months)
         query = self.understand(intent.topic, question)
-        evidence = self._evidence(intent, query, self.embedder.embed_query(query.text),
+        evidence = self._evidence(intent, query, self.embedder.embed_query(query.text, self.settings.query_threads),
                                   limit=max(k, self.settings.candidates), date_from=date_from, date_to=date_to)
         return [self._hit(i + 1, e) for i, e in enumerate(evidence[:k])]
 
@@ -188,7 +188,7 @@ class Assistant:
         query = self.understand(intent.topic, question)
         if query.lang != "en":  # the answer names what was matched: the words the corpus shares
             intent = replace(intent, topic=query.text)
-        query_vector = self.embedder.embed_query(query.text)
+        query_vector = self.embedder.embed_query(query.text, self.settings.query_threads)
         like = None if intent.followup and previous else self._similar_to(question)
         if like is not None:
             plan, evidence = self._plan_similar(intent, like, max_cited or self.settings.max_cited)
@@ -278,7 +278,7 @@ class Assistant:
             vector = own.vectors.mean(axis=0)
             vector = vector / (np.linalg.norm(vector) or 1.0)
         else:
-            vector = self.embedder.embed_query(query.text)
+            vector = self.embedder.embed_query(query.text, self.settings.query_threads)
         intent = replace(intent, wants_list=True, points_at_one=False, wants_detail=False, answer_type=None,
                          wants_code=False, topic=f"papers like {title}")
         window = intent.window
@@ -297,7 +297,7 @@ class Assistant:
         if not query.weights or query.missing_share >= self.settings.unknown_terms_share:
             return None
         evidence = self._evidence(replace(intent, answer_type=None, wants_detail=False), query,
-                                  self.embedder.embed_query(query.text), limit=self.settings.candidates,
+                                  self.embedder.embed_query(query.text, self.settings.query_threads), limit=self.settings.candidates,
                                   date_from=window.date_from if window else None,
                                   date_to=window.date_to if window else None)
         if not evidence:

@@ -137,8 +137,8 @@ class OnnxEmbedder:
             out.append(_mean_pool(tokens, mask))
         return np.concatenate(out).astype(np.float32)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+    def embed_query(self, text: str, threads: int = 1) -> np.ndarray:
+        return self.embed([text], threads=threads)[0]
 
 
 class TorchEmbedder:
@@ -194,8 +194,8 @@ class TorchEmbedder:
             torch.set_num_threads(before)
         return np.concatenate(out).astype(np.float32)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+    def embed_query(self, text: str, threads: int = 1) -> np.ndarray:
+        return self.embed([text], threads=threads)[0]
 
 
 Embedder = OnnxEmbedder | TorchEmbedder

@@ -127,7 +127,7 @@ class HybridRetriever:
     def retrieve(self, query: str, query_vector: np.ndarray | None = None, limit: int = 30,
                  date_from: str | None = None, date_to: str | None = None) -> list[PaperCandidate]:
         if query_vector is None:
-            query_vector = self.embedder.embed_query(query)
+            query_vector = self.embedder.embed_query(query, self.settings.query_threads)
         dates = window(date_from, date_to)
         n_chunks = len(self.data.keyword)
         dense = self._dense(query_vector, min(self.settings.dense_k, max(n_chunks, 1)), dates)
