@@ -169,14 +169,28 @@ def score_papers(
     best answer, favouring those that hold the kind of fact asked for."""
     out = []
     key = max(weights, key=weights.get) if weights else None
+    items = tuple(weights.items())
+    total = sum(weights.values()) or 1.0
     top_fused = max((c.fused for c in candidates), default=1.0) or 1.0
     for cand in candidates:
         paper = sentences.get(cand.paper_id)
         if paper is None or not paper.sentences:
             continue
         sims = paper.vectors @ query_vector
-        shares = np.array([share(weights, t) for t in paper.terms])
-        focus = max((share(weights, t | paper.title_terms) for t in paper.terms), default=0.0)
+        # One pass per sentence for both shares (no set union per sentence: this loop runs for
+        # every sentence of every candidate on every question).
+        in_title = {k for k in items if k[0] in paper.title_terms}
+        shares, focus = np.zeros(len(paper.terms)), 0.0
+        for i, t in enumerate(paper.terms):
+            own = with_title = 0.0
+            for k in items:
+                if k[0] in t:
+                    own += k[1]
+                    with_title += k[1]
+                elif k in in_title:
+                    with_title += k[1]
+            shares[i] = own / total
+            focus = max(focus, with_title / total)
         scores = sims + 0.25 * shares
         if wants_detail:
             scores += 0.15 * paper.has_number

@@ -48,6 +48,7 @@ def words(text: str) -> list[str]:
     return WORD_RE.findall(CONTRACTION_RE.sub("", fold(text)))
 
 
+@lru_cache(maxsize=1 << 17)  # words repeat: every candidate paper's sentences are stemmed per answer
 def stem(word: str) -> str:
     # Crude but dependable: enough to match "merging"/"merge"/"merged", "transformers"/"transformer".
     for suffix in ("ization", "ations", "ation", "ings", "ing", "ies", "ed", "es", "s"):
