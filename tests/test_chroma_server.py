@@ -180,18 +180,24 @@ def test_lease_stops_an_ingest_from_another_host(chroma_url, tmp_path):
     assert out.stdout.startswith("1 papers: 1 added")
 
 
+def _hold_lease(chroma_url: str, collection: str, seconds: float, owner: str | None = None) -> subprocess.Popen:
+    """Another process that takes the lease, prints its owner and holds it (renewing) until killed."""
+    code = ("import sys, time\nfrom assistant.settings import Settings\nfrom ingest.lock import server_lease\n"
+            f"s = Settings(_env_file=None, collection={collection!r}, chroma_url={chroma_url!r}, "
+            f"ingest_lease_seconds={seconds})\n"
+            f"with server_lease(s, owner={owner!r}) as lease:\n    print(lease.owner, flush=True)\n    time.sleep(600)\n")
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+
+
 def test_a_killed_holders_lease_expires_and_is_taken_over(chroma_url, tmp_path):
     from assistant.errors import IndexLocked
     from ingest.lock import server_lease
 
     settings = _settings(index_dir=tmp_path / "idx", collection="expiring", chroma_url=chroma_url,
                          ingest_lease_seconds=3)
-    code = ("import sys, time\nfrom assistant.settings import Settings\nfrom ingest.lock import server_lease\n"
-            f"s = Settings(_env_file=None, collection='expiring', chroma_url={chroma_url!r}, ingest_lease_seconds=3)\n"
-            "with server_lease(s, owner='doomed'):\n    print('held', flush=True)\n    time.sleep(600)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    proc = _hold_lease(chroma_url, "expiring", 3, owner="doomed")
     try:
-        assert proc.stdout.readline().strip() == "held"
+        assert proc.stdout.readline().strip() == "doomed"
         time.sleep(1.5)  # renewed at least once by now (every second)
         proc.kill()
         proc.wait(10)
@@ -218,10 +224,7 @@ def test_a_killed_holder_on_this_host_does_not_block_until_expiry(chroma_url, tm
 
     settings = _settings(index_dir=tmp_path / "idx", collection="killed", chroma_url=chroma_url,
                          ingest_lease_seconds=600)
-    code = ("import sys, time\nfrom assistant.settings import Settings\nfrom ingest.lock import server_lease\n"
-            f"s = Settings(_env_file=None, collection='killed', chroma_url={chroma_url!r}, ingest_lease_seconds=600)\n"
-            "with server_lease(s) as lease:\n    print(lease.owner, flush=True)\n    time.sleep(600)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    proc = _hold_lease(chroma_url, "killed", 600)
     try:
         owner = proc.stdout.readline().strip()
         assert owner.split(":")[1] == str(proc.pid)
