@@ -89,6 +89,7 @@ def build_app(assistant, browser_secret: str | None = None) -> gr.Blocks:
                 search = gr.Textbox(label="Search saved chats", placeholder="words in a title or question",
                                     elem_id="pc-search", lines=1, max_lines=1)
                 conv_list = gr.Radio(choices=[], label="Saved chats (this browser)", type="value",
+                                     info=f"The {convs.MAX_SAVED} newest are kept; export one to keep it for good.",
                                      elem_id="pc-conversations")
                 title_box = gr.Textbox(label="Rename this chat", elem_id="pc-title", lines=1, max_lines=1,
                                        interactive=False, submit_btn="Rename")
