@@ -161,6 +161,12 @@ def test_a_heavy_users_saved_chats_stay_under_the_request_limit_and_round_trip(b
     kept = [c["id"] for c in back["conversations"]]
     assert kept == conv_ids[::-1] == [c["id"] for c in store["conversations"]]  # all thirty, newest first
     assert convs.find(back, conv_ids[-1])["messages"] == convs.find(store, conv_ids[-1])["messages"]
+    # A save re-packs only the chat it changed: the others go back as the browser sent them.
+    sent_convs = {c["id"]: c["z"] for c in json.loads(sent)["conversations"]}
+    again, cid = convs.upsert(json.loads(sent), conv_ids[-1], turns[:2])
+    packed = {c["id"]: c["z"] for c in convs.for_browser(again)["conversations"]}
+    assert packed[cid] != sent_convs[cid] and all(packed[i] == sent_convs[i] for i in packed if i != cid)
+    assert convs.find(convs.clean(convs.for_browser(again)), cid)["messages"] == turns[:2]
     # A packed chat that is not ours (edited, truncated) is dropped, not a crash.
     broken = json.loads(sent)
     broken["conversations"][0]["z"] = broken["conversations"][0]["z"][:40]

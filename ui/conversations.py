@@ -47,19 +47,29 @@ def unpack(z) -> list | None:
 
 
 def _unpacked(conv):
+    """A chat as the handlers use it: its messages unpacked. The packed form it came in stays as
+    "_z" (valid while its messages are not replaced: upsert drops it), so a save re-packs only the
+    chat that changed, not all thirty."""
     if isinstance(conv, dict) and "z" in conv and "messages" not in conv:
         messages = unpack(conv["z"])
         if messages is None:
             return None
-        conv = {k: v for k, v in conv.items() if k != "z"} | {"messages": messages}
+        conv = {k: v for k, v in conv.items() if k != "z"} | {"messages": messages, "_z": conv["z"]}
     return conv
+
+
+def packed_of(conv: dict) -> str:
+    """The chat's messages packed, computed once per chat and request."""
+    if "_z" not in conv:
+        conv["_z"] = pack(conv.get("messages") or [])
+    return conv["_z"]
 
 
 def within_budget(conversations: list[dict], current) -> list[dict]:
     """Newest first, as many as fit in MAX_SAVED and SAVED_BYTES packed; the current chat stays."""
     out, used = [], 0
     for c in conversations:
-        used += len(pack(c.get("messages") or []))
+        used += len(packed_of(c))
         if (len(out) >= MAX_SAVED or used > SAVED_BYTES) and c["id"] != current and out:
             continue
         out.append(c)
@@ -69,7 +79,7 @@ def within_budget(conversations: list[dict], current) -> list[dict]:
 def for_browser(store: dict) -> dict:
     """The store as the browser keeps it: each chat's messages packed."""
     def packed(c):
-        return {k: v for k, v in c.items() if k != "messages"} | {"z": pack(c.get("messages") or [])}
+        return {k: v for k, v in c.items() if k not in ("messages", "_z")} | {"z": packed_of(c)}
     trash = store.get("trash")
     return {**store, "conversations": [packed(c) for c in store.get("conversations") or []],
             "trash": packed(trash) if isinstance(trash, dict) else None}
@@ -135,7 +145,7 @@ def upsert(store: dict, conv_id, messages: list[dict], now: float | None = None)
     conv = find(store, conv_id)
     if conv is None:
         conv = {"id": uuid.uuid4().hex[:12], "title": title_of(messages), "created": now}
-    conv = {**conv, "messages": messages, "updated": now}
+    conv = {k: v for k, v in conv.items() if k != "_z"} | {"messages": messages, "updated": now}
     others = [c for c in store["conversations"] if c["id"] != conv["id"]]
     store["conversations"] = within_budget([conv] + others, conv["id"])
     store["current"] = conv["id"]
