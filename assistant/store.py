@@ -751,7 +751,6 @@ class IndexWriter:
             return
         import re
         import shutil
-        import sqlite3
 
         root = Path(self.settings.index_dir)
         try:
@@ -817,9 +816,18 @@ def lease_name(settings: Settings) -> str:
     return f"{settings.collection}.lease"
 
 
+def lease_owner() -> str:
+    """Who holds a lease: "host:pid:token" (read back by _holder_gone)."""
+    import os
+    import secrets
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
 def _holder_gone(owner: str) -> bool:
-    """Owners are "host:pid:token" (ingest.lock.lease_owner). Only a holder on this very host can be
-    seen to be gone; another host's lease is left to expire."""
+    """Only a holder on this very host (lease_owner's host) can be seen to be gone; another host's
+    lease is left to expire."""
     import os
     import socket
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import _thread
 import fcntl
 import os
-import secrets
-import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -56,13 +54,9 @@ def _file_lock(index_dir: Path):
         os.close(fd)
 
 
-def lease_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-
-
 @contextmanager
 def server_lease(settings, owner: str | None = None):
-    from assistant.store import IngestLease
+    from assistant.store import IngestLease, lease_owner
 
     lease = IngestLease(settings, owner or lease_owner(), settings.ingest_lease_seconds)
     held = lease.acquire()
