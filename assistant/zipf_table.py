@@ -23,8 +23,11 @@ from importlib import metadata
 from pathlib import Path
 
 LANGS = ("en", "es", "fr", "de", "it", "pt", "nl")
-PLAIN = re.compile(r"^[a-z]+$")
 TOKEN = re.compile(r"^[a-z0-9]+$")
+# A run of digits: wordfreq looks such a token up with its digits as zeros plus an estimate for the
+# number, so the table holds only whole numbers up to 4 digits (computed by wordfreq) and leaves other
+# tokens with one ("gpt2024") to wordfreq.
+MULTI_DIGIT = re.compile(r"\d\d")
 # How wordfreq splits an English-like word into tokens here: at hyphens (other punctuation inside a
 # word, e.g. "1.5b", is left to wordfreq).
 SPLIT = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -68,10 +71,8 @@ def build(path: Path | None = None) -> Path:
         db = sqlite3.connect(tmp)
         db.execute("CREATE TABLE freq (lang TEXT, word TEXT, value REAL, PRIMARY KEY (lang, word)) WITHOUT ROWID")
         for lang in LANGS:
-            # A token with a run of digits is looked up by wordfreq with its digits as zeros and an
-            # estimate for the number: those go in as the whole token, computed by wordfreq.
             rows = ((lang, w, f) for w, f in get_frequency_dict(lang, wordlist="best").items()
-                    if TOKEN.match(w) and not re.search(r"\d\d", w))
+                    if TOKEN.match(w) and not MULTI_DIGIT.search(w))
             db.executemany("INSERT INTO freq VALUES (?, ?, ?)", rows)
             numbers = ((lang, str(n), word_frequency(str(n), lang)) for n in range(10000))
             db.executemany("INSERT OR REPLACE INTO freq VALUES (?, ?, ?)", ((lg, w, f) for lg, w, f in numbers if f > 0))
@@ -103,8 +104,7 @@ def zipf_frequency(word: str, lang: str = "en") -> float:
     if lang in LANGS and SPLIT.match(word):
         db = _db()
         tokens = word.split("-")
-        # A run of digits inside a longer token ("gpt2024") is estimated by wordfreq: leave it to it.
-        if db and all((t.isdigit() and len(t) <= 4) or not re.search(r"\d\d", t) for t in tokens):
+        if db and all((t.isdigit() and len(t) <= 4) or not MULTI_DIGIT.search(t) for t in tokens):
             one_over = 0.0
             for token in tokens:
                 row = db.execute("SELECT value FROM freq WHERE lang = ? AND word = ?", (lang, token)).fetchone()

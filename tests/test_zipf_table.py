@@ -1,6 +1,7 @@
 """The Zipf table gives exactly wordfreq's values (it replaces wordfreq's in-memory lists on the
 question path), and a fresh process answering from it never loads wordfreq."""
 import random
+import re
 import subprocess
 import sys
 
@@ -14,7 +15,7 @@ def test_table_values_are_wordfreqs():
     zipf_table.build()
     rng = random.Random(7)
     for lang in zipf_table.LANGS:
-        plain = [w for w in get_frequency_dict(lang) if zipf_table.PLAIN.match(w)]
+        plain = [w for w in get_frequency_dict(lang) if re.match(r"^[a-z]+$", w)]
         words = rng.sample(plain, 400) + ["merge", "retraining", "qzxv", "Merge", "état", "co-training", "3d",
                                           "fine-tuned", "text-to-image", "gpt-2", "2024", "1985", "7", "covid-19",
                                           "a100", "10000", "fp8", "low-res", "state-of-the-art"]
