@@ -92,7 +92,8 @@ class Assistant:
 
     @property
     def vocabulary(self) -> set[str]:
-        return self.serving.vocabulary
+        """The content terms (stems) the corpus uses anywhere."""
+        return set(self.vocab.stems)
 
     @staticmethod
     def today() -> dt.date:

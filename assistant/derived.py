@@ -10,7 +10,8 @@ Layout, next to the Chroma files (or under index_dir when the store is a Chroma 
                                                  order (small corpora: exact dense search in memory)
                                              /papers.sqlite  paper_id -> metadata of its first chunk,
                                                  read on demand (assistant/papertable.py)
-                                             /vocabulary.json  content terms used anywhere in the corpus
+                                             /words-N.json  each corpus word's document frequency
+                                                 (assistant/vocabulary.py: IDF, typos, topic words)
                                              /DONE
     <index_dir>/serving/CURRENT     the generation last published
 
@@ -77,9 +78,6 @@ class ServingData:
     generation: str
     keyword: KeywordIndex
     paper_meta: Mapping[str, dict]  # a PaperTable (on disk, cached), or a dict from an older build
-    # Read at load, not on first use: a later ingest may prune this generation's folder while a
-    # process still serves it (the keyword index is memory-mapped, so it is safe once loaded).
-    vocabulary: set[str] = field(repr=False)
     folder: Path
     # (earliest, latest) paper date, computed at build: asked on every answer, and sorting every
     # paper's date per answer grew with the corpus.
@@ -119,8 +117,6 @@ class ServingData:
 
 def build(store, settings: Settings, generation: str | None = None) -> str:
     """Build the serving data of the store as it is now and publish it. Returns its generation."""
-    from .words import content_terms, prose
-
     generation = generation or store_generation(store) or f"{time.time_ns():x}"
     base = root(settings)
     final = folder_of(settings, generation)
@@ -142,8 +138,6 @@ def build(store, settings: Settings, generation: str | None = None) -> str:
                 if head is not None:
                     head["n_sentences"] = max(head.get("n_sentences", 0), int(meta.get("sentence_end") or 0))
             papertable.write(papers, tmp)
-            vocabulary = set().union(*(content_terms(prose(text)) for _, text, _ in rows)) if rows else set()
-            (tmp / "vocabulary.json").write_text(json.dumps(sorted(vocabulary), ensure_ascii=False))
             _write_word_frequencies(rows, tmp)
             (tmp / "DONE").write_text(json.dumps({"chunks": len(rows), "papers": len(papers), **_date_stats(papers)}))
             try:
@@ -203,7 +197,6 @@ def load(store, settings: Settings) -> ServingData:
         generation=generation,
         keyword=KeywordIndex.load(folder / "keyword"),
         paper_meta=paper_meta,
-        vocabulary=set(json.loads((folder / "vocabulary.json").read_text())),
         folder=folder,
         dates=tuple(stats.get("dates") or (None, None)),
         months=list(stats.get("months") or []),

@@ -57,7 +57,7 @@ def _toy_retriever(texts: dict[str, str], vectors: dict[str, list[float]]) -> Hy
     matrix = np.asarray([vectors[pid] for pid in texts], dtype=np.float32)
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     data = derived.ServingData(generation="t", keyword=keyword, paper_meta={p: {"title": p} for p in texts},
-                               vocabulary=set(), folder=None, vectors=matrix)
+                               folder=None, vectors=matrix)
     return HybridRetriever(None, data, Settings(_env_file=None))
 
 
@@ -127,7 +127,8 @@ def test_serving_data_is_loaded_not_rebuilt(parts, monkeypatch):
     monkeypatch.setattr(Store, "all_chunks", lambda self, *a, **k: calls.append(1) or [])
     data = derived.load(store, settings)
     assert calls == [] and len(data.keyword) > len(data.paper_meta) > 200
-    assert "merg" in data.vocabulary
+    from assistant.vocabulary import load_vocabulary
+    assert "merg" in load_vocabulary(store, data).stems and calls == []  # word frequencies published too
 
 
 def test_a_new_ingest_is_picked_up_without_restart(bundled_index, tmp_path):
