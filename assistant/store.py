@@ -25,6 +25,7 @@ import threading
 import time
 import weakref
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from pydantic import BaseModel
@@ -428,10 +429,26 @@ class Store:
         """Whether any paper is in the index: one row read, where count_papers reads every head."""
         return bool(self._read(lambda: self.chunks.get(where={"chunk": 0}, limit=1, include=[]))["ids"])
 
-    def paper_hashes(self) -> dict[str, str]:
-        """paper_id -> content_hash of the version readers see (its head row)."""
-        got = self._read(lambda: get_all(self.chunks, where={"chunk": 0}, include=["metadatas"]))
+    def paper_hashes(self, paper_ids: list[str] | None = None) -> dict[str, str]:
+        """paper_id -> content_hash of the version readers see (its head row); of these papers only
+        when given (read by head id: an ingest asks a batch at a time, never for the whole index)."""
+        if paper_ids is not None:
+            heads = [head_id(p) for p in paper_ids]
+            got = self._read(lambda: self.chunks.get(ids=heads, include=["metadatas"])) if heads else {"metadatas": []}
+        else:
+            got = self._read(lambda: get_all(self.chunks, where={"chunk": 0}, include=["metadatas"]))
         return {m["paper_id"]: m["content_hash"] for m in got["metadatas"] if m and "paper_id" in m}
+
+    def paper_id_pages(self) -> Iterator[list[str]]:
+        """Every indexed paper's id, PAGE_ROWS at a time (memory bounded however large the index)."""
+        offset = 0
+        while True:
+            got = self._read(lambda: self.chunks.get(where={"chunk": 0}, include=["metadatas"], limit=PAGE_ROWS,
+                                                     offset=offset))
+            yield [m["paper_id"] for m in got["metadatas"] if m and "paper_id" in m]
+            if len(got["ids"]) < PAGE_ROWS:
+                return
+            offset += PAGE_ROWS
 
     def all_chunks(self, storage_fields: bool = False) -> list[tuple[str, str, dict]]:
         """(chunk_id, text, metadata) for every chunk of every paper's current version: feeds

@@ -1,18 +1,18 @@
-"""CSV with a header row naming at least `title` and `abstract` (any column order, any case)."""
+"""CSV with a header row naming at least `title` and `abstract` (any column order, any case),
+read a line at a time; yields records (or a problem string per skipped row) one by one."""
 from __future__ import annotations
 
 import csv
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from assistant.errors import BadInput
 
 from .fields import record_from_row
 from .reader import MAX_LINE_BYTES
-from .records import Parsed
+from .records import Item
 
 
-def parse_csv(lines: Iterable[tuple[int, str]], source: str, out: Parsed | None = None) -> Parsed:
-    out = out or Parsed()
+def parse_csv(lines: Iterable[tuple[int, str]], source: str) -> Iterator[Item]:
     lines = iter(lines)
     first = next(((n, t) for n, t in lines if t.strip()), None)
     if first is None:
@@ -37,17 +37,13 @@ def parse_csv(lines: Iterable[tuple[int, str]], source: str, out: Parsed | None 
         except StopIteration:
             break
         except csv.Error as exc:
-            out.problems.append(f"{source}:{reader.line_num + skipped}: not valid CSV ({exc})")
+            yield f"{source}:{reader.line_num + skipped}: not valid CSV ({exc})"
             continue
         if not any(cell.strip() for cell in row):
             continue
         # line_num counts physical lines, so quoted multi-line abstracts still point at the record's end.
         record = record_from_row(dict(zip(names, row)), source, reader.line_num + skipped)
-        if isinstance(record, str):
-            out.problems.append(f"{source}:{reader.line_num + skipped}: {record}")
-        else:
-            out.records.append(record)
-    return out
+        yield f"{source}:{reader.line_num + skipped}: {record}" if isinstance(record, str) else record
 
 
 def _chain(first: str, rest):

@@ -7,7 +7,7 @@ from typing import Iterable, Iterator
 
 from assistant.errors import BadInput
 
-from .records import Parsed, RawRecord, clean_space
+from .records import Item, RawRecord, clean_space
 
 HEADER = ("new", "Get trending papers in your email inbox!", "Subscribe", "byAK and the research community")
 _DATE_LINE = re.compile(r"^[A-Z][a-z]{2,8}\.? \d{1,2}$")  # "Mar 14": no year, so unusable as a date
@@ -35,8 +35,7 @@ def paragraphs(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
         yield start, "\n".join(buf)
 
 
-def parse_page_dump(lines: Iterable[tuple[int, str]], source: str, out: Parsed | None = None) -> Parsed:
-    out = out or Parsed()
+def parse_page_dump(lines: Iterable[tuple[int, str]], source: str) -> Iterator[Item]:
     paras = paragraphs(lines)
     head = [p for _, p in zip(range(len(HEADER)), paras)]
     if not head:
@@ -52,15 +51,13 @@ def parse_page_dump(lines: Iterable[tuple[int, str]], source: str, out: Parsed |
             pending = (start, text)
             continue
         title_line, title = pending
-        out.records.append(RawRecord(title=clean_space(title), abstract=clean_space(text), source=source,
-                                     line=title_line))
+        yield RawRecord(title=clean_space(title), abstract=clean_space(text), source=source, line=title_line)
         pending = None
     if not seen:
         raise BadInput(f"{source}: a page dump with no papers in it")
     if pending is not None:
         title = clean_space(pending[1])
-        out.problems.append(f"{source}:{pending[0]}: title {title[:60]!r} has no abstract after it")
-    return out
+        yield f"{source}:{pending[0]}: title {title[:60]!r} has no abstract after it"
 
 
 def _concat(head, rest):

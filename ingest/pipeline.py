@@ -1,5 +1,10 @@
 """The ingest run: read and validate every input, embed what changed, then write.
-Writing comes last so bad input or a failed embedding leaves the existing index untouched."""
+Writing comes last so bad input or a failed embedding leaves the existing index untouched.
+
+Memory stays flat in the corpus size: files are read a record at a time into an on-disk spool
+(ingest/spool.py) that merges repeats of a paper as they come; then the papers are read back in
+input order a batch at a time, compared with the index by their ids, and the new or changed ones
+chunked, embedded and written settings.ingest_batch_papers at a time."""
 from __future__ import annotations
 
 import logging
@@ -7,6 +12,7 @@ import re
 import sys
 import time
 from contextlib import contextmanager
+from typing import Iterator
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -20,10 +26,11 @@ from .chunking import make_chunks
 from .embedding import Prepared, embed_prepared
 from .links import load_id_map
 from .lock import ingest_lock
-from .papers import build_papers, content_hash
+from .papers import build_paper, content_hash
 from .sentences import split_sentences
-from .sources import ID_MAP_NAME, corpus_files, parse_file
-from .vet import vet
+from .sources import ID_MAP_NAME, corpus_files, iter_file
+from .spool import ADDED, CHANGED, UNCHANGED, Spool
+from .vet import vet_record
 
 
 class Progress:
@@ -85,29 +92,54 @@ def index_location(settings: Settings) -> str:
     return settings.chroma_url or str(settings.index_dir)
 
 
-def load_papers(paths: list[Path] | None, settings: Settings) -> tuple[list[Paper], list[str]]:
-    """Every paper in the inputs, de-duplicated, and the per-record problems met on the way."""
+@contextmanager
+def read_inputs(paths: list[Path] | None, settings: Settings) -> Iterator[tuple[Spool, list[str]]]:
+    """Every record of the inputs, vetted and merged into papers in an on-disk spool, and the
+    per-record problems met on the way (in file and line order). The spool is gone on exit."""
     files = corpus_files(list(paths) if paths else [Path(settings.data_dir)])
     # Page dumps carry no ids; arxiv_ids.tsv next to them (or in the data dir) supplies them.
     id_map: dict[str, str] = {}
     for folder in dict.fromkeys([Path(settings.data_dir).resolve()] + [f.parent for f in files]):
         id_map.update(load_id_map(folder / ID_MAP_NAME))
-    records, problems = [], []
-    for path in files:
-        # One unreadable file is reported and skipped; the good files are still ingested.
-        try:
-            parsed = parse_file(path)
-        except BadInput as exc:
-            problems.append(str(exc))
-            continue
-        records.extend(parsed.records)
-        problems.extend(parsed.problems)
-    records, vetted = vet(records, settings)
-    problems = sorted(problems + vetted, key=_file_order)
-    if not records:
-        detail = f": {problems[0]}" if problems else ""
-        raise BadInput(f"no papers to ingest in {', '.join(str(f) for f in files)}{detail}")
-    return build_papers(records, id_map), problems
+    parsing, vetting = [], []  # parse problems first, then vetting's: the order they always had
+    with Spool(id_map) as spool:
+        for path in files:
+            # One unreadable file is reported and skipped, also when that shows only half-way
+            # through it (its records so far are rolled back); the good files are still ingested.
+            found, vetted = [], []
+            spool.begin_file()
+            try:
+                for item in iter_file(path):
+                    if isinstance(item, str):
+                        found.append(item)
+                    elif vet_record(item, settings, vetted):
+                        spool.add(item)
+            except BadInput as exc:
+                spool.end_file(keep=False)
+                parsing.append(str(exc))
+                continue
+            spool.end_file(keep=True)
+            parsing += found
+            vetting += vetted
+        problems = sorted(parsing + vetting, key=_file_order)
+        if not spool.records:
+            detail = f": {problems[0]}" if problems else ""
+            raise BadInput(f"no papers to ingest in {', '.join(str(f) for f in files)}{detail}")
+        spool.finish_reading()
+        yield spool, problems
+
+
+def _papers(spool: Spool, size: int) -> Iterator[list[tuple[int, Paper]]]:
+    """The inputs' papers in input order, `size` at a time, as (paper number, Paper)."""
+    for batch in spool.merged(size):
+        yield [(n, build_paper(best, rid, copies)) for n, best, rid, copies in batch]
+
+
+def load_papers(paths: list[Path] | None, settings: Settings) -> tuple[list[Paper], list[str]]:
+    """Every paper in the inputs, de-duplicated, and the per-record problems met on the way, as
+    one list (for tests and small corpora; an ingest streams them)."""
+    with read_inputs(paths, settings) as (spool, problems):
+        return [p for batch in _papers(spool, max(1, settings.ingest_batch_papers)) for _, p in batch], problems
 
 
 def _file_order(problem: str) -> tuple[str, int]:
@@ -119,13 +151,56 @@ def _file_order(problem: str) -> tuple[str, int]:
 _PLACE = re.compile(r"^(.+?):(\d+): ")
 
 
-def _indexed_hashes(settings: Settings) -> dict[str, str]:
-    try:
-        return Store.open(settings).paper_hashes()
-    except IndexMissing:
-        return {}
-    except IndexDamaged:  # rows but no complete paper: this ingest writes them all and sweeps
-        return {}
+class _Index:
+    """The index as this ingest compares with it: content hashes read a batch of ids at a time,
+    and every indexed id paged through, never the whole index in memory. No index (or a damaged
+    one, which this ingest rewrites whole and sweeps) reads as empty."""
+
+    def __init__(self, settings: Settings, rebuild: bool):
+        self.store = None
+        if not rebuild:
+            try:
+                self.store = Store.open(settings)
+            except (IndexMissing, IndexDamaged):
+                pass
+
+    def hashes(self, paper_ids: list[str]) -> dict[str, str]:
+        return self._safely(lambda: self.store.paper_hashes(paper_ids), {})
+
+    def id_pages(self) -> Iterator[list[str]]:
+        pages = self._safely(lambda: self.store.paper_id_pages(), iter(()))
+        while True:
+            page = self._safely(lambda: next(pages, None), None)
+            if page is None:
+                return
+            yield page
+
+    def _safely(self, read, empty):
+        if self.store is None:
+            return empty
+        try:
+            return read()
+        except (IndexMissing, IndexDamaged):
+            self.store = None
+            return empty
+
+
+def _compare(spool: Spool, settings: Settings, rebuild: bool, report: IngestReport) -> None:
+    """Pass 2: each paper's content hash against the index's, a batch at a time; the verdicts (and
+    the papers to write) go to the spool, the counts to the report; then the indexed papers that
+    are not in the inputs (`not_in_inputs`, or to prune)."""
+    index = _Index(settings, rebuild)
+    for batch in _papers(spool, max(1, settings.ingest_batch_papers)):
+        indexed = index.hashes([p.paper_id for _, p in batch])
+        rows = []
+        for n, paper in batch:
+            digest = content_hash(paper, settings.embed_model, settings.max_chunk_tokens)
+            old = indexed.get(paper.paper_id)
+            rows.append((n, paper, digest, UNCHANGED if old == digest else ADDED if old is None else CHANGED))
+        spool.mark(rows)
+    report.added, report.changed, report.unchanged = (spool.count(s) for s in (ADDED, CHANGED, UNCHANGED))
+    for page in index.id_pages():
+        spool.add_gone([pid for pid in page if not spool.has(pid)])
 
 
 def _generation(settings: Settings) -> int:
@@ -200,77 +275,80 @@ def run_ingest(
 
     say = Progress(progress, always=settings.progress).say
     say(f"reading {', '.join(str(p) for p in paths) if paths else settings.data_dir}…")
-    papers, problems = load_papers(paths, settings)
-    hashes = {p.paper_id: content_hash(p, settings.embed_model, settings.max_chunk_tokens) for p in papers}
-    report = IngestReport(papers=len(papers), index=index_location(settings), warnings=problems)
-
-    with ingest_lock(settings):
-        # Read under the lock: another writer could otherwise change what "unchanged" means.
-        indexed = {} if rebuild else _indexed_hashes(settings)
-        todo = [p for p in papers if indexed.get(p.paper_id) != hashes[p.paper_id]]
-        report.added = sum(p.paper_id not in indexed for p in todo)
-        report.changed = len(todo) - report.added
-        report.unchanged = len(papers) - len(todo)
-        lap("read")
-        gone = [pid for pid in indexed if pid not in hashes]
-        if not prune:
-            report.not_in_inputs, gone = len(gone), []
-
-        # ---- from here on we write, one bounded batch at a time ------------------------------
-        # Papers are chunked, embedded and written settings.ingest_batch_papers at a time, so
-        # memory stays flat however large the corpus, and a killed ingest keeps what it wrote:
-        # new rows go in before old ones go out (see assistant/store.py), each written paper
-        # answers at its new version, and the next run skips it by its content hash.
-        if todo:
-            say(f"{len(todo)} of {len(papers)} papers are new or changed: loading the model…")
-        embedder = _load_embedder(settings) if todo else None
-        if todo:
-            lap("model")
-        if todo or gone or rebuild:
-            if ray_address:
-                say(f"embedding on the Ray cluster at {ray_address}…")
-            writer = Store.writer(settings, model_dim=embedder.dim if embedder else 0, rebuild=rebuild)
-            meter = _Meter(len(todo), say)
-            step = settings.write_batch
-            for batch in _embedded_batches(todo, hashes, embedder, settings, report, ray_address, meter):
-                t = time.perf_counter()
-                meter.writing(len(batch))
-                for start in range(0, len(batch), step):
-                    writer.put_papers([
-                        (i.paper, i.content_hash, i.chunks, i.chunk_vectors, i.sentences, i.sentence_vectors)
-                        for i in batch[start:start + step]
-                    ])
-                meter.add("write", time.perf_counter() - t)
-                meter.done(len(batch))
-                report.embedded_texts += sum(len(p.chunks) + len(p.sentences) for p in batch)
-            writer.delete_papers(gone)
-            report.generation = writer.commit()
-            phases = meter.phases
-        else:
-            phases = {}
-        if not (todo or gone or rebuild) and not _index_complete(settings):
-            # An earlier ingest was interrupted after writing: sweep its leftovers now.
-            report.generation = Store.writer(settings, model_dim=0).commit()
-        elif not (todo or gone or rebuild):
-            report.generation = _generation(settings)
-        report.pruned = len(gone)
-        lap("write")
-        # "write" so far is the whole batched loop: split it into its phases.
-        if phases:
-            report.timings.update({k: round(v, 2) for k, v in phases.items()})
-            report.timings["commit"] = round(max(0.0, report.timings.pop("write") - sum(phases.values())), 2)
-            report.timings["write"] = round(phases.get("write", 0.0), 2)
-        # What serving processes load instead of rebuilding it from every chunk (keyword index,
-        # paper metadata, vocabulary), published under the new generation; also when nothing
-        # changed but it is missing (an index written by an older paperchat).
-        if todo or gone or rebuild or _serving_data_missing(settings):
-            from assistant import derived
-
-            derived.build(Store.open(settings), settings)
-            lap("serving data")
-
+    with read_inputs(paths, settings) as (spool, problems):
+        report = IngestReport(papers=spool.papers, index=index_location(settings), warnings=problems)
+        say(f"{report.papers:,} papers in the inputs: comparing them with the index…")
+        with ingest_lock(settings):
+            # Compare under the lock: another writer could otherwise change what "unchanged" means.
+            _compare(spool, settings, rebuild, report)
+            _write(spool, settings, report, prune, rebuild, ray_address, say, lap)
     report.seconds = round(time.perf_counter() - started, 2)
     return report
+
+
+def _write(spool: Spool, settings: Settings, report: IngestReport, prune: bool, rebuild: bool,
+           ray_address: str | None, say, lap) -> None:
+    todo = report.added + report.changed
+    lap("read")
+    gone = spool.gone_count()
+    if not prune:
+        report.not_in_inputs, gone = gone, 0
+    size = max(1, settings.ingest_batch_papers)
+
+    # ---- from here on we write, one bounded batch at a time ------------------------------
+    # Papers are chunked, embedded and written settings.ingest_batch_papers at a time, so
+    # memory stays flat however large the corpus, and a killed ingest keeps what it wrote:
+    # new rows go in before old ones go out (see assistant/store.py), each written paper
+    # answers at its new version, and the next run skips it by its content hash.
+    if todo:
+        say(f"{todo:,} of {report.papers:,} papers are new or changed: loading the model…")
+    embedder = _load_embedder(settings) if todo else None
+    if todo:
+        lap("model")
+    if todo or gone or rebuild:
+        if ray_address:
+            say(f"embedding on the Ray cluster at {ray_address}…")
+        writer = Store.writer(settings, model_dim=embedder.dim if embedder else 0, rebuild=rebuild)
+        meter = _Meter(todo, say)
+        step = settings.write_batch
+        for batch in _embedded_batches(spool.todo(size), embedder, settings, report, ray_address, meter):
+            t = time.perf_counter()
+            meter.writing(len(batch))
+            for start in range(0, len(batch), step):
+                writer.put_papers([
+                    (i.paper, i.content_hash, i.chunks, i.chunk_vectors, i.sentences, i.sentence_vectors)
+                    for i in batch[start:start + step]
+                ])
+            meter.add("write", time.perf_counter() - t)
+            meter.done(len(batch))
+            report.embedded_texts += sum(len(p.chunks) + len(p.sentences) for p in batch)
+        if gone:
+            for ids in spool.gone(size):
+                writer.delete_papers(ids)
+        report.generation = writer.commit()
+        phases = meter.phases
+    else:
+        phases = {}
+    if not (todo or gone or rebuild) and not _index_complete(settings):
+        # An earlier ingest was interrupted after writing: sweep its leftovers now.
+        report.generation = Store.writer(settings, model_dim=0).commit()
+    elif not (todo or gone or rebuild):
+        report.generation = _generation(settings)
+    report.pruned = gone
+    lap("write")
+    # "write" so far is the whole batched loop: split it into its phases.
+    if phases:
+        report.timings.update({k: round(v, 2) for k, v in phases.items()})
+        report.timings["commit"] = round(max(0.0, report.timings.pop("write") - sum(phases.values())), 2)
+        report.timings["write"] = round(phases.get("write", 0.0), 2)
+    # What serving processes load instead of rebuilding it from every chunk (keyword index,
+    # paper metadata, vocabulary), published under the new generation; also when nothing
+    # changed but it is missing (an index written by an older paperchat).
+    if todo or gone or rebuild or _serving_data_missing(settings):
+        from assistant import derived
+
+        derived.build(Store.open(settings), settings)
+        lap("serving data")
 
 
 class _Meter:
@@ -308,17 +386,16 @@ class _Meter:
         return f" ({rate:.1f} papers/s" + (f", {when})" if self.n < self.total else ")")
 
 
-def _embedded_batches(todo, hashes, embedder, settings: Settings, report: IngestReport,
+def _embedded_batches(todo: Iterator[list[tuple[Paper, str]]], embedder, settings: Settings, report: IngestReport,
                       ray_address: str | None, meter: _Meter):
-    """Yields lists of Prepared papers with their vectors, settings.ingest_batch_papers at a time."""
-    size = max(1, settings.ingest_batch_papers)
+    """Yields lists of Prepared papers with their vectors, a batch of `todo` (settings.ingest_batch_papers) at a time."""
 
     def prepared():
-        for start in range(0, len(todo), size):
-            meter.embedding(len(todo[start:start + size]))
+        for papers in todo:
+            meter.embedding(len(papers))
             t = time.perf_counter()
             with _quiet_length_warning():
-                batch = [_prepare(p, hashes[p.paper_id], embedder, settings, report) for p in todo[start:start + size]]
+                batch = [_prepare(p, digest, embedder, settings, report) for p, digest in papers]
             meter.add("chunk", time.perf_counter() - t)
             yield batch
 

@@ -1,4 +1,4 @@
-"""What every parser returns: raw records in the input's own terms, plus per-record problems.
+"""What every parser yields: raw records in the input's own terms, plus per-record problems.
 Parsers stay dumb; turning records into Papers (ids, links, de-duplication) happens later."""
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ class RawRecord:
     @property
     def place(self) -> str:
         return self.where or (f"{self.source}:{self.line}" if self.line else self.source)
+
+
+# What a parser yields, in file order: a record, or a "file:line: problem" string for a skipped one.
+Item = RawRecord | str
 
 
 @dataclass

@@ -1,7 +1,8 @@
-"""Which files to read and in which format: paths (files or folders) -> parsed records."""
+"""Which files to read and in which format: paths (files or folders) -> records, streamed."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 from assistant.errors import BadInput
 
@@ -9,7 +10,7 @@ from .csvfile import parse_csv
 from .jsonfile import parse_json_array, parse_json_lines
 from .pagedump import parse_page_dump
 from .reader import first_text, read_lines, read_small
-from .records import Parsed
+from .records import Item, Parsed, RawRecord
 
 SUPPORTED = (".txt", ".jsonl", ".json", ".csv")
 ID_MAP_NAME = "arxiv_ids.tsv"  # title -> arXiv id for page dumps; never a corpus file itself
@@ -45,22 +46,42 @@ def corpus_files(paths: list[Path]) -> list[Path]:
     return list(unique.values())
 
 
-def parse_file(path: Path) -> Parsed:
-    """Every record of one file and its per-record problems; BadInput when the file as a whole
-    cannot be read (not UTF-8, not a page dump, a CSV without an abstract column, ...)."""
+def iter_file(path: Path) -> Iterator[Item]:
+    """The records of one file in file order, one at a time (a RawRecord, or a "file:line: problem"
+    string for a skipped record). Raises BadInput when the file as a whole cannot be read (not
+    UTF-8, not a page dump, a CSV without an abstract column, ...): possibly after records were
+    yielded, since a bad byte on line 90,000 is only seen there; the caller drops the file's records."""
     name = str(path)
     suffix = path.suffix.lower()
-    out = Parsed()
     if suffix == ".json" and first_text(path).lstrip().startswith("["):
-        return parse_json_array(read_small(path), name)
-    lines = read_lines(path, out.problems)
-    if suffix == ".txt":
-        return parse_page_dump(lines, name, out)
-    if suffix == ".csv":
-        return parse_csv(lines, name, out)
-    if suffix in (".json", ".jsonl"):
-        parse_json_lines(lines, name, out)
-        if not out.records and not out.problems:
-            raise BadInput(f"{path} is empty")
-        return out
-    raise BadInput(UNSUPPORTED.format(name=path))
+        # A JSON array is parsed whole, under reader.MAX_JSON_ARRAY_BYTES; JSON Lines streams.
+        yield from parse_json_array(read_small(path), name)
+        return
+    if suffix not in (".txt", ".csv", ".json", ".jsonl"):
+        raise BadInput(UNSUPPORTED.format(name=path))
+    problems: list[str] = []  # over-long lines, reported by read_lines as it skips them
+    lines = read_lines(path, problems)
+    parse = parse_page_dump if suffix == ".txt" else parse_csv if suffix == ".csv" else parse_json_lines
+    seen = False
+    for item in parse(lines, name):
+        seen = True
+        yield from _drain(problems)
+        yield item
+    seen = seen or bool(problems)
+    yield from _drain(problems)
+    if suffix in (".json", ".jsonl") and not seen:
+        raise BadInput(f"{path} is empty")
+
+
+def _drain(problems: list[str]) -> Iterator[str]:
+    while problems:
+        yield problems.pop(0)
+
+
+def parse_file(path: Path) -> Parsed:
+    """Every record of one file and its per-record problems, as lists (for small inputs and tests;
+    an ingest streams iter_file instead)."""
+    out = Parsed()
+    for item in iter_file(path):
+        (out.records if isinstance(item, RawRecord) else out.problems).append(item)
+    return out

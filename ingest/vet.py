@@ -36,21 +36,26 @@ def vet(records: list[RawRecord], settings: Settings) -> tuple[list[RawRecord], 
     or dropped link."""
     kept, problems = [], []
     for record in records:
-        record.title = strip_invisible(record.title)
-        record.abstract = strip_invisible(record.abstract)
-        for name, limit in (("abstract", settings.max_abstract_chars), ("title", settings.max_title_chars)):
-            size = len(getattr(record, name))
-            if size > limit:
-                problems.append(f"{record.place}: {name} is {size:,} characters; the limit is {limit:,} "
-                                "(PAPERCHAT_MAX_" + name.upper() + "_CHARS); skipped")
-                break
-        else:
-            if not record.title.strip() or not record.abstract.strip():
-                problems.append(f"{record.place}: record has no {'title' if not record.title.strip() else 'abstract'}")
-                continue
-            if record.url is not None and not safe_http_url(record.url.strip()):
-                shown = record.url.strip()[:60] + ("…" if len(record.url.strip()) > 60 else "")
-                problems.append(f"{record.place}: url {shown!r} is not an http(s) link; dropped it (the paper is kept)")
-                record.url = None
+        if vet_record(record, settings, problems):
             kept.append(record)
     return kept, problems
+
+
+def vet_record(record: RawRecord, settings: Settings, problems: list[str]) -> bool:
+    """Whether this record may be indexed (made safe in place); its problems go to `problems`."""
+    record.title = strip_invisible(record.title)
+    record.abstract = strip_invisible(record.abstract)
+    for name, limit in (("abstract", settings.max_abstract_chars), ("title", settings.max_title_chars)):
+        size = len(getattr(record, name))
+        if size > limit:
+            problems.append(f"{record.place}: {name} is {size:,} characters; the limit is {limit:,} "
+                            "(PAPERCHAT_MAX_" + name.upper() + "_CHARS); skipped")
+            return False
+    if not record.title.strip() or not record.abstract.strip():
+        problems.append(f"{record.place}: record has no {'title' if not record.title.strip() else 'abstract'}")
+        return False
+    if record.url is not None and not safe_http_url(record.url.strip()):
+        shown = record.url.strip()[:60] + ("…" if len(record.url.strip()) > 60 else "")
+        problems.append(f"{record.place}: url {shown!r} is not an http(s) link; dropped it (the paper is kept)")
+        record.url = None
+    return True
