@@ -25,7 +25,7 @@ from .settings import Settings, get_settings
 from .store import Store
 from .timewindow import Window, in_window
 from .vocabulary import load_vocabulary
-from .words import content_terms, name_like, words
+from .words import content_terms, fold, name_like, words
 
 MAX_QUESTION_CHARS = 2000
 LINK_RE = re.compile(r"\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -173,7 +173,7 @@ class Assistant:
         self.refresh()
         history = history or []
         previous = self.papers_in_history(history)
-        opts = dict(today=self.today(), recent_months=self.settings.recent_months)
+        opts = dict(today=self.today(), recent_months=self.settings.recent_months, names_a_thing=self.phrase_in_corpus)
         intent = classify(question, has_history=bool(previous), **opts)
         timings: dict[str, float] = {}
 
@@ -344,6 +344,14 @@ class Assistant:
             while len(self._sentences) > max(self.settings.sentence_cache_papers, len(paper_ids)):
                 self._sentences.popitem(last=False)
         return {pid: out[pid] for pid in paper_ids if pid in out}
+
+    def phrase_in_corpus(self, phrase: str, papers: int = 5) -> bool:
+        """Whether an abstract uses these words in this order (case and accents aside): checked in the
+        few papers the keyword index ranks best for them."""
+        pattern = re.compile(r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words(phrase)) + r"(?!\w)")
+        hits = self.serving.keyword.search(phrase, k=papers * 3)
+        pids = list(dict.fromkeys(pid for _, pid, _ in hits))[:papers]
+        return any(pattern.search(fold(s)) for p in self.sentences_for(pids).values() for s in p.sentences)
 
     def unknown_terms(self, text: str) -> list[str]:
         """The question's topic words that no paper in the corpus uses (filler and typos excluded)."""

@@ -150,8 +150,33 @@ SCOPE_RE = re.compile(r"\s+(?:in|from|among|within) (?:this|the|your) (?:corpus|
                       r"\s+(?:in )?here\b(?=\s*[?.!]*\s*$)", re.I)
 
 
+# Words that may open or close a question without being its topic: grammar, greetings, and the
+# things every answer here is made of ("papers", "research"). Not "new", "based", "using": those
+# start topic names ("new view synthesis").
+_EDGE_WORDS = FUNCTION_WORDS | frozenset(
+    """hey hi hello please thanks anyone anything something someone tell show find list give summarize
+    summarise explain describe overview paper papers work works study studies research article articles
+    publication publications corpus collection""".split())
+
+
+def _trim_edges(text: str) -> str:
+    """ "whats new in model quantization" keeps its start; "dont know much about mixture of experts,
+    what's" loses "what's": a topic neither starts nor ends with a word that cannot carry one."""
+    tokens = text.split()
+
+    def empty(token: str) -> bool:
+        return all(w in _EDGE_WORDS for w in words(token))
+
+    while len(tokens) > 1 and empty(tokens[0]):
+        tokens.pop(0)
+    while len(tokens) > 1 and empty(tokens[-1]):
+        tokens.pop()
+    return " ".join(tokens).strip(" ,;:-–—")
+
+
 def topic_of(question: str) -> str:
     text = SCOPE_RE.sub("", BOILERPLATE_RE.sub("", question.strip(), count=1)).strip()
+    text = _trim_edges(text.rstrip("?.! "))
     return text.rstrip("?.! ") or question.strip().rstrip("?.! ")
 
 
@@ -230,13 +255,20 @@ def _fix_cue_words(text: str, has_history: bool) -> str:
     return re.sub(r"[A-Za-z]+", fix, text)
 
 
-def classify(question: str, has_history: bool, *, today: dt.date | None = None, recent_months: int = 24) -> Intent:
+def classify(question: str, has_history: bool, *, today: dt.date | None = None, recent_months: int = 24,
+             names_a_thing=None) -> Intent:
+    """names_a_thing(phrase) -> bool: whether the corpus uses a phrase such as "coco 2017" as a name,
+    so a year ending the question is part of that name rather than a date."""
     q = question.strip()
     meta = next((name for name, pat in META_PATTERNS.items() if re.search(pat, q, re.I)), None)
     window = parse_window(q, today or dt.date.today(), recent_months)
+    if window is not None and window.after_word and names_a_thing is not None \
+            and names_a_thing(f"{window.after_word} {window.date_from[:4]}"):
+        window = None
     body = q
     if window is not None:
         body = " ".join(re.sub(re.escape(window.said), " ", q, count=1, flags=re.I).split())
+        body = re.sub(r"^[\s,;:\-–—]+|[\s,;:\-–—]+(?=[?.!]*$)", "", body)  # "in 2024, what ..." -> "what ..."
     body = _fix_cue_words(body, has_history)
     refs = tuple(int(a or b) for a, b in REF_RE.findall(body)) if has_history else ()
     followup = has_history and bool(FOLLOWUP_RE.search(body) or refs or ORDINAL_RE.search(body))

@@ -7,6 +7,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from .words import name_like
+
 YEAR = r"((?:19|20)\d{2})"
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), start=1)}
@@ -24,6 +26,9 @@ _PATTERNS: list[tuple[str, str]] = [
     ("in", rf"\b(){YEAR}(?:'s)?\s+(?:papers?|works?|articles?|studies|research|publications?)\b"),
     # ... or leads the question, keyword style: "2024 model merging".
     ("in", rf"^\s*(){YEAR}(?=\s+[a-z])"),
+    # ... or ends it after a plain word: "model quantization 2024". After a name ("COCO 2017",
+    # "ImageNet 2012") it is part of the name; Assistant also checks the corpus for the phrase.
+    ("trailing", rf"(?<=[a-z\-])\s*,?\s*\(?(){YEAR}\)?\s*[?.!]*\s*$"),
     ("this_year", r"\bthis year(?:'s)?\b"),
     ("last_year", r"\blast year(?:'s)?\b"),
     ("last_n", r"\b(?:in |from |over )?the (?:last|past) (\d+|two|three|four|five|few|couple of) (years?|months?)\b"),
@@ -38,6 +43,9 @@ class Window:
     date_to: str | None
     said: str  # the words in the question, e.g. "since 2023"
     meaning: str  # what the answer states, e.g. "published since 2023 (2023-01 to today)"
+    # A year ending the question ("model quantization 2024"): the word before it, so the caller can
+    # check the corpus does not use the two as one name ("coco 2017").
+    after_word: str | None = None
 
     def filters(self) -> dict:
         return {k: v for k, v in (("date_from", self.date_from), ("date_to", self.date_to)) if v}
@@ -57,6 +65,12 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
             continue
         said = m.group(0).strip()
         g = [x for x in m.groups()]
+        after_word = None
+        if name == "trailing":
+            before = re.findall(r"[^\W_](?:[\w\-]*[^\W_])?", question[: len(question.rstrip()) - len(said)])
+            if not before or name_like(before[-1]):
+                continue
+            name, after_word = "in", before[-1].lower()
         if name == "between" or name == "range":
             a, b = sorted((int(g[0]), int(g[1])))
             if b - a > 60:
@@ -88,7 +102,7 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
             if month:
                 return Window(f"{year}-{MONTHS[month]:02d}", _month_end(year, MONTHS[month]), said,
                               f"published in {month.capitalize()} {year}")
-            return Window(f"{year}-01", f"{year}-12-31", said, f"published in {year}")
+            return Window(f"{year}-01", f"{year}-12-31", said, f"published in {year}", after_word)
         if name == "this_year":
             return Window(f"{today.year}-01", f"{today.year}-12-31", said, f"published this year ({today.year})")
         if name == "last_year":

@@ -19,6 +19,10 @@ FUNCTION_WORDS = frozenset(
     those there here what which who whom whose how why when where whether if so not no yes any some all
     each every other such only also just too very about above below between over under up down out off
     again once both either neither few more most much many own same one ones i.e e.g etc vs""".split()
+) | frozenset(  # the same words contracted with the apostrophe left out, as people type: "whats", "dont"
+    [w + "s" for w in "what that there here how who where when why he she".split()]
+    + [w + "nt" for w in "do does did is are was were have has had could would should".split()]
+    + "cant wont im ive youre youve theyre theyve weve".split()
 )
 
 

@@ -209,6 +209,11 @@ def test_a_year_in_the_question_filters_inside_retrieval_and_is_stated(assistant
     assert "published in 2024" in answer.answer
     none = assistant.ask("this year's papers on diffusion")
     assert none.refused and "2026" in none.answer
+    # A year ending a keyword question is a window too, unless an abstract uses it in a name.
+    ending = assistant.ask("model quantization 2023")
+    assert ending.filters == {"date_from": "2023-01", "date_to": "2023-12-31"}
+    assert ending.sources and all(s.date and s.date.startswith("2023") for s in ending.sources)
+    assert assistant.ask("coco 2017").filters == {}  # InstaFlow reports FID "on MS COCO 2017-5k"
 
 
 def test_followups_over_paper_ids_code_links_and_ordinals(assistant):

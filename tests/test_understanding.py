@@ -14,7 +14,7 @@ from assistant.links import safe_url
 from assistant.query import understand
 from assistant.settings import Settings
 from assistant.timewindow import in_window, parse_window
-from assistant.words import Vocabulary, language_of, name_like, words
+from assistant.words import Vocabulary, content_words, language_of, name_like, words
 
 TODAY = dt.date(2026, 11, 21)
 
@@ -268,7 +268,7 @@ def test_a_fact_stated_in_the_title_is_reported_not_called_missing():
     ("tell me about multi-object tracking in videos", "multi-object tracking in videos"),
     ("Summarize the main approaches to parameter-efficient fine-tuning", "parameter-efficient fine-tuning"),
     ("how can I speed up diffusion sampling?", "speed up diffusion sampling"),
-    ("which papers study mamba in this corpus?", "study mamba"),
+    ("which papers study mamba in this corpus?", "mamba"),
     ("any papers on model merging here?", "model merging"),
 ])
 def test_the_topic_an_answer_names_leaves_the_request_words_out(question, topic):
@@ -309,9 +309,14 @@ def test_keyword_style_follow_ups_filter_the_previous_answer(question, topic):
     ("2024 model merging", ("2024-01", "2024-12-31")),
     ("2017 transformer papers", ("2017-01", "2017-12-31")),
     ("which papers use COCO 2017?", None),  # a dataset's year, not a date
-    ("model merging 2024", None),
+    ("imagenet 2012", None),  # no English word: a name, and its year with it
+    # A year ending a keyword question after a plain word is when: "what's new in X 2024".
+    ("model merging 2024", ("2024-01", "2024-12-31")),
+    ("whats new in model quantization 2024?", ("2024-01", "2024-12-31")),
+    ("video generation, (2023)", ("2023-01", "2023-12-31")),
+    ("llama 2", None),
 ])
-def test_a_year_leading_a_keyword_question_is_a_window(question, window):
+def test_a_year_leading_or_ending_a_keyword_question_is_a_window(question, window):
     w = parse_window(question, TODAY, 24)
     assert (w.date_from, w.date_to) == window if window else w is None
 
@@ -387,3 +392,32 @@ def test_suggestions_are_follow_ups_the_planner_understands():
     for text in extractive.suggestions(p):
         intent = classify(text, True, today=TODAY)
         assert intent.followup and (intent.subset or intent.refs or intent.summarize or intent.wants_code), text
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("whats new in model quantization", "new in model quantization"),  # "whats": "what's" typed plainly
+    ("dont know much about mixture of experts, what's here", "know much about mixture of experts"),
+    ("papers on model merging before 2019", "model merging"),
+    ("in 2024, what happened with diffusion models?", "happened with diffusion models"),
+    ("new view synthesis papers", "new view synthesis"),  # "new" may start a topic's name
+])
+def test_the_named_topic_neither_starts_nor_ends_with_filler(question, topic):
+    assert classify(question, False, today=TODAY).topic == topic
+
+
+@pytest.mark.parametrize("word", ["whats", "dont", "isnt", "doesnt", "theres", "im", "youre"])
+def test_contractions_typed_without_apostrophe_are_no_topic_words(word):
+    assert content_words(f"{word} model merging") == ["model", "merging"]
+
+
+def test_a_year_ending_a_question_stays_part_of_a_name_the_corpus_uses():
+    seen = []
+
+    def corpus_says(phrase):
+        seen.append(phrase)
+        return phrase == "coco 2017"
+
+    assert classify("coco 2017", False, today=TODAY, names_a_thing=corpus_says).window is None
+    assert classify("coco 2014 results", False, today=TODAY, names_a_thing=corpus_says).window is None
+    assert classify("model quantization 2023", False, today=TODAY, names_a_thing=corpus_says).window is not None
+    assert seen == ["coco 2017", "quantization 2023"]
