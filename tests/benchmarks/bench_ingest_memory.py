@@ -9,8 +9,8 @@ repeats are merged across files) is ingested by `run_ingest` in a fresh process 
 and that process's peak RSS is read from the kernel (wait4). Then, in another fresh process, the
 serving data (`derived.build`: keyword index, paper metadata) is built and its peak RSS read.
 
-The embedding model is replaced by FakeEmbedder (deterministic vectors from a hash of each text,
-token counts from words): embedding 100k papers for real takes hours on 2 cores, and the point is
+The embedding model is replaced by tests/fake_embedder.py's FakeEmbedder (deterministic vectors
+from a hash of each text, token counts from words): embedding 100k papers for real takes hours on 2 cores, and the point is
 the pipeline's memory, not the model's (~500 MB, loaded once, the same at any size). Everything
 else is real: the parsers, the spool, chunking, the write path into a real Chroma. With the
 default `--store server` the rows go to a `chroma run` server on loopback, so the ingest process
@@ -29,7 +29,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,24 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # Run in the measured child: the ingest with the fake embedder, serving data left for later.
 INGEST = r"""
-import json, sys, time, zlib
+import json, sys, time
 sys.path.insert(0, sys.argv[1])
-import numpy as np
 import assistant.derived, ingest.pipeline
 from assistant.settings import get_settings
 from pathlib import Path
 
-class FakeEmbedder:
-    '''A FAKE embedding model: a deterministic unit vector per text (seeded by its crc32), tokens = words.'''
-    def __init__(self, dim): self.dim = dim
-    def count_tokens(self, text): return len(text.split()) * 4 // 3 + 2
-    def count_tokens_batch(self, texts): return [self.count_tokens(t) for t in texts]
-    def embed(self, texts, batch_size=64, threads=1):
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for i, t in enumerate(texts):
-            v = np.random.default_rng(zlib.crc32(t.encode())).standard_normal(self.dim).astype(np.float32)
-            out[i] = v / np.linalg.norm(v)
-        return out
+sys.path.insert(0, TESTS)
+from fake_embedder import FakeEmbedder  # a FAKE model: hashed vectors
 
 ingest.pipeline._load_embedder = lambda settings: FakeEmbedder(int(sys.argv[4]))
 assistant.derived.build = lambda store, settings: None  # measured in its own process
@@ -148,7 +137,7 @@ def main() -> None:
                 index = tmp / f"index-{n}-{label}"
                 server, url = (start_chroma(index / "chroma") if args.store == "server" else (None, ""))
                 try:
-                    got, ingest_mb = run_child(INGEST, [str(code), str(index), url, str(args.dim), *map(str, files)], env)
+                    got, ingest_mb = run_child(INGEST.replace("TESTS", repr(str(REPO / "tests"))), [str(code), str(index), url, str(args.dim), *map(str, files)], env)
                     built, derived_mb = run_child(DERIVED, [str(code), str(index), url], env)
                     server_mb = rss_mb(server.pid) if server else None
                 finally:
