@@ -123,7 +123,8 @@ class Assistant:
         return [self._hit(i + 1, e) for i, e in enumerate(evidence[:k])]
 
     def understand(self, topic: str, question: str | None = None) -> Query:
-        return understand(topic, self.vocab, self.settings.filler_zipf, question)
+        return understand(topic, self.vocab, self.settings.filler_zipf, question,
+                          known_zipf=self.settings.known_word_zipf)
 
     @staticmethod
     def _hit(rank: int, e: PaperEvidence) -> Hit:

@@ -197,12 +197,21 @@ CUED_SIDES_RES = [
 ]
 
 
+# How far into a question "the difference between A and B" may start and still be what it asks
+# ("so, what's the real difference between ..." is 4 words in).
+HEAD_WORDS = 5
+
+
 def comparison_sides(question: str) -> tuple[str, ...]:
     q = " ".join(question.split())
     cued = COMPARE_CUE_RE.search(q) is not None
     for pattern in COMPARE_RES + (CUED_SIDES_RES if cued else []):
         m = pattern.search(q)
         if not m:
+            continue
+        if "between" in pattern.pattern and len(words(q[: m.start()])) > HEAD_WORDS:
+            # "... make models robust to differences between hospitals and staining": a difference
+            # named deep inside the question is part of its topic, not what it asks to compare.
             continue
         sides = tuple(_clean_side(s) for s in m.groups())
         # A side must name something: at least one word that is not a function word.

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from .words import Vocabulary, content_words, fold, language_of, stem, words, zipf
 
 
+ACRONYM_RE = re.compile(r"(?<![\w-])[A-Z]{2,6}s?(?![\w-])")
+
+
 @dataclass
 class Query:
     text: str  # what is searched: the topic with typos corrected
@@ -36,6 +39,16 @@ class Query:
         return lost / total if total else 0.0
 
 
+def _degree_of_common(word: str, filler_zipf: float) -> bool:
+    """ "newer", "latest", "greatly": a comparative, superlative or adverb of a common English word
+    says no more about a topic than the word itself."""
+    for suffix, add in (("er", ""), ("est", ""), ("ier", "y"), ("iest", "y"), ("ly", "")):
+        base = word[: -len(suffix)] + add if word.endswith(suffix) else ""
+        if len(base) >= 3 and zipf(base, "en") >= filler_zipf:
+            return True
+    return False
+
+
 def surprisal(word: str, lang: str = "en") -> float:
     """0..1: how little a word says in general text ("way" ~0.1, "mamba" ~0.6); from the Zipf scale,
     where 7 is about the most frequent content words."""
@@ -43,8 +56,11 @@ def surprisal(word: str, lang: str = "en") -> float:
 
 
 def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str | None = None,
-               long_question: int = 16) -> Query:
+               long_question: int = 16, known_zipf: float = 3.3) -> Query:
     lang = language_of(question or topic)
+    # An acronym ("GNNs", "CARLA") is meant as written: short capitals are one edit from many other
+    # acronyms ("cnns"). A longer name with a slip ("MambaQaunt", "TIES-Mergign") is still corrected.
+    names = {fold(raw) for raw in ACRONYM_RE.findall(topic)}
     weights: dict[str, float] = {}
     said: dict[str, float] = {}
     missing: list[str] = []
@@ -61,8 +77,15 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
             said[stem(w)] = surprisal(w)
             weights[stem(w)] = max(weights.get(stem(w), 0.0), vocab.idf(w) * surprisal(w))
             continue
-        common = zipf(w, "en") >= filler_zipf or (lang != "en" and zipf(w, lang) >= filler_zipf)
-        fixed = vocab.correction(w)
+        common = zipf(w, "en") >= filler_zipf or (lang != "en" and zipf(w, lang) >= filler_zipf) \
+            or _degree_of_common(w, filler_zipf)
+        if lang != "en":
+            # Another language: its words are matched by the English word they start with
+            # ("segmentação" -> "segmentation", "tumores" -> "tumor"), not by one-letter edits
+            # ("parlent" is not "parent").
+            fixed = vocab.cognate(w)
+        else:
+            fixed = None if w in names or zipf(w, "en") >= known_zipf else vocab.correction(w)
         if fixed and not (common and lang == "en"):
             corrections[w] = fixed
             kept.append(fixed)

@@ -3,6 +3,7 @@ topic word from filler. Filler is decided by general-English word frequency (wor
 scale) and by the corpus itself, not by a list of phrasings seen in the eval questions."""
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from functools import lru_cache
@@ -48,8 +49,18 @@ def fold(text: str) -> str:
 CONTRACTION_RE = re.compile(r"(?<=\w)(?:n['’]t|['’](?:ve|ll|re|d|s|m|t))(?!\w)")
 
 
+# Han, kana and hangul: scripts written without spaces. A run of them is one word here, and a Latin
+# name inside one ("GarDiff 虚拟试衣模型…", "…にTransformerを使った") is a word of its own.
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+CJK_RE = re.compile(f"[{CJK}]")
+_SCRIPT_EDGE_RE = re.compile(f"(?<=[{CJK}])(?=[^{CJK}])|(?<=[^{CJK}])(?=[{CJK}])")
+
+
 def words(text: str) -> list[str]:
-    return WORD_RE.findall(CONTRACTION_RE.sub("", fold(text)))
+    text = CONTRACTION_RE.sub("", fold(text))
+    if not text.isascii():
+        text = _SCRIPT_EDGE_RE.sub(" ", text)
+    return WORD_RE.findall(text)
 
 
 @lru_cache(maxsize=1 << 17)  # words repeat: every candidate paper's sentences are stemmed per answer
@@ -68,6 +79,8 @@ def zipf(word: str, lang: str = "en") -> float:
     # fresh process ~1.7 CPU-seconds and ~230 MB. Same values.
     from .zipf_table import zipf_frequency
 
+    if lang != "en" and lang not in OTHER_LANGS:
+        return 0.0  # no word list is read for it (Chinese and Japanese would need extra tokenizers)
     return zipf_frequency(word, lang)
 
 
@@ -114,6 +127,8 @@ OTHER_LANGS = ("es", "fr", "de", "it", "pt", "nl")
 def language_of(text: str) -> str:
     """"en", or the language most of the question's words belong to when that is clearly not
     English (each word votes for the language in which it is most frequent, by a clear margin)."""
+    if len(CJK_RE.findall(text)) >= 2:
+        return "ja" if re.search(r"[\u3040-\u30ff]", text) else "ko" if re.search(r"[\uac00-\ud7af]", text) else "zh"
     votes: dict[str, int] = {}
     ws = [w for w in words(text) if not w.isdigit() and len(w) > 1]
     for w in ws:
@@ -126,8 +141,11 @@ def language_of(text: str) -> str:
             votes["en"] = votes.get("en", 0) + 1
     if not votes:
         return "en"
-    lang, n = max(votes.items(), key=lambda x: x[1])
-    return lang if lang != "en" and n >= max(2, 0.5 * len(ws)) else "en"
+    # Words shared by related languages ("de", "la", "partir") split their votes: the question is
+    # not English when most of its words vote for some other language, and it is the top one.
+    other = sum(n for lang, n in votes.items() if lang != "en")
+    best = max((item for item in votes.items() if item[0] != "en"), key=lambda x: x[1], default=("en", 0))
+    return best[0] if other >= max(2, 0.5 * len(ws)) else "en"
 
 
 class Vocabulary:
@@ -182,6 +200,35 @@ class Vocabulary:
             if key in self.df:
                 found[key] = self.df[key]
         return max(found, key=lambda c: (found[c], c)) if found else None
+
+
+    def cognate(self, word: str) -> str | None:
+        """For a word of another language, the English corpus word it starts like: a corpus word of
+        4+ letters that begins it and covers 60% of it ("tumores" -> "tumor", "segmentacao" ->
+        "segment"); for a word of 7-8 letters, the corpus word sharing the longest start of 6+
+        letters ("synthese" -> "synthesis", "federado" -> "federated"); else a one-letter slip in
+        its second half ("heterogeneos" -> "heterogeneous"; "parlent" is not "parent")."""
+        import bisect
+
+        if len(word) < 5 or "-" in word and all(p in self for p in word.split("-") if p):
+            return None
+        for n in range(len(word) - 1, 3, -1):  # longest first
+            if n >= 0.6 * len(word) and word[:n] in self.df:
+                return word[:n]
+        if 7 <= len(word) <= 8:  # a longer word shares 6 letters with too much ("articulos": "articulation")
+            if not hasattr(self, "_sorted"):
+                self._sorted = sorted(w for w in self.df if w.isalpha())
+            i = bisect.bisect_left(self._sorted, word[:6])
+            near = []
+            while i < len(self._sorted) and self._sorted[i].startswith(word[:6]):
+                near.append(self._sorted[i])
+                i += 1
+            if near:
+                return max(near, key=lambda c: (len(os.path.commonprefix([c, word])), self.df[c], c))
+        fixed = self.correction(word)
+        if fixed and len(os.path.commonprefix([fixed, word])) >= len(word) / 2:
+            return fixed
+        return None
 
 
 def _deletes(word: str) -> set[str]:

@@ -9,7 +9,7 @@ import pytest
 
 from assistant import extractive
 from assistant.evidence import PaperEvidence, holds_type, type_strength
-from assistant.intent import classify
+from assistant.intent import classify, comparison_sides
 from assistant.links import safe_url
 from assistant.query import understand
 from assistant.settings import Settings
@@ -119,6 +119,9 @@ VOCAB = Vocabulary([
     ("mamaba models", [], {"mamaba": "mamba"}),                   # a typo is the corpus word
     ("align nuerons with permutations", [], {"nuerons": "neurons"}),
     ("protein folding", ["folding"], {}),                         # rare topic words are missing
+    # An acronym or an English word is meant as written, never "corrected" to a corpus word.
+    ("SSMs for vision", ["ssms"], {}),                            # not "sums" or "ssm"-like corpus words
+    ("newer merging methods", [], {}),                            # "newer" is "new", not a missing topic
     ("polyps in colonoscopy images", ["polyps", "colonoscopy"], {}),
 ])
 def test_topic_words(topic, missing, corrected):
@@ -421,3 +424,36 @@ def test_a_year_ending_a_question_stays_part_of_a_name_the_corpus_uses():
     assert classify("coco 2014 results", False, today=TODAY, names_a_thing=corpus_says).window is None
     assert classify("model quantization 2023", False, today=TODAY, names_a_thing=corpus_says).window is not None
     assert seen == ["coco 2017", "quantization 2023"]
+
+
+def test_other_languages_and_scripts_match_the_english_words_they_share():
+    # A Latin name inside Chinese or Japanese text is a word of its own.
+    assert words("GarDiff 虚拟试衣模型") == ["gardiff", "虚拟试衣模型"]
+    assert "transformer" in words("時系列予測にTransformerを使った論文")
+    assert language_of("時系列予測にTransformerを使った論文はありますか？") == "ja"
+    # Words that several Romance languages share split their votes; the question is still French.
+    assert language_of("Quels articles parlent de la synthèse vocale à partir de texte ?") == "fr"
+    vocab = Vocabulary(["Tumor segmentation in medical images", "Speech synthesis from text",
+                        "Federated learning with heterogeneous data", "Parent and child models"])
+    assert vocab.cognate("tumores") == "tumor" and vocab.cognate("synthese") == "synthesis"
+    assert vocab.cognate("federado") == "federated" and vocab.cognate("heterogeneos") == "heterogeneous"
+    assert vocab.cognate("parlent") is None  # one letter from "parent", but not a slip of it
+    query = understand("tem algo sobre segmentação de tumores em imagens médicas?", vocab, 4.5)
+    assert query.lang == "pt" and {"tumor", "medical", "imag"} <= set(query.weights)
+
+
+def test_english_words_and_acronyms_are_not_corrected_to_corpus_words():
+    vocab = Vocabulary(["Mixing features of CNNs", "Carlo sampling for driving"])
+    assert understand("fixing features", vocab, 4.5).corrections == {}  # "fixing" is not "mixing"
+    assert understand("GNNs features", vocab, 4.5).corrections == {}    # "GNNs" is not "CNNs"
+    assert understand("CARLA driving", vocab, 4.5).corrections == {}    # a simulator, not "Carlo"
+    assert understand("mixnig features", vocab, 4.5).corrections == {"mixnig": "mixing"}
+
+
+@pytest.mark.parametrize("question, sides", [
+    ("what's the difference between LoRA and full fine-tuning?", ("LoRA", "full fine-tuning")),
+    # A difference named deep inside the question is its topic, not what it asks to compare.
+    ("whats the best way to make pathology models robust to differences between hospitals and staining?", ()),
+])
+def test_a_comparison_is_what_the_question_asks_not_a_phrase_inside_it(question, sides):
+    assert comparison_sides(question) == sides
