@@ -15,7 +15,7 @@ BASELINE_NAMES = ("bm25", "dense", "starter")
 
 def register(sub) -> None:
     p = sub.add_parser("eval", help="measure retrieval, citations, groundedness and refusals on a question set")
-    p.add_argument("--split", choices=["dev", "paraphrase", "test"], default="dev",
+    p.add_argument("--split", choices=["dev", "dev2", "paraphrase", "test"], default="dev",
                    help="dev: eval/questions.jsonl (tuned on); paraphrase: eval/paraphrases.jsonl with the dev "
                    "questions they rephrase; test: eval/test_questions.jsonl (written blind, report only)")
     p.add_argument("--questions", type=Path, help="questions JSONL instead of the split's file")

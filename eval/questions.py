@@ -17,7 +17,10 @@ DEFAULT_QUESTIONS = EVAL_DIR / "questions.jsonl"
 # dev: what the answerer is tuned on. test: written blind to the answerer's code, run to report only.
 # paraphrase: rephrasings of dev questions (eval/paraphrases.jsonl) plus the dev originals they rephrase.
 SPLITS = {"dev": DEFAULT_QUESTIONS, "test": EVAL_DIR / "test_questions.jsonl",
-          "paraphrase": EVAL_DIR / "paraphrases.jsonl"}
+          "paraphrase": EVAL_DIR / "paraphrases.jsonl",
+          # dev2: a second tuning set, written blind to the answerer in a later session (casual and
+          # keyword wordings, years at either end, other languages); tuned on like dev.
+          "dev2": EVAL_DIR / "dev2_questions.jsonl"}
 FIELDS = {"id", "kind", "question", "turns", "relevant", "must_contain", "code_url", "note",
           "sides", "date_from", "date_to", "absent", "ordinal", "code_followup", "style", "lang"}
 PARAPHRASE_FIELDS = {"id", "paraphrase_of", "style", "question", "note", "lang"}

@@ -149,6 +149,11 @@ def test_default_thresholds_and_questions_load():
     assert th["min"]["groundedness.extractive"] == 1.0 and th["max"]["citations.invalid"] == 0
     qs = load_questions()
     assert len(qs) >= 105 and len({q.id for q in qs}) == len(qs)
+    # Every split's questions and floors load (a typo in one fails here, not halfway through CI).
+    from eval.questions import SPLITS, load_split
+    from eval.thresholds import default_thresholds
+    for split in SPLITS:
+        assert load_split(split) and load_thresholds(default_thresholds(split))["max"]["citations.invalid"] == 0
 
 
 # ---- questions file errors ----------------------------------------------------------------------
