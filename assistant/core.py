@@ -256,6 +256,13 @@ class Assistant:
                                key_missing=query.key_missing,
                                names_one=self._names_one(intent.topic, evidence),
                                topic_words=len(query.weights), **ctx)
+        if window is not None and plan.kind in ("refuse-none", "refuse-window") and not intent.meta:
+            # Nothing inside the window: say so, then show what the corpus has outside it (or
+            # undated), each with its date, rather than leave the asker with nothing.
+            plan_out, evidence_out = self._plan(replace(intent, window=None), query, query_vector, previous, max_cited)
+            if not plan_out.refused:
+                plan_out.kind, plan_out.window = "outside-window", window
+                return plan_out, evidence_out
         return plan, evidence
 
     def _similar_to(self, question: str) -> str | None:

@@ -21,7 +21,7 @@ ASPECTS = ("proposes", "evaluated on", "result", "code")
 @dataclass
 class Plan:
     # list | single | code | detail | detail-missing | subset | code-subset | summary | comparison |
-    # refuse-none | refuse-meta | refuse-window | subset-none | code-none
+    # refuse-none | refuse-meta | refuse-window | subset-none | code-none | outside-window
     kind: str
     intent: Intent
     cited: list[PaperEvidence] = field(default_factory=list)
@@ -248,8 +248,12 @@ def headline(p: Plan) -> str:
             "which may list them."
         )
     if p.kind == "refuse-window":
-        return (f"None of the {p.corpus_size} papers is {escape(p.window.meaning)} and about “{topic}”"
-                f"{_corpus_span(p)}, so I can't answer that from this corpus.")
+        return (f"No paper {escape(p.window.meaning)} is about “{topic}”{_corpus_span(p)}, so I can't "
+                "answer that from this corpus.")
+    if p.kind == "outside-window":
+        more = f", then {n - 1} more" if n > 1 else ""
+        return (f"No paper {escape(p.window.meaning)} is about “{topic}”{_corpus_span(p)}. Outside that window, "
+                f"or with no date in the corpus, the closest is *{lead_title(p)}* [1]{more} (dates beside each):")
     if p.kind == "refuse-none":
         if p.side_names and p.pool_size:
             return f"The previous answer cited {p.pool_size} papers, so {' and '.join(p.side_names)} do not point at them."
@@ -260,12 +264,13 @@ def headline(p: Plan) -> str:
         if p.unknown_terms:
             words = ", ".join(f"“{escape(t)}”" for t in p.unknown_terms[:4])
             missing = f" No abstract even uses {words}."
-        scope = f" {escape(p.window.meaning)}" if p.window else ""
+        # "None of the 294 papers published before 2019" would say all 294 are: a window is named alone.
+        among = f"of the papers {escape(p.window.meaning)}" if p.window else f"among the {p.corpus_size} papers"
         if p.intent.answer_type == "number" and p.intent.asked:
-            return (f"No abstract among the {p.corpus_size} papers{scope} reports {escape(p.intent.asked)} for "
+            return (f"No abstract {among} reports {escape(p.intent.asked)} for "
                     f"“{topic}”, so I can't answer that from this corpus.")
-        return (f"None of the {p.corpus_size} papers{scope} is about “{topic}”, so I can't answer that from "
-                f"this corpus.{missing}")
+        none = f"None of the papers {escape(p.window.meaning)}" if p.window else f"None of the {p.corpus_size} papers"
+        return f"{none} is about “{topic}”, so I can't answer that from this corpus.{missing}"
     if p.kind == "subset-none":
         if p.pool_size == 1:
             return f"The paper from the previous answer is not about “{topic}”."
@@ -320,12 +325,16 @@ def headline(p: Plan) -> str:
     return f"The best match is *{lead}* [1]."
 
 
+def lead_title(p: Plan) -> str:
+    return escape(p.cited[0].title)
+
+
 def notes(p: Plan) -> list[str]:
     out = []
     if p.lang != "en":
         out.append("The abstracts in this corpus are in English; I matched the words of your question that "
                    "they share (answers quote the English abstracts).")
-    if p.window is not None and not p.refused:
+    if p.window is not None and not p.refused and p.kind != "outside-window":
         out.append(f"Only papers {escape(p.window.meaning)} are considered{_corpus_span(p)}.")
     return out
 

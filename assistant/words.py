@@ -148,6 +148,11 @@ def language_of(text: str) -> str:
     return best[0] if other >= max(2, 0.5 * len(ws)) else "en"
 
 
+# How much of both words a shared start must cover for a word of another language to be taken as the
+# English corpus word ("segmentacao"/"segmentation" share 8 of 11 and 12 letters).
+COGNATE_SHARE = 0.65
+
+
 class Vocabulary:
     """The corpus's words with their document frequency: IDF for weighting, and a deletion index
     that finds the corpus word a misspelt question word was meant to be (one edit away)."""
@@ -204,10 +209,11 @@ class Vocabulary:
 
     def cognate(self, word: str) -> str | None:
         """For a word of another language, the English corpus word it starts like: a corpus word of
-        4+ letters that begins it and covers 60% of it ("tumores" -> "tumor", "segmentacao" ->
-        "segment"); for a word of 7-8 letters, the corpus word sharing the longest start of 6+
-        letters ("synthese" -> "synthesis", "federado" -> "federated"); else a one-letter slip in
-        its second half ("heterogeneos" -> "heterogeneous"; "parlent" is not "parent")."""
+        4+ letters that begins it and covers 60% of it ("tumores" -> "tumor", "persone" -> "person"),
+        else the corpus word sharing the longest start, when that start is two thirds of both words
+        ("synthese" -> "synthesis", "segmentacao" -> "segmentation"; "articulos" is not
+        "articulation"), else a one-letter slip ("difusion"; in a short word only in its second half:
+        "parlent" is not "parent")."""
         import bisect
 
         if len(word) < 5 or "-" in word and all(p in self for p in word.split("-") if p):
@@ -215,19 +221,23 @@ class Vocabulary:
         for n in range(len(word) - 1, 3, -1):  # longest first
             if n >= 0.6 * len(word) and word[:n] in self.df:
                 return word[:n]
-        if 7 <= len(word) <= 8:  # a longer word shares 6 letters with too much ("articulos": "articulation")
-            if not hasattr(self, "_sorted"):
-                self._sorted = sorted(w for w in self.df if w.isalpha())
-            i = bisect.bisect_left(self._sorted, word[:6])
-            near = []
-            while i < len(self._sorted) and self._sorted[i].startswith(word[:6]):
-                near.append(self._sorted[i])
-                i += 1
-            if near:
-                return max(near, key=lambda c: (len(os.path.commonprefix([c, word])), self.df[c], c))
+        if not hasattr(self, "_sorted"):
+            self._sorted = sorted(w for w in self.df if not w[0].isdigit())
+        best, best_key = None, (0, 0)
+        i = bisect.bisect_left(self._sorted, word[:5])
+        while i < len(self._sorted) and self._sorted[i].startswith(word[:5]):
+            cand = self._sorted[i]
+            shared = len(os.path.commonprefix([cand, word]))
+            if shared >= COGNATE_SHARE * len(word) and shared >= COGNATE_SHARE * len(cand) \
+                    and (shared, self.df[cand]) > best_key:
+                best, best_key = cand, (shared, self.df[cand])
+            i += 1
+        if best:
+            return best
         fixed = self.correction(word)
-        if fixed and len(os.path.commonprefix([fixed, word])) >= len(word) / 2:
-            return fixed
+        if fixed and (len(word) >= 8 or len(os.path.commonprefix([fixed, word])) >= len(word) / 2):
+            return fixed  # a long word one letter off is that word ("difusion"); a short one must
+            # share its first half ("parlent" is not "parent")
         return None
 
 

@@ -207,8 +207,16 @@ def test_a_year_in_the_question_filters_inside_retrieval_and_is_stated(assistant
     assert answer.filters == {"date_from": "2024-01", "date_to": "2024-12-31"}
     assert answer.sources and all(s.date and s.date.startswith("2024") for s in answer.sources)
     assert "published in 2024" in answer.answer
+    # No paper inside the window: it says so, then shows the closest outside it, each with its date.
     none = assistant.ask("this year's papers on diffusion")
-    assert none.refused and "2026" in none.answer
+    assert none.kind == "outside-window" and not none.refused
+    assert none.answer.startswith("No paper published this year (2026) is about “diffusion”")
+    assert none.sources and all(not (s.date or "").startswith("2026") for s in none.sources)
+    assert all(f"({s.date or 'date unknown'})" in none.answer for s in none.sources)
+    # ... and when nothing in the corpus is about it at all, the refusal names the window alone.
+    off = assistant.ask("protein folding from 2024")
+    assert off.refused and not off.sources
+    assert off.answer.startswith("None of the papers published in 2024 is about “protein folding”")
     # A year ending a keyword question is a window too, unless an abstract uses it in a name.
     ending = assistant.ask("model quantization 2023")
     assert ending.filters == {"date_from": "2023-01", "date_to": "2023-12-31"}
