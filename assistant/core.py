@@ -52,8 +52,9 @@ class Assistant:
         self.settings = settings or get_settings(**overrides)
         self.store = Store.open(self.settings)
         self.embedder = get_embedder(self.settings.embed_model, self.settings.embed_runtime)
-        # Sentence vectors are read from Chroma once per paper, then kept: each answer re-scores
-        # dozens of papers sentence by sentence, and a store round trip per answer is the slow part.
+        # Each answer re-scores dozens of papers sentence by sentence. Their sentences and vectors
+        # come from the serving data (memory-mapped: nothing held here); what is kept per paper is
+        # the sentences' content words, whose computing is the rest of the cost.
         # Filled on demand (a one-off `ask` reads only its candidates); warm() fills it up front.
         # Least recently used first; bounded by settings.sentence_cache_papers.
         self._sentences: OrderedDict[str, PaperSentences] = OrderedDict()
@@ -86,7 +87,7 @@ class Assistant:
         return True
 
     def warm(self) -> None:
-        """Read every paper's sentence vectors now (small corpora) so no user waits for them."""
+        """Split every paper's sentences into words now (small corpora) so no user waits for it."""
         if self.paper_count <= self.settings.sentence_cache_papers:
             self.sentences_for(list(self.paper_meta))
 
@@ -346,9 +347,14 @@ class Assistant:
         for pid in out:
             self._sentences.move_to_end(pid)
         if missing:
-            known = self.serving.sentence_rows(missing)  # read by id: no scan of the sentence collection
-            for pid, (sents, vecs) in self.store.sentences_of(missing, with_vectors=True, known=known).items():
-                out[pid] = self._sentences[pid] = PaperSentences.build(self.paper_meta[pid]["title"], sents, vecs)
+            got = self.serving.sentences_of(missing)
+            rest = [pid for pid in missing if pid not in got]
+            if rest:  # serving data of an older paperchat, or papers an ingest changed under its build
+                known = self.serving.sentence_rows(rest)  # read by id: no scan of the sentence collection
+                got.update(self.store.sentences_of(rest, with_vectors=True, known=known))
+            titles = self.serving.papers(got)
+            for pid, (sents, vecs) in got.items():
+                out[pid] = self._sentences[pid] = PaperSentences.build(titles.get(pid, {}).get("title", ""), sents, vecs)
             while len(self._sentences) > max(self.settings.sentence_cache_papers, len(paper_ids)):
                 self._sentences.popitem(last=False)
         return {pid: out[pid] for pid in paper_ids if pid in out}

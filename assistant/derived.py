@@ -10,6 +10,8 @@ Layout, next to the Chroma files (or under index_dir when the store is a Chroma 
                                                  order (small corpora: exact dense search in memory)
                                              /papers.sqlite  paper_id -> metadata of its first chunk,
                                                  read on demand (assistant/papertable.py)
+                                             /sentences.npy, sentences.sqlite  every paper's sentences
+                                                 and their vectors, memory-mapped (assistant/sentencedata.py)
                                              /words-N.json  each corpus word's document frequency
                                                  (assistant/vocabulary.py: IDF, typos, topic words)
                                              /DONE
@@ -35,13 +37,14 @@ from pathlib import Path
 import numpy as np
 
 from .dates import date_number
-from . import papertable
+from . import papertable, sentencedata
 from .keyword import KeywordIndex
 from .settings import Settings
 
 KEEP_GENERATIONS = 2  # the current one and the one a busy replica may still be reading
 # 2: keyword index over title, abstract and authors only (no metadata lines); chunk vectors kept.
-FORMAT = 2
+# 3: every paper's sentences and sentence vectors kept (answers no longer read them from Chroma).
+FORMAT = 3
 
 
 def root(settings: Settings) -> Path:
@@ -87,6 +90,13 @@ class ServingData:
     # Chunk vectors in keyword-index row order (memory-mapped), or None: a corpus above
     # settings.exact_dense_max_chunks, whose dense search stays on Chroma's HNSW index.
     vectors: np.ndarray | None = field(default=None, repr=False)
+    # Every paper's sentences and their vectors (memory-mapped), or None: built by an older paperchat.
+    sentences: sentencedata.SentenceTable | None = field(default=None, repr=False)
+
+    def sentences_of(self, paper_ids: list[str]) -> dict[str, tuple[list[str], np.ndarray]]:
+        """paper_id -> (sentences, vectors) of the papers this data holds (those it left out, and
+        every paper of an older build, are read from the store)."""
+        return self.sentences.read(list(paper_ids)) if self.sentences is not None else {}
 
     def papers(self, paper_ids) -> dict[str, dict]:
         """Metadata of these papers (those that exist), in one read."""
@@ -138,8 +148,10 @@ def build(store, settings: Settings, generation: str | None = None) -> str:
                 if head is not None:
                     head["n_sentences"] = max(head.get("n_sentences", 0), int(meta.get("sentence_end") or 0))
             papertable.write(papers, tmp)
+            held = sentencedata.write(store, papers, tmp, previous=_previous_folder(settings, final))
             _write_word_frequencies(rows, tmp)
-            (tmp / "DONE").write_text(json.dumps({"chunks": len(rows), "papers": len(papers), **_date_stats(papers)}))
+            (tmp / "DONE").write_text(json.dumps({"chunks": len(rows), "papers": len(papers), "sentence_papers": held,
+                                                  **_date_stats(papers)}))
             try:
                 os.rename(tmp, final)
             except OSError:  # a concurrent builder published the same generation first
@@ -152,6 +164,13 @@ def build(store, settings: Settings, generation: str | None = None) -> str:
     os.replace(marker, base / "CURRENT")
     _prune(base, keep=final.name)
     return generation
+
+
+def _previous_folder(settings: Settings, building: Path) -> Path | None:
+    """The published generation's folder (its sentences are reused where papers did not change)."""
+    generation = published(settings)
+    folder = folder_of(settings, generation) if generation else None
+    return folder if folder is not None and folder != building and (folder / "DONE").exists() else None
 
 
 def _write_word_frequencies(rows: list, folder: Path) -> None:
@@ -201,6 +220,7 @@ def load(store, settings: Settings) -> ServingData:
         dates=tuple(stats.get("dates") or (None, None)),
         months=list(stats.get("months") or []),
         vectors=np.load(vectors, mmap_mode="r") if vectors.exists() else None,
+        sentences=sentencedata.SentenceTable.open(folder),
     )
 
 

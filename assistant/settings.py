@@ -73,10 +73,12 @@ class Settings(BaseSettings):
     # the serving data (memory-mapped, 1.5 kB a chunk for 384 dimensions): 0.02 ms at 600 chunks,
     # ~1 ms at 20k on one thread, where Chroma's ids-only HNSW query (~1 ms) becomes the cheaper.
     exact_dense_max_chunks: Annotated[int, Field(ge=0, le=10_000_000)] = 20_000
-    # Papers whose sentences (text, words and vectors: ~15 kB a paper) a process keeps, least
-    # recently used out first; a corpus this small is read whole at start. 5,000 is ~75 MB: every
-    # paper of the bundled corpus, and the candidates of a few hundred recent answers on a big one.
-    # More makes repeated questions over a big corpus faster for memory.
+    # Papers whose sentence words (each sentence's content terms, ~18 kB a paper of Python sets;
+    # the vectors are views into the serving data's memory map) a process keeps, least recently
+    # used out first; a corpus this small is prepared whole at start. 5,000 is ~90 MB: every paper
+    # of the bundled corpus, and the candidates of a few hundred recent answers on a big one.
+    # Splitting a paper's sentences into words again costs ~0.2 ms (half a search at 100k papers
+    # when no candidate is kept): more makes repeated questions faster for memory.
     sentence_cache_papers: Annotated[int, Field(ge=100, le=1_000_000)] = 5_000
     # onnxruntime threads for embedding one question. Measured on the 2-core machine (115 dev
     # questions, p50): 1 thread 5.4 ms, 2 threads 4.1-4.4 ms. 1 leaves the other core to a

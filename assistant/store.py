@@ -512,12 +512,14 @@ class Store:
         )
 
     def sentences_of(self, paper_ids: list[str], with_vectors: bool = False,
-                     known: dict[str, tuple[str, int]] | None = None) -> dict[str, tuple[list[str], np.ndarray | None]]:
+                     known: dict[str, tuple[str, int]] | None = None,
+                     exact: bool = False) -> dict[str, tuple[list[str], np.ndarray | None]]:
         """Each paper's abstract sentences in order (of the version its head names), and their
         embeddings when asked for. A paper absent from the index is absent from the result.
         `known` (paper_id -> (content_hash, sentence count), from the serving data) lets them be read
         by id, one lookup per row; a `where` on paper_id costs time growing with the collection.
-        A paper whose rows are not all there (an ingest replaced it) is read the careful way."""
+        A paper whose rows are not all there (an ingest replaced it) is read the careful way, or
+        with `exact`, left out: only the versions `known` names come back (the serving data's build)."""
         if not paper_ids:
             return {}
         paper_ids = list(dict.fromkeys(paper_ids))
@@ -526,7 +528,7 @@ class Store:
         todo = paper_ids
         if known:
             todo = self._sentences_by_id(paper_ids, known, include, with_vectors, out)
-            if not todo:
+            if not todo or exact:
                 return out
         for _ in range(READ_RETRIES):
             # Heads first, then sentences: a version's sentences are written before its head and

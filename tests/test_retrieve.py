@@ -131,12 +131,30 @@ def test_serving_data_is_loaded_not_rebuilt(parts, monkeypatch):
     assert "merg" in load_vocabulary(store, data).stems and calls == []  # word frequencies published too
 
 
-def test_a_new_ingest_is_picked_up_without_restart(bundled_index, tmp_path):
+def test_serving_sentences_are_exactly_the_stores(parts):
+    """Answers read every paper's sentences and sentence vectors from the serving data (memory-mapped),
+    not from Chroma: the same texts in the same order and the same float32 vectors, bit for bit."""
+    import numpy as np
+
+    settings, store, _, _ = parts
+    data = derived.load(store, settings)
+    pids = sorted(data.paper_meta)
+    ours, chroma = data.sentences_of(pids), store.sentences_of(pids, with_vectors=True)
+    assert set(ours) == set(chroma) == set(pids)
+    for pid in pids:
+        assert ours[pid][0] == chroma[pid][0] and ours[pid][1].dtype == np.float32
+        assert np.array_equal(ours[pid][1], chroma[pid][1]), pid
+
+
+def test_a_new_ingest_is_picked_up_without_restart(bundled_index, tmp_path, monkeypatch):
+    import numpy as np
+
     from assistant.core import Assistant
     from ingest.pipeline import run_ingest
 
     settings = bundled_index.model_copy(update={"index_dir": tmp_path / "index", "reload_check_s": 0.0})
     shutil.copytree(bundled_index.index_dir, settings.index_dir)
+    shutil.rmtree(settings.index_dir / "serving")  # built for the copy's own path (carried over only there)
     assistant = Assistant(settings)
     question = "which papers teach quadruped robots to herd sheep with origami grippers?"
     assert all("Origami" not in h.title for h in assistant.search(question))
@@ -146,9 +164,22 @@ def test_a_new_ingest_is_picked_up_without_restart(bundled_index, tmp_path):
         "abstract": "We teach quadruped robots to herd sheep using origami grippers. Our robots herd "
                     "sheep in the field with foldable origami grippers mounted on their backs.",
         "date": "2025-01-02"}) + "\n")
-    run_ingest([new], settings, progress=False)
-    hits = assistant.search(question)  # same process, no restart
+    with monkeypatch.context() as m:  # the new generation reads only the new paper's sentences from Chroma
+        reads, real = [], Store.sentences_of
+        m.setattr(Store, "sentences_of", lambda self, ids, **k: reads.append(list(ids)) or real(self, ids, **k))
+        run_ingest([new], settings, progress=False)
+    assert [pid for r in reads for pid in r] == ["2501.00001"]
+    # Same process, no restart; the sentences of the new generation come from its serving data
+    # (the other papers' rows carried over from the previous one), never from Chroma.
+    store_read = assistant.store.sentences_of
+    monkeypatch.setattr(assistant.store, "sentences_of", lambda *a, **k: pytest.fail("sentences read from Chroma"))
+    hits = assistant.search(question)
     assert hits[0].title.startswith("Origami Grippers") and assistant.paper_count == len(assistant.paper_meta)
+    assert "“We teach quadruped robots to herd sheep using origami grippers.”" in assistant.ask(question).answer
+    pids = sorted(assistant.paper_meta)
+    ours, chroma = assistant.serving.sentences_of(pids), store_read(pids, with_vectors=True)
+    assert set(ours) == set(chroma) == set(pids) and "2501.00001" in ours
+    assert all(ours[p][0] == chroma[p][0] and np.array_equal(ours[p][1], chroma[p][1]) for p in pids)
 
 
 def test_ask_and_search_import_neither_torch_gradio_nor_llamaindex(bundled_index):

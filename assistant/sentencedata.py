@@ -1,0 +1,154 @@
+"""Every paper's abstract sentences and their vectors, as one serving generation holds them
+(assistant/derived.py): what an answer re-scores sentence by sentence. Reading them from Chroma
+per question was most of a search at 100k papers (~40 ms of a 60 ms search through a Chroma
+server: dozens of papers' vectors as JSON over HTTP); here they are a memory-mapped file that
+every process on the machine shares through the page cache, so a replica holds none of it.
+
+    sentences.npy     float32 (rows, dim): the vectors exactly as Chroma stores them, paper after paper
+    sentences.sqlite  paper_id -> content_hash, first row, row count, sentence texts (JSON list)
+
+Written by paging through the store a bounded number of rows at a time (memory flat in corpus
+size), copying the rows of papers the previous generation already holds at the same version, so
+an ingest of a few papers reads only those from Chroma. A paper whose rows changed under the
+build (an ingest racing it) is left out: readers fall back to Chroma for it."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+import numpy as np
+
+VECTORS = "sentences.npy"
+TABLE = "sentences.sqlite"
+SOURCE = "sentences.json"  # which collection the rows came from: a previous generation is reused only if the same
+READ_ROWS = 1000  # sentence rows per store read: the build's memory (~65 MB over its start at 1,000; ~390 MB at 4,000, vectors come as JSON floats), not its time
+BATCH = 500  # ids per `IN (...)` query: under SQLite's variable limit
+
+
+def _source_of(store) -> dict:
+    return {"index": store.settings.chroma_url or str(Path(store.settings.index_dir).resolve()),
+            "collection": getattr(store, "sentences_name", None)}
+
+
+def write(store, papers: dict[str, dict], folder: Path, previous: Path | None = None) -> int:
+    """Write the sentence files of these papers (paper_id -> metadata with content_hash and
+    n_sentences) into folder; returns how many papers they hold."""
+    order = [pid for pid in sorted(papers) if int(papers[pid].get("n_sentences") or 0) > 0]
+    starts, total = {}, 0
+    for pid in order:
+        starts[pid] = total
+        total += int(papers[pid]["n_sentences"])
+    source = _source_of(store)
+    old = _reusable(previous, source)
+    db = sqlite3.connect(folder / TABLE)
+    written, header = 0, None
+    try:
+        # Plain writes at each paper's offset, not a writable memory map: the build's memory stays
+        # one batch, without the whole file's pages counted against it.
+        with open(folder / VECTORS, "wb") as out:
+            db.execute("CREATE TABLE sentences (paper_id TEXT PRIMARY KEY, content_hash TEXT, start INTEGER, "
+                       "n INTEGER, texts TEXT)")
+            for batch in _batches(order, papers):
+                known = {pid: (papers[pid]["content_hash"], int(papers[pid]["n_sentences"])) for pid in batch}
+                got = old.read(known) if old is not None else {}
+                fetch = {pid: v for pid, v in known.items() if pid not in got}
+                if fetch:
+                    got.update(store.sentences_of(list(fetch), with_vectors=True, known=fetch, exact=True))
+                rows = []
+                for pid in batch:
+                    texts, vecs = got.get(pid, (None, None))
+                    if texts is None or len(texts) != known[pid][1] or vecs is None or len(vecs) != len(texts):
+                        continue  # changed under the build: served from Chroma
+                    vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+                    if header is None:
+                        header = _start_npy(out, total, vecs.shape[1])
+                    out.seek(header + starts[pid] * vecs.shape[1] * 4)
+                    out.write(vecs.tobytes())
+                    rows.append((pid, known[pid][0], starts[pid], len(texts), json.dumps(texts, ensure_ascii=False)))
+                db.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?)", rows)
+                written += len(rows)
+        db.commit()
+    finally:
+        db.close()
+        if old is not None:
+            old.close()
+    if header is None:
+        (folder / VECTORS).unlink()
+    (folder / SOURCE).write_text(json.dumps(source))
+    return written
+
+
+def _start_npy(out, rows: int, dim: int) -> int:
+    """Write the .npy header of a (rows, dim) float32 array and size the file; returns the header length."""
+    np.lib.format.write_array_header_1_0(out, {"descr": "<f4", "fortran_order": False, "shape": (rows, dim)})
+    header = out.tell()
+    out.truncate(header + rows * dim * 4)  # rows of papers left out stay zero (a sparse hole)
+    return header
+
+
+def _batches(order: list[str], papers: dict[str, dict]):
+    batch, rows = [], 0
+    for pid in order:
+        n = int(papers[pid]["n_sentences"])
+        if batch and rows + n > READ_ROWS:
+            yield batch
+            batch, rows = [], 0
+        batch.append(pid)
+        rows += n
+    if batch:
+        yield batch
+
+
+def _reusable(previous: Path | None, source: dict) -> "SentenceTable | None":
+    """The previous generation's sentences, when they came from the same collection (a --rebuild
+    writes new collections, possibly with another embedding runtime: nothing is reused then)."""
+    if previous is None:
+        return None
+    try:
+        if json.loads((previous / SOURCE).read_text()) != source:
+            return None
+        return SentenceTable.open(previous)
+    except (OSError, ValueError, sqlite3.Error):
+        return None
+
+
+class SentenceTable:
+    """The sentence files of one generation, read-only: texts from SQLite, vectors as views into
+    the memory-mapped array (nothing copied; pages shared by every process)."""
+
+    def __init__(self, db: sqlite3.Connection, vectors: np.ndarray | None):
+        self._db, self._vectors = db, vectors
+        self._lock = threading.Lock()  # one connection, used by the UI's worker threads in turn
+
+    @classmethod
+    def open(cls, folder: Path) -> "SentenceTable | None":
+        """None when the folder has no sentence files (written by an older paperchat)."""
+        if not (folder / TABLE).exists():
+            return None
+        # immutable=1: the file never changes once published (see assistant/papertable.py).
+        db = sqlite3.connect(f"file:{folder / TABLE}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        # A plain ndarray over the map: slicing an np.memmap costs ~50 µs a slice (its __array_finalize__).
+        vectors = np.asarray(np.load(folder / VECTORS, mmap_mode="r")) if (folder / VECTORS).exists() else None
+        return cls(db, vectors)
+
+    def read(self, wanted: dict[str, tuple[str, int]] | list[str]) -> dict[str, tuple[list[str], np.ndarray]]:
+        """paper_id -> (sentences, vectors) for the papers held here; with a dict of paper_id ->
+        (content_hash, count), only those at that version."""
+        ids = list(dict.fromkeys(wanted))
+        out = {}
+        for start in range(0, len(ids), BATCH):
+            part = ids[start:start + BATCH]
+            with self._lock:
+                rows = self._db.execute("SELECT paper_id, content_hash, start, n, texts FROM sentences "
+                                        f"WHERE paper_id IN ({','.join('?' * len(part))})", part).fetchall()
+            for pid, content_hash, first, n, texts in rows:
+                if isinstance(wanted, dict) and wanted[pid] != (content_hash, n):
+                    continue
+                out[pid] = (json.loads(texts), self._vectors[first:first + n])
+        return out
+
+    def close(self) -> None:
+        self._db.close()
+        self._vectors = None
