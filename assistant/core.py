@@ -19,13 +19,13 @@ from .evidence import PaperEvidence, PaperSentences, score_papers
 from .intent import Intent, classify
 from .models import Answer, Hit
 from . import derived
-from .query import Query, understand
+from .query import ACRONYM_RE, Query, understand
 from .retrieve import HybridRetriever
 from .settings import Settings, get_settings
 from .store import Store
 from .timewindow import Window, in_window
 from .vocabulary import load_vocabulary
-from .words import content_terms, fold, name_like, words
+from .words import content_terms, fold, name_like, words, written_as_names
 
 MAX_QUESTION_CHARS = 2000
 LINK_RE = re.compile(r"\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -252,11 +252,22 @@ class Assistant:
         evidence = self._evidence(intent, query, query_vector, limit=s.candidates,
                                   date_from=window.date_from if window else None,
                                   date_to=window.date_to if window else None)
+        named = self._named_papers(intent.topic, window)
+        if named:
+            # The question names a method only these papers use ("DriveAdapter", "AFFNet"): they lead,
+            # however the rest of its words score ("... parameter count and ImageNet top-1").
+            have = {e.paper_id for e in evidence}
+            extra = [e for e in self._evidence(intent, query, query_vector, limit=len(named), restrict=named)
+                     if e.paper_id not in have]
+            if len(named) == 1 and not intent.wants_list:
+                evidence = extra + sorted(evidence, key=lambda e: e.paper_id not in named)  # stable: it leads
+            else:  # several named, or a list asked for: they join the candidates on their own scores
+                evidence = sorted(evidence + extra, key=lambda e: -e.relevance)
         plan = extractive.plan(intent, evidence, s, max_cited,
                                unknown_terms=query.missing, missing_share=query.missing_share,
                                key_missing=query.key_missing,
-                               names_one=self._names_one(intent.topic, evidence),
-                               topic_words=len(query.weights), **ctx)
+                               names_one=len(named) == 1 and not intent.wants_list or self._names_one(intent.topic, evidence),
+                               named=len(named) == 1 and not intent.wants_list, topic_words=len(query.weights), **ctx)
         if window is not None and plan.kind in ("refuse-none", "refuse-window") and not intent.meta:
             # Nothing inside the window: say so, then show what the corpus has outside it (or
             # undated), each with its date, rather than leave the asker with nothing.
@@ -326,6 +337,25 @@ class Assistant:
                     and e.coverage >= self.settings.min_topic_coverage:
                 return e
         return top
+
+    def _named_papers(self, topic: str, window: Window | None = None) -> list[str]:
+        """Papers whose abstract or title uses a word of the question written like a method's name
+        ("DriveAdapter", "AFFNet", "TIES-Merging") that at most names_paper_max_df papers use."""
+        out: list[str] = []
+        # Not an all-capitals acronym: "GPUs", "LLMs", "CNNs" name kinds of things, not one method.
+        acronyms = {fold(a) for a in ACRONYM_RE.findall(topic)}
+        # Nor a two- or three-letter one ("S4", "T5"): short names recur across unrelated work.
+        for name in dict.fromkeys(n for n in written_as_names(topic) if n not in acronyms and len(n) >= 4):
+            terms = content_terms(name)
+            dfs = [self.vocab.stems.get(t, 0) for t in terms if "-" not in t] or [self.vocab.stems.get(t, 0) for t in terms]
+            if not terms or min(dfs, default=0) == 0 or min(dfs) > self.settings.names_paper_max_df:
+                continue
+            hits = self.serving.keyword.search(name, k=3 * self.settings.names_paper_max_df)
+            pids = list(dict.fromkeys(pid for _, pid, _ in hits))
+            have = self.sentences_for(pids)
+            out += [pid for pid in pids if pid in have and terms <= have[pid].all_terms
+                    and (window is None or in_window(self.paper_meta[pid].get("date"), window.date_from, window.date_to))]
+        return list(dict.fromkeys(out))
 
     def _names_one(self, topic: str, evidence: list[PaperEvidence]) -> bool:
         """The question names the best paper: a word written like a method's name ("InstaFlow",

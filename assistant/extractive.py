@@ -83,7 +83,9 @@ def stands_out(evidence: list[PaperEvidence], settings: Settings) -> bool:
 
 def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_cited: int,
          unknown_terms: list[str] | None = None, missing_share: float = 0.0, names_one: bool = False,
-         topic_words: int = 0, key_missing: bool = True, **context) -> Plan:
+         topic_words: int = 0, key_missing: bool = True, named: bool = False, **context) -> Plan:
+    """named: the question names the first paper by a word only it uses: it answers, however weakly
+    the rest of the question matches (the detail it asks may still be unreported)."""
     """Decide what the answer cites. How many papers follows the evidence, not a fixed k."""
     p = Plan("refuse-none", intent, unknown_terms=unknown_terms or [], window=intent.window, **context)
     top = evidence[0] if evidence else None
@@ -93,7 +95,7 @@ def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_
     if intent.window is not None and not evidence and not intent.followup:
         p.kind = "refuse-window"
         return p
-    if should_refuse(top, missing_share, settings, topic_words, key_missing):
+    if not named and should_refuse(top, missing_share, settings, topic_words, key_missing):
         return p
     one = intent.points_at_one or names_one or intent.wants_code
     if intent.wants_code and not names_one:
@@ -106,7 +108,7 @@ def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_
     if one:
         # One paper asked about: lead with it, add near-ties so a close second is not hidden.
         margin = 0.02 if intent.wants_detail or intent.wants_code else 0.04
-        p.cited = [top] + [e for e in evidence[1:3] if e.relevance >= top.relevance - margin]
+        p.cited = [top] + ([] if named else [e for e in evidence[1:3] if e.relevance >= top.relevance - margin])
         p.kind = "code" if intent.wants_code else "single"
     else:
         p.cited = close_to_best(evidence, settings, max_cited)

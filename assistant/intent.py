@@ -88,6 +88,7 @@ COMPARE_RES = [
                rf"(?:and|with|to|vs\.?|versus|against)\s+{_SIDE}\s*(?:[?.!]|$|,|\s(?:in terms of|on|for)\s)", re.I),
     re.compile(rf"\bdiff(?:erence|erences|er)s? between\s+{_SIDE}\s+and\s+{_SIDE}\s*(?:[?.!]|$|,)", re.I),
     re.compile(rf"\bhow (?:does|do|is|are)\s+{_SIDE}\s+(?:differ|compare|different|stack up)\s+(?:from|to|with|against)\s+{_SIDE}\s*(?:[?.!]|$|,)", re.I),
+    re.compile(rf"\bhow\s+{_SIDE}\s+(?:differs|compares|stacks up)\s+(?:from|to|with|against)\s+{_SIDE}\s*(?:[?.!]|$|,)", re.I),
     re.compile(rf"^(?:.*?:\s*)?{_SIDE}\s+(?:vs\.?|versus|v\.)\s+{_SIDE}\s*(?:[?.!]|$|,|\s(?:for|on|in)\s)", re.I),
     re.compile(rf"\b(?:should i (?:use|pick|choose|go with|try)|(?:which|what) (?:is|'s|one is) better[,:]?|"
                rf"(?:which|what) should i (?:use|pick|choose)[,:]?)\s+{_SIDE}\s+or\s+{_SIDE}\s*(?:[?.!]|$|,)", re.I),

@@ -110,6 +110,12 @@ def content_terms(text: str) -> set[str]:
 _NAME_SHAPE = re.compile(r"^(?:[A-Z]{2,}[\w\-]*|\w+[a-z][A-Z][\w\-]*|[A-Za-z]+[\-]?\d[\w\-]*|\w+-[A-Z][\w\-]*)$")
 
 
+def written_as_names(text: str) -> list[str]:
+    """Only the words the asker wrote like a name ("DriveAdapter", "AFFNet", "S4", "TIES-Merging"):
+    a rare word typed in lower case ("recomputing") may be plain technical English."""
+    return [fold(raw) for raw in re.findall(r"[^\W_](?:[\w\-]*[^\W_])?", text) if _NAME_SHAPE.match(raw)]
+
+
 def name_like(text: str) -> list[str]:
     """Words written like the name of a method or model: inner capitals ("InstaFlow", "PLeaS"),
     all capitals ("TIES"), letters with digits ("MossFormer2"), or no English word at all."""

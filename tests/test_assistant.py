@@ -312,3 +312,18 @@ def test_more_like_this_lists_other_papers_on_the_same_theme(assistant):
 def test_similar_to_a_title_the_corpus_lacks_is_an_ordinary_question(assistant):
     answer = assistant.ask("which papers are similar to “A Treatise on Medieval Falconry”?")
     assert answer.refused and not answer.sources
+
+
+def test_a_method_named_in_the_question_leads_however_the_rest_scores(assistant):
+    # "DriveAdapter" is used by one abstract; the rest of the question matches it weakly (it was
+    # refused), and its abstract reports no driving score: that is said, about that paper.
+    drive = assistant.ask("what driving score does DriveAdapter get on the CARLA leaderboard?")
+    assert not drive.refused and drive.kind == "detail-missing"
+    assert drive.sources[0].title.startswith("DriveAdapter") and len(drive.sources) == 1
+    # Keywords around the name match other papers better; the named paper still leads, alone.
+    aff = assistant.ask("AFFNet parameter count and ImageNet top-1")
+    assert aff.sources[0].title == "Adaptive Frequency Filters As Efficient Global Token Mixers"
+    assert len(aff.sources) == 1
+    # An acronym names a kind of thing, not a paper: "GPUs" does not pull GPU papers forward.
+    gpus = assistant.ask("how many GPUs were used to train TIES-Merging?")
+    assert gpus.sources[0].title == "Resolving Interference When Merging Models"

@@ -452,6 +452,7 @@ def test_english_words_and_acronyms_are_not_corrected_to_corpus_words():
 
 @pytest.mark.parametrize("question, sides", [
     ("what's the difference between LoRA and full fine-tuning?", ("LoRA", "full fine-tuning")),
+    ("tell me how TIES-Merging compares with Fisher merging", ("TIES-Merging", "Fisher merging")),
     # A difference named deep inside the question is its topic, not what it asks to compare.
     ("whats the best way to make pathology models robust to differences between hospitals and staining?", ()),
 ])
