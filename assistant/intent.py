@@ -265,6 +265,17 @@ def _fix_cue_words(text: str, has_history: bool) -> str:
     return re.sub(r"[A-Za-z]+", fix, text)
 
 
+_IS_CONTRACTED_RE = re.compile(r"\b(what|which|who|how|where|when|that|there|it)(?:['’]s|s)\b", re.I)
+# Superlatives that only grade the asked quantity: "the best accuracy" is the accuracy reported.
+_GRADED_RE = re.compile(r"\b(the) (?:best|highest|top|reported|final|overall|maximum|peak) ", re.I)
+
+
+def _spelled_out(text: str) -> str:
+    """The question as the fact-type patterns read it: "what's"/"whats" -> "what is", and "the best
+    accuracy" -> "the accuracy"."""
+    return _GRADED_RE.sub(r"\1 ", _IS_CONTRACTED_RE.sub(r"\1 is", text))
+
+
 def classify(question: str, has_history: bool, *, today: dt.date | None = None, recent_months: int = 24,
              names_a_thing=None) -> Intent:
     """names_a_thing(phrase) -> bool: whether the corpus uses a phrase such as "coco 2017" as a name,
@@ -295,11 +306,12 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
     if followup and sides and not compare_refs:
         sides = ()  # "compare those with ..." over the previous answer: handled as a follow-up
     answer_type = None
-    if NUMBER_RE.search(body):
+    said = _spelled_out(body)  # "what's the best accuracy" asks what "what is the accuracy" asks
+    if NUMBER_RE.search(said):
         answer_type = "number"
-    elif DATASET_RE.search(body):
+    elif DATASET_RE.search(said):
         answer_type = "dataset"
-    elif NAME_RE.search(body):
+    elif NAME_RE.search(said):
         answer_type = "name"
     wants_code = bool(CODE_RE.search(body))
     topic = topic_of(body)
@@ -320,9 +332,9 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         sides=sides,
         refs=refs,
         summarize=summarize,
-        asked=_asked_noun(body) if answer_type else "",
+        asked=_asked_noun(said) if answer_type else "",
         counted=bool(re.search(r"\bhow many\b|\bnumber of\b", body, re.I)),
-        unit=next((u for u, pat in UNIT_QUESTIONS.items() if re.search(pat, body, re.I)), None)
+        unit=next((u for u, pat in UNIT_QUESTIONS.items() if re.search(pat, said, re.I)), None)
         if answer_type == "number" else None,
         extra={"compare": compare_refs},
     )

@@ -458,3 +458,13 @@ def test_english_words_and_acronyms_are_not_corrected_to_corpus_words():
 ])
 def test_a_comparison_is_what_the_question_asks_not_a_phrase_inside_it(question, sides):
     assert comparison_sides(question) == sides
+
+
+@pytest.mark.parametrize("question, answer_type, unit", [
+    ("what's the best accuracy in the ADHD paper?", "number", "percent"),  # was no fact type at all
+    ("whats the speedup of instaflow", "number", "speedup"),
+    ("what is the accuracy of the ADHD classifier?", "number", "percent"),
+])
+def test_contracted_and_graded_fact_questions_ask_for_the_fact(question, answer_type, unit):
+    intent = classify(question, False, today=TODAY)
+    assert (intent.answer_type, intent.unit) == (answer_type, unit)
