@@ -177,6 +177,12 @@ class Assistant:
         previous = self.papers_in_history(history)
         opts = dict(today=self.today(), recent_months=self.settings.recent_months, names_a_thing=self.phrase_in_corpus)
         intent = classify(question, has_history=bool(previous), **opts)
+        if intent.followup and (intent.ordinal is not None or intent.refs):
+            # "the last paper", "[3]" after a one-paper answer ("summarize the second one") point
+            # back at the latest answer that listed that many papers.
+            need = max(intent.refs) if intent.refs else intent.ordinal + 1 if intent.ordinal >= 0 else 2
+            if len(previous) < need:
+                previous = self.papers_in_history(history, at_least=need) or previous
         timings: dict[str, float] = {}
 
         t = time.perf_counter()
@@ -401,24 +407,22 @@ class Assistant:
         """The question's topic words that no paper in the corpus uses (filler and typos excluded)."""
         return sorted(self.understand(text).missing)
 
-    def papers_in_history(self, history: list[dict]) -> list[str]:
-        """Papers cited by the latest assistant turn that cited any, in the order it cited them.
-        A turn's `paper_ids` (conversation state as data) wins; a history without it (saved by an
-        older client or written by hand) is read from the answer's links."""
+    def papers_in_history(self, history: list[dict], at_least: int = 1) -> list[str]:
+        """Papers cited by the latest assistant turn that cited at least `at_least`, in the order it
+        cited them. A turn's `paper_ids` (conversation state as data) wins; a history without it
+        (saved by an older client or written by hand) is read from the answer's links."""
         for turn in reversed(history):
             if turn.get("role") != "assistant":
                 continue
             if isinstance(turn.get("paper_ids"), list):
-                ids = [pid for pid in turn["paper_ids"] if isinstance(pid, str) and pid in self.paper_meta]
-                if ids:
-                    return list(dict.fromkeys(ids))
-                continue
-            ids = []
-            for url in LINK_RE.findall(str(turn.get("content", ""))):
-                pid = self.url_to_paper.get(url)
-                if pid and pid not in ids:
-                    ids.append(pid)
-            if ids:
+                ids = list(dict.fromkeys(pid for pid in turn["paper_ids"] if isinstance(pid, str) and pid in self.paper_meta))
+            else:
+                ids = []
+                for url in LINK_RE.findall(str(turn.get("content", ""))):
+                    pid = self.url_to_paper.get(url)
+                    if pid and pid not in ids:
+                        ids.append(pid)
+            if len(ids) >= at_least:
                 return ids
         return []
 

@@ -61,7 +61,7 @@ META_PATTERNS = {
 FOLLOWUP_RE = re.compile(
     r"\b(those|these|them|they|their|its|it|this (paper|one|work|method)|that (paper|one|work|method)|"
     r"the (first|second|third|fourth|fifth|last|above|previous|same|latter|former) ?(one|paper|papers|work)?|"
-    r"which of|of those|same paper|the latter|the former|above|ones)\b|\[\d+\]|\b(?:paper|number|no\.|#) ?\d\b|"
+    r"which of|of those|same paper|the latter|the former|above|ones)\b|\[\d+\]|(?:\b(?:paper|number|no\.) ?|#)\d\b|"
     r"^\s*(?:and\s+)?the one\b",
     re.I,
 )
@@ -76,7 +76,7 @@ ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth
             "5th": 5}
 ORDINAL_RE = re.compile(r"\bthe (first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|former|latter|"
                         r"1st|2nd|3rd|4th|5th)\b(?! (?:stage|step|time|layer|order|author)s?\b)", re.I)
-REF_RE = re.compile(r"\[(\d{1,2})\]|\b(?:paper|number|no\.|#|item|source) ?(\d{1,2})\b", re.I)
+REF_RE = re.compile(r"\[(\d{1,2})\]|(?:\b(?:paper|number|no\.|item|source) ?|#)(\d{1,2})\b", re.I)
 SUMMARY_RE = re.compile(r"\b(summar\w*|tell me (?:more|about)|more (?:about|on|details)|explain|details? (?:on|about|of)|"
                         r"what (?:does|did|is) (?:it|that|this|the \w+ one)|elaborate|describe|overview|gist|main idea|"
                         r"what (?:is|'s) (?:it|that one|this one) about)\b", re.I)

@@ -327,3 +327,21 @@ def test_a_method_named_in_the_question_leads_however_the_rest_scores(assistant)
     # An acronym names a kind of thing, not a paper: "GPUs" does not pull GPU papers forward.
     gpus = assistant.ask("how many GPUs were used to train TIES-Merging?")
     assert gpus.sources[0].title == "Resolving Interference When Merging Models"
+
+
+def test_an_ordinal_after_a_one_paper_answer_points_back_at_the_list(assistant):
+    history = []
+
+    def ask(q):
+        answer = assistant.ask(q, history=history)
+        history.extend([{"role": "user", "content": q},
+                        {"role": "assistant", "content": answer.answer, "paper_ids": answer.paper_ids}])
+        return answer
+
+    listed = ask("which papers merge models without retraining?").paper_ids
+    assert len(listed) >= 4
+    assert ask("summarize the second one").paper_ids == [listed[1]]
+    # "the last paper" means the list's, not the one-paper summary's; "[1]" is the summary's own.
+    assert ask("what about the last paper?").paper_ids == [listed[-1]]
+    assert ask("does [1] have code?").paper_ids == [listed[-1]]
+    assert ask("more on #4").paper_ids == [listed[3]]

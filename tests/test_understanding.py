@@ -468,3 +468,10 @@ def test_a_comparison_is_what_the_question_asks_not_a_phrase_inside_it(question,
 def test_contracted_and_graded_fact_questions_ask_for_the_fact(question, answer_type, unit):
     intent = classify(question, False, today=TODAY)
     assert (intent.answer_type, intent.unit) == (answer_type, unit)
+
+
+@pytest.mark.parametrize("question, refs", [("more on #3", (3,)), ("#2?", (2,)), ("more on [3]", (3,)),
+                                            ("what about no. 4", (4,)), ("C# code", ())])
+def test_numbered_references_to_the_previous_answer(question, refs):
+    intent = classify(question, True, today=TODAY)
+    assert intent.refs == refs and intent.followup == bool(refs)
