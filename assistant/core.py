@@ -274,6 +274,17 @@ class Assistant:
                                key_missing=query.key_missing,
                                names_one=len(named) == 1 and not intent.wants_list or self._names_one(intent.topic, evidence),
                                named=len(named) == 1 and not intent.wants_list, topic_words=len(query.weights), **ctx)
+        if plan.kind == "refuse-none" and not intent.meta and "/" in intent.topic:
+            # "remote sensing / satellite imagery": either will do. Each alternative is asked on its
+            # own, so one the corpus lacks ("satellite") does not sink the other.
+            for part in [p for p in re.split(r"\s*/\s*", intent.topic) if content_terms(p)]:
+                if part == intent.topic:
+                    break
+                sub = self.understand(part)
+                alt, alt_evidence = self._plan(replace(intent, topic=part), sub,
+                                               self.embedder.embed_query(sub.text, s.query_threads), previous, max_cited)
+                if not alt.refused:
+                    return alt, alt_evidence
         if window is not None and plan.kind in ("refuse-none", "refuse-window") and not intent.meta:
             # Nothing inside the window: say so, then show what the corpus has outside it (or
             # undated), each with its date, rather than leave the asker with nothing.

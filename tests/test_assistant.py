@@ -345,3 +345,10 @@ def test_an_ordinal_after_a_one_paper_answer_points_back_at_the_list(assistant):
     assert ask("what about the last paper?").paper_ids == [listed[-1]]
     assert ask("does [1] have code?").paper_ids == [listed[-1]]
     assert ask("more on #4").paper_ids == [listed[3]]
+
+
+def test_alternatives_split_by_a_slash_are_each_asked(assistant):
+    # "satellite" is in no abstract; the other alternative is, so the question is answered from it.
+    answer = assistant.ask("got anything on remote sensing / satellite imagery?")
+    assert not answer.refused and any("Remote Sensing" in s.title for s in answer.sources)
+    assert assistant.ask("protein folding / quantum error correction").refused  # neither is
