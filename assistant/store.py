@@ -735,17 +735,34 @@ class IndexWriter:
 
     def sweep(self) -> int:
         """After an interrupted ingest: delete rows of versions no head names (new rows written
-        before the kill, old rows not yet deleted). Returns how many rows went."""
-        chunks = get_all(self.store.chunks, include=["metadatas"])
-        heads = {m["paper_id"]: m.get("content_hash") for m in chunks["metadatas"] if m and m.get("chunk") == 0}
+        before the kill, old rows not yet deleted). Returns how many rows went. Rows are read a
+        page at a time and checked against the heads of that page's papers only, so a resumed
+        ingest's memory does not grow with the index (the stale rows are one interrupted batch's)."""
+        step = max(1, int(self.client.get_max_batch_size()))
         removed = 0
-        stale = [rid for rid, m in zip(chunks["ids"], chunks["metadatas"]) if not m or not _current(m, heads)]
-        removed += self._delete_ids(self.store.chunks, stale)
-        sentences = get_all(self.store.sentences, include=["metadatas"])
-        stale = [rid for rid, m in zip(sentences["ids"], sentences["metadatas"])
-                 if not m or m.get("paper_id") not in heads
-                 or m.get("content_hash") not in (None, heads[m.get("paper_id")])]
-        removed += self._delete_ids(self.store.sentences, stale)
+        for coll in (self.store.chunks, self.store.sentences):
+            stale, offset = [], 0
+            while True:
+                got = coll.get(include=["metadatas"], limit=PAGE_ROWS, offset=offset)
+                pids = list({m["paper_id"] for m in got["metadatas"] if m and m.get("paper_id")})
+                heads = {}
+                for start in range(0, len(pids), step):
+                    part = [head_id(p) for p in pids[start:start + step]]
+                    heads.update({m["paper_id"]: m.get("content_hash")
+                                  for m in self.store.chunks.get(ids=part, include=["metadatas"])["metadatas"]
+                                  if m and m.get("chunk") == 0 and "paper_id" in m})
+                for rid, m in zip(got["ids"], got["metadatas"]):
+                    if coll is self.store.chunks:
+                        bad = not m or not _current(m, heads)
+                    else:
+                        bad = (not m or m.get("paper_id") not in heads
+                               or m.get("content_hash") not in (None, heads[m.get("paper_id")]))
+                    if bad:
+                        stale.append(rid)
+                if len(got["ids"]) < PAGE_ROWS:
+                    break
+                offset += PAGE_ROWS
+            removed += self._delete_ids(coll, stale)
         return removed
 
     def _delete_ids(self, coll, ids: list[str]) -> int:

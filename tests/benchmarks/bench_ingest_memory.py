@@ -14,8 +14,8 @@ from a hash of each text, token counts from words): embedding 100k papers for re
 the pipeline's memory, not the model's (~500 MB, loaded once, the same at any size). Everything
 else is real: the parsers, the spool, chunking, the write path into a real Chroma. With the
 default `--store server` the rows go to a `chroma run` server on loopback, so the ingest process
-holds no vector index of its own (an embedded Chroma keeps the whole HNSW index in the writing
-process: that grows with the corpus whatever the pipeline does; `--store embedded` shows it).
+holds no vector index of its own (an embedded Chroma keeps its HNSW vector index in the writing
+process's memory, which grows with the corpus whatever the pipeline does; `--store embedded`).
 
 --before COMMIT runs the same measurement with the code of COMMIT (exported with `git archive` into
 a temporary folder), e.g. the commit before streaming ingest, for a before/after table; --now COMMIT
