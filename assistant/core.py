@@ -400,8 +400,9 @@ class Assistant:
                 known = self.serving.sentence_rows(rest)  # read by id: no scan of the sentence collection
                 got.update(self.store.sentences_of(rest, with_vectors=True, known=known))
             titles = self.serving.papers(got)
-            for pid, (sents, vecs) in got.items():
-                out[pid] = self._sentences[pid] = PaperSentences.build(titles.get(pid, {}).get("title", ""), sents, vecs)
+            for pid, (sents, vecs, *terms) in got.items():  # terms: stored at ingest, or None (computed now)
+                out[pid] = self._sentences[pid] = PaperSentences.build(titles.get(pid, {}).get("title", ""),
+                                                                       sents, vecs, terms[0] if terms else None)
             while len(self._sentences) > max(self.settings.sentence_cache_papers, len(paper_ids)):
                 self._sentences.popitem(last=False)
         return {pid: out[pid] for pid in paper_ids if pid in out}

@@ -44,7 +44,8 @@ from .settings import Settings
 KEEP_GENERATIONS = 2  # the current one and the one a busy replica may still be reading
 # 2: keyword index over title, abstract and authors only (no metadata lines); chunk vectors kept.
 # 3: every paper's sentences and sentence vectors kept (answers no longer read them from Chroma).
-FORMAT = 3
+# 4: and each sentence's content terms (answers no longer split candidates' sentences into words).
+FORMAT = 4
 
 
 def root(settings: Settings) -> Path:
@@ -93,9 +94,9 @@ class ServingData:
     # Every paper's sentences and their vectors (memory-mapped), or None: built by an older paperchat.
     sentences: sentencedata.SentenceTable | None = field(default=None, repr=False)
 
-    def sentences_of(self, paper_ids: list[str]) -> dict[str, tuple[list[str], np.ndarray]]:
-        """paper_id -> (sentences, vectors) of the papers this data holds (those it left out, and
-        every paper of an older build, are read from the store)."""
+    def sentences_of(self, paper_ids: list[str]) -> dict[str, tuple[list[str], np.ndarray, list[set[str]] | None]]:
+        """paper_id -> (sentences, vectors, their terms or None) of the papers this data holds (those
+        it left out, and every paper of an older build, are read from the store)."""
         return self.sentences.read(list(paper_ids)) if self.sentences is not None else {}
 
     def papers(self, paper_ids) -> dict[str, dict]:

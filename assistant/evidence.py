@@ -87,6 +87,14 @@ def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted:
     return True
 
 
+def sentence_terms(sentence: str) -> set[str]:
+    """A sentence's content terms as an answer compares them with the question's. The serving data
+    stores them per sentence (assistant/sentencedata.py), keyed by this function's and words.py's code."""
+    # "github.com/DeepGraphLearning/RecommenderSystems" must not make a code-link sentence look
+    # like it is about graphs and recommendation.
+    return content_terms(prose(sentence))
+
+
 @dataclass
 class PaperSentences:
     """A paper's abstract sentences with their embeddings and content words, computed once."""
@@ -100,10 +108,10 @@ class PaperSentences:
     has_url: np.ndarray
 
     @classmethod
-    def build(cls, title: str, sentences: list[str], vectors: np.ndarray) -> "PaperSentences":
-        # "github.com/DeepGraphLearning/RecommenderSystems" must not make a code-link sentence look
-        # like it is about graphs and recommendation.
-        terms = [content_terms(prose(s)) for s in sentences]
+    def build(cls, title: str, sentences: list[str], vectors: np.ndarray,
+              terms: list[set[str]] | None = None) -> "PaperSentences":
+        # terms: each sentence's sentence_terms, when the serving data stored them at ingest.
+        terms = [sentence_terms(s) for s in sentences] if terms is None else terms
         title_terms = content_terms(title)
         return cls(sentences, vectors, terms, title_terms, set().union(title_terms, *terms),
                    np.array([bool(NUMBER_RE.search(s)) for s in sentences]),

@@ -136,6 +136,8 @@ def test_serving_sentences_are_exactly_the_stores(parts):
     not from Chroma: the same texts in the same order and the same float32 vectors, bit for bit."""
     import numpy as np
 
+    from assistant.evidence import sentence_terms
+
     settings, store, _, _ = parts
     data = derived.load(store, settings)
     pids = sorted(data.paper_meta)
@@ -144,6 +146,20 @@ def test_serving_sentences_are_exactly_the_stores(parts):
     for pid in pids:
         assert ours[pid][0] == chroma[pid][0] and ours[pid][1].dtype == np.float32
         assert np.array_equal(ours[pid][1], chroma[pid][1]), pid
+        assert ours[pid][2] == [sentence_terms(s) for s in chroma[pid][0]], pid  # the words an answer compares
+
+
+def test_stored_sentence_terms_made_by_other_code_are_not_used(parts, monkeypatch):
+    """Terms stored by a paperchat whose word splitting differs would answer differently: they are
+    ignored (computed per question), the sentences and vectors still served."""
+    from assistant import sentencedata
+
+    settings, store, _, _ = parts
+    folder, pids = derived.load(store, settings).folder, sorted(store.paper_hashes())[:5]
+    assert all(v[2] is not None for v in sentencedata.SentenceTable.open(folder).read(pids).values())
+    monkeypatch.setattr(sentencedata, "terms_key", lambda: "other code")
+    got = sentencedata.SentenceTable.open(folder).read(pids)
+    assert set(got) == set(pids) and all(v[2] is None and len(v[0]) == len(v[1]) for v in got.values())
 
 
 def test_a_new_ingest_is_picked_up_without_restart(bundled_index, tmp_path, monkeypatch):
