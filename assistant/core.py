@@ -16,7 +16,7 @@ from .answerer import make_answerer
 from .embedder import get_embedder
 from .errors import BadInput
 from .evidence import PaperEvidence, PaperSentences, score_papers
-from .intent import Intent, classify
+from .intent import CODE_RE, Intent, classify
 from .models import Answer, Hit
 from . import derived
 from .query import ACRONYM_RE, Query, understand
@@ -25,7 +25,7 @@ from .settings import Settings, get_settings
 from .store import Store
 from .timewindow import Window, in_window
 from .vocabulary import load_vocabulary
-from .words import content_terms, fold, name_like, words, written_as_names
+from .words import content_terms, content_words, fold, name_like, words, written_as_names, zipf
 
 MAX_QUESTION_CHARS = 2000
 LINK_RE = re.compile(r"\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -177,6 +177,10 @@ class Assistant:
         previous = self.papers_in_history(history)
         opts = dict(today=self.today(), recent_months=self.settings.recent_months, names_a_thing=self.phrase_in_corpus)
         intent = classify(question, has_history=bool(previous), **opts)
+        if previous and not intent.followup and intent.wants_code and not intent.sides and not self._names_topic(intent.topic):
+            # "any with code?", "which have public implementations": nothing to search for but
+            # code, so it asks about the previous answer's papers.
+            intent = replace(intent, followup=True, subset=True)
         if intent.followup and (intent.ordinal is not None or intent.refs):
             # "the last paper", "[3]" after a one-paper answer ("summarize the second one") point
             # back at the latest answer that listed that many papers.
@@ -234,7 +238,7 @@ class Assistant:
                 return plan, evidence
             if picks:
                 return extractive.plan_one(intent, picks[0], len(ordered), **ctx), evidence
-            if intent.wants_code and (intent.subset or len(ordered) > 1 and _plural(intent.topic)):
+            if intent.wants_code and (intent.subset or len(ordered) > 1 and intent.extra.get("plural")):
                 return extractive.plan_code_subset(intent, ordered, **ctx), evidence
             if window is not None:
                 # "which of them were published in 2024?": the previous papers inside the window.
@@ -355,6 +359,12 @@ class Assistant:
                 return e
         return top
 
+    def _names_topic(self, topic: str) -> bool:
+        """The words left once code words are set aside name something to search for: a word
+        rarer in English than filler ("diffusion"), or one no abstract uses."""
+        rest = CODE_RE.sub(" ", topic)
+        return any(zipf(w) < self.settings.filler_zipf or w not in self.vocab for w in content_words(rest))
+
     def _named_papers(self, topic: str, window: Window | None = None) -> list[str]:
         """Papers whose abstract or title uses a word of the question written like a method's name
         ("DriveAdapter", "AFFNet", "TIES-Merging") that at most names_paper_max_df papers use."""
@@ -441,10 +451,6 @@ class Assistant:
 
 def _pick(ordered: list, index: int):
     return ordered[index] if -len(ordered) <= index < len(ordered) else None
-
-
-def _plural(text: str) -> bool:
-    return bool(re.search(r"\b(those|these|them|they|ones|which|any|all|each)\b", text, re.I))
 
 
 def _describe(date_from: str | None, date_to: str | None) -> str:

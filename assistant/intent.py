@@ -198,6 +198,7 @@ CUED_SIDES_RES = [
 ]
 
 
+PLURAL_RE = re.compile(r"\b(those|these|them|they|ones|which|any|all|each)\b", re.I)
 # How far into a question "the difference between A and B" may start and still be what it asks
 # ("so, what's the real difference between ..." is 4 words in).
 HEAD_WORDS = 5
@@ -336,5 +337,7 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         counted=bool(re.search(r"\bhow many\b|\bnumber of\b", body, re.I)),
         unit=next((u for u, pat in UNIT_QUESTIONS.items() if re.search(pat, said, re.I)), None)
         if answer_type == "number" else None,
-        extra={"compare": compare_refs},
+        # Points at several papers ("code for those?", "any with code?"): read from the question,
+        # since the topic drops such words.
+        extra={"compare": compare_refs, "plural": bool(PLURAL_RE.search(body))},
     )

@@ -352,3 +352,14 @@ def test_alternatives_split_by_a_slash_are_each_asked(assistant):
     answer = assistant.ask("got anything on remote sensing / satellite imagery?")
     assert not answer.refused and any("Remote Sensing" in s.title for s in answer.sources)
     assert assistant.ask("protein folding / quantum error correction").refused  # neither is
+
+
+@pytest.mark.parametrize("question", ["which of these have a repo?", "any with code?", "code for those?",
+                                      "which have public implementations", "are any of those open source?"])
+def test_code_follow_ups_however_worded_answer_from_the_previous_papers_code_links(assistant, question):
+    first = assistant.ask("which papers merge models without retraining?")
+    with_code = [s.paper_id for s in first.sources if s.code_url]
+    history = [{"role": "user", "content": "which papers merge models without retraining?"},
+               {"role": "assistant", "content": first.answer, "paper_ids": first.paper_ids}]
+    assert len(with_code) >= 2
+    assert assistant.ask(question, history=history).paper_ids == with_code
