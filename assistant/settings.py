@@ -77,8 +77,8 @@ class Settings(BaseSettings):
     # the vectors are views into the serving data's memory map) a process keeps, least recently
     # used out first; a corpus this small is prepared whole at start. 5,000 is ~90 MB: every paper
     # of the bundled corpus, and the candidates of a few hundred recent answers on a big one.
-    # Splitting a paper's sentences into words again costs ~0.2 ms (half a search at 100k papers
-    # when no candidate is kept): more makes repeated questions faster for memory.
+    # A paper not kept is read again from the serving data (~0.1 ms with the terms stored at ingest;
+    # ~0.3 ms when they must be computed): more makes repeated questions faster for memory.
     sentence_cache_papers: Annotated[int, Field(ge=100, le=1_000_000)] = 5_000
     # onnxruntime threads for embedding one question. Measured on the 2-core machine (115 dev
     # questions, p50): 1 thread 5.4 ms, 2 threads 4.1-4.4 ms. 1 leaves the other core to a
