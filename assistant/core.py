@@ -177,6 +177,9 @@ class Assistant:
         previous = self.papers_in_history(history)
         opts = dict(today=self.today(), recent_months=self.settings.recent_months, names_a_thing=self.phrase_in_corpus)
         intent = classify(question, has_history=bool(previous), **opts)
+        if previous and not intent.followup and intent.window is not None and not content_words(intent.topic):
+            # "and which are from 2023?": only a date, so it filters the previous answer's papers.
+            intent = replace(intent, followup=True)
         if previous and not intent.followup and intent.wants_code and not intent.sides and not self._names_topic(intent.topic):
             # "any with code?", "which have public implementations": nothing to search for but
             # code, so it asks about the previous answer's papers.

@@ -14,6 +14,7 @@ from .markdown import escape
 from .models import Answer, ComparisonCell, ComparisonRow, Source
 from .settings import Settings
 from .timewindow import Window
+from .words import content_words
 
 ASPECTS = ("proposes", "evaluated on", "result", "code")
 
@@ -274,6 +275,10 @@ def headline(p: Plan) -> str:
         none = f"None of the papers {escape(p.window.meaning)}" if p.window else f"None of the {p.corpus_size} papers"
         return f"{none} is about “{topic}”, so I can't answer that from this corpus.{missing}"
     if p.kind == "subset-none":
+        if p.window is not None and not content_words(p.intent.topic):  # "which of them are from 2019?"
+            if p.pool_size == 1:
+                return f"The paper from the previous answer is not {escape(p.window.meaning)}."
+            return f"None of the {p.pool_size} papers from the previous answer is {escape(p.window.meaning)}."
         if p.pool_size == 1:
             return f"The paper from the previous answer is not about “{topic}”."
         return f"None of the {p.pool_size} papers from the previous answer is about “{topic}”."

@@ -363,3 +363,14 @@ def test_code_follow_ups_however_worded_answer_from_the_previous_papers_code_lin
                {"role": "assistant", "content": first.answer, "paper_ids": first.paper_ids}]
     assert len(with_code) >= 2
     assert assistant.ask(question, history=history).paper_ids == with_code
+
+
+def test_a_date_alone_after_an_answer_filters_its_papers(assistant):
+    first = assistant.ask("which papers make vision transformers cheaper to run?")
+    history = [{"role": "user", "content": "which papers make vision transformers cheaper to run?"},
+               {"role": "assistant", "content": first.answer, "paper_ids": first.paper_ids}]
+    in_2023 = [s.paper_id for s in first.sources if (s.date or "").startswith("2023")]
+    assert in_2023
+    assert assistant.ask("and which are from 2023", history=history).paper_ids == in_2023
+    none = assistant.ask("which of them were published before 2019?", history=history)
+    assert none.refused and "is published before 2019" in none.answer

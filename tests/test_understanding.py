@@ -475,3 +475,14 @@ def test_contracted_and_graded_fact_questions_ask_for_the_fact(question, answer_
 def test_numbered_references_to_the_previous_answer(question, refs):
     intent = classify(question, True, today=TODAY)
     assert intent.refs == refs and intent.followup == bool(refs)
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("just the pruning ones", "pruning"),
+    ("ones that merge tokens?", None),
+    ("filter to the ones using quantization", None),
+])
+def test_more_wordings_that_filter_the_previous_answer(question, topic):
+    intent = classify(question, True, today=TODAY)
+    assert intent.followup and intent.subset
+    assert topic is None or intent.topic == topic
