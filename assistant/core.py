@@ -16,7 +16,7 @@ from .answerer import make_answerer
 from .embedder import get_embedder
 from .errors import BadInput
 from .evidence import PaperEvidence, PaperSentences, score_papers
-from .intent import CODE_RE, Intent, classify
+from .intent import CODE_RE, COMPARE_CUE_RE, Intent, classify
 from .models import Answer, Hit
 from . import derived
 from .query import ACRONYM_RE, Query, understand
@@ -266,21 +266,23 @@ class Assistant:
                                   date_from=window.date_from if window else None,
                                   date_to=window.date_to if window else None)
         named = self._named_papers(intent.topic, window)
+        # One method named, and not weighed against anything: its paper answers alone.
+        alone = len(named) == 1 and not intent.wants_list and not COMPARE_CUE_RE.search(intent.topic)
         if named:
             # The question names a method only these papers use ("DriveAdapter", "AFFNet"): they lead,
             # however the rest of its words score ("... parameter count and ImageNet top-1").
             have = {e.paper_id for e in evidence}
             extra = [e for e in self._evidence(intent, query, query_vector, limit=len(named), restrict=named)
                      if e.paper_id not in have]
-            if len(named) == 1 and not intent.wants_list:
+            if alone:
                 evidence = extra + sorted(evidence, key=lambda e: e.paper_id not in named)  # stable: it leads
             else:  # several named, or a list asked for: they join the candidates on their own scores
                 evidence = sorted(evidence + extra, key=lambda e: -e.relevance)
         plan = extractive.plan(intent, evidence, s, max_cited,
                                unknown_terms=query.missing, missing_share=query.missing_share,
                                key_missing=query.key_missing,
-                               names_one=len(named) == 1 and not intent.wants_list or self._names_one(intent.topic, evidence),
-                               named=len(named) == 1 and not intent.wants_list, topic_words=len(query.weights), **ctx)
+                               names_one=alone or self._names_one(intent.topic, evidence),
+                               named=alone, topic_words=len(query.weights), **ctx)
         if plan.kind == "refuse-none" and not intent.meta and "/" in intent.topic:
             # "remote sensing / satellite imagery": either will do. Each alternative is asked on its
             # own, so one the corpus lacks ("satellite") does not sink the other.

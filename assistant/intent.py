@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from .timewindow import Window, parse_window
-from .words import FUNCTION_WORDS, _one_edit, name_like, words, zipf
+from .words import FUNCTION_WORDS, REQUEST_WORDS, _one_edit, name_like, words, written_as_names, zipf
 
 CODE_RE = re.compile(
     r"\b(code|codes|repo|repos|repository|repositories|github|gitlab|implementation|implementations|source|"
@@ -195,11 +195,21 @@ def _clean_side(text: str) -> str:
 
 # A question that weighs things against each other, however it is worded around them.
 COMPARE_CUE_RE = re.compile(r"\b(?:differ(?:s|ence|ences)?|compar(?:e|ed|es|ing|ison)|contrast\w*|versus|vs\.?|"
-                            r"decid\w*|choos\w*|pick|mix(?:ing)? up|tell apart|go with)\b", re.I)
+                            r"decid\w*|choos\w*|pick|mix(?:ing)? up|tell apart|go with|better than|worse than|"
+                            r"pros and cons|trade-?offs?)\b", re.I)
 # With such a cue: "between X and Y", "..., X or Y?" (the things weighed).
+_END = r"\s*(?:[?.!]|$|,|\s(?:for|in|on|when|to)\s)"
 CUED_SIDES_RES = [
-    re.compile(rf"\bbetween\s+{_SIDE}\s+(?:and|or)\s+{_SIDE}\s*(?:[?.!]|$|,|\s(?:for|in|on|when|to)\s)", re.I),
+    re.compile(rf"\bbetween\s+{_SIDE}\s+(?:and|or)\s+{_SIDE}{_END}", re.I),
     re.compile(rf"[,:;]\s*{_SIDE}\s+or\s+{_SIDE}\s*[?.!]*$", re.I),
+    # "how do A and B differ", "pros and cons of A and B", "A and B: what's the difference?"
+    re.compile(rf"\bhow (?:do|does|are|is)\s+{_SIDE}\s+(?:and|&)\s+{_SIDE}\s+(?:differ|compare|different|stack up)\b", re.I),
+    re.compile(rf"\b(?:pros and cons|trade-?offs?|strengths and weaknesses) (?:of|between)\s+{_SIDE}\s+(?:and|vs\.?|versus)\s+{_SIDE}{_END}", re.I),
+    re.compile(rf"^\s*{_SIDE}\s+(?:and|&)\s+{_SIDE}\s*[:,;—–-]\s*(?:what|how|which|pros|trade)", re.I),
+    # "A compared to B", "is A better than B?"
+    # (a short first side: "by how much does X speed up Y compared with PyTorch" is a detail question)
+    re.compile(rf"^\s*(?:is |are |does |do )?([^\s,;:?]+(?:\s+[^\s,;:?]+){{0,3}})\s+(?:compared (?:to|with)|better than|"
+               rf"worse than|faster than)\s+{_SIDE}{_END}", re.I),
 ]
 
 
@@ -207,6 +217,9 @@ PLURAL_RE = re.compile(r"\b(those|these|them|they|ones|which|any|all|each)\b", r
 # How far into a question "the difference between A and B" may start and still be what it asks
 # ("so, what's the real difference between ..." is 4 words in).
 HEAD_WORDS = 5
+
+
+_OPTIONS_RE = re.compile(r"^\s*([^,;:?]+?)\s+or\s+([^,;:?]+?)\s*(?:\s(?:for|in|on|to)\s[^?]*)?[?.!]*\s*$", re.I)
 
 
 def comparison_sides(question: str) -> tuple[str, ...]:
@@ -225,6 +238,14 @@ def comparison_sides(question: str) -> tuple[str, ...]:
         if all(any(w not in FUNCTION_WORDS for w in words(s)) for s in sides) and all(len(s) <= 120 for s in sides):
             if sides[0].lower() != sides[1].lower():
                 return sides
+    # "InstaFlow or progressive distillation for my project?": two short options, one written like
+    # a method's name ("detection or segmentation for X-rays" is a topic, not a choice).
+    m = _OPTIONS_RE.match(q)
+    if m and written_as_names(m.group(1) + " " + m.group(2)):
+        sides = tuple(_clean_side(x) for x in m.groups())
+        if all(1 <= len(words(x)) <= 4 and not set(words(x)) & (FUNCTION_WORDS | REQUEST_WORDS) for x in sides) \
+                and sides[0].lower() != sides[1].lower():
+            return sides  # names only: "any papers on GANs or VAEs" asks for papers, not a choice
     if cued:
         # "mambaout mambaquant difference", "how do MambaOut and MambaQuant differ": exactly two
         # words written like method names, and a word that weighs them.

@@ -374,3 +374,11 @@ def test_a_date_alone_after_an_answer_filters_its_papers(assistant):
     assert assistant.ask("and which are from 2023", history=history).paper_ids == in_2023
     none = assistant.ask("which of them were published before 2019?", history=history)
     assert none.refused and "is published before 2019" in none.answer
+
+
+@pytest.mark.parametrize("question", ["pros and cons of TIES-Merging and Fisher merging",
+                                      "is InstaFlow better than progressive distillation?",
+                                      "MambaOut or MambaQuant for my project?"])
+def test_a_choice_between_two_named_methods_sets_both_side_by_side(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.kind == "comparison" and len(answer.paper_ids) == 2

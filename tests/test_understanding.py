@@ -486,3 +486,19 @@ def test_more_wordings_that_filter_the_previous_answer(question, topic):
     intent = classify(question, True, today=TODAY)
     assert intent.followup and intent.subset
     assert topic is None or intent.topic == topic
+
+
+@pytest.mark.parametrize("question, sides", [
+    ("how do TIES-Merging and Fisher merging differ", ("TIES-Merging", "Fisher merging")),
+    ("pros and cons of MambaOut and MambaQuant", ("MambaOut", "MambaQuant")),
+    ("MambaOut and MambaQuant: what's the difference?", ("MambaOut", "MambaQuant")),
+    ("TIES-Merging compared to Fisher merging", ("TIES-Merging", "Fisher merging")),
+    ("is InstaFlow better than progressive distillation?", ("InstaFlow", "progressive distillation")),
+    ("InstaFlow or progressive distillation for fast sampling?", ("InstaFlow", "progressive distillation")),
+    # Not a choice between two things:
+    ("By how much does FlashFFTConv speed up exact FFT convolutions compared with PyTorch?", ()),
+    ("detection or segmentation for medical images?", ()),
+    ("any papers on GANs or VAEs for faces?", ()),
+])
+def test_comparisons_worded_in_more_ways(question, sides):
+    assert comparison_sides(question) == sides
