@@ -15,12 +15,21 @@ MONTHS = {m: i for i, m in enumerate(
 MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december)"
 
 # Order matters: ranges before single years. Each pattern's groups feed its builder below.
+# "early 2023", "mid 2023", "late 2023": the month a "since"/"before" bound falls on.
+PART = r"(early|mid|middle of|late|the start of|the end of)"
+PART_MONTH = {"early": 1, "the start of": 1, "mid": 6, "middle of": 6, "late": 9, "the end of": 12}
+
 _PATTERNS: list[tuple[str, str]] = [
     ("between", rf"\bbetween {YEAR} and {YEAR}\b"),
-    ("range", rf"\b(?:from |in )?{YEAR}\s*(?:-|–|to|through|until)\s*{YEAR}\b"),
-    ("since", rf"\b(?:since|after|starting(?: in| from)?|later than|newer than|published after)\s+(?:{MONTH}\s+)?{YEAR}\b"),
+    ("range", rf"\b(?:from |in )?{YEAR}\s*(?:-|–|to|through|until|and|&|or)\s*{YEAR}\b"),
+    ("decade", r"\b(?:the |in the )?((?:19|20)\d)0['’]?s\b"),
+    ("since", rf"\b(?:since|after|starting(?: in| from)?|later than|newer than|published after)\s+(?:{MONTH}\s+|{PART}\s+)?{YEAR}\b"),
     ("since", rf"\b(?:from|in)\s+(?:{MONTH}\s+)?{YEAR}\s+(?:on(?:wards?)?|and later|or later|and after)\b"),
-    ("before", rf"\b(?:before|prior to|until|up to|earlier than|older than|through|by)\s+(?:{MONTH}\s+)?{YEAR}\b"),
+    # without "from": "onwards" must be said ("2020 on speech" is not "2020 on")
+    ("since", rf"\b(?:{MONTH}\s+)?{YEAR}\s*(?:onwards?|and later|or later|and after|\+)(?=\W|$)"),
+    ("since", rf"\bpost-?\s?(){YEAR}\b"),
+    ("before", rf"\b(?:before|prior to|until|up to|earlier than|older than|through|by)\s+(?:{MONTH}\s+|{PART}\s+)?{YEAR}\b"),
+    ("before", rf"\bpre-?\s?(){YEAR}\b"),
     # A bare year needs a preposition or "papers" next to it: "COCO 2017" is a dataset, not a date.
     ("in", rf"\b(?:in|of|during|from|published in)\s+(?:{MONTH}\s+)?{YEAR}\b"),
     ("in", rf"\b(){YEAR}(?:'s)?\s+(?:papers?|works?|articles?|studies|research|publications?)\b"),
@@ -32,9 +41,10 @@ _PATTERNS: list[tuple[str, str]] = [
     ("this_year", r"\bthis year(?:'s)?\b"),
     ("last_year", r"\blast year(?:'s)?\b"),
     ("last_n", r"\b(?:in |from |over )?the (?:last|past) (\d+|two|three|four|five|few|couple of) (years?|months?)\b"),
+    ("last_n", r"\b(?:in |from |over )?the (?:last|past) ()(year|month|decade)\b"),
     ("recent", r"\b(?:recent(?:ly)?|latest|newest|(?:most )?up[- ]to[- ]date|state[- ]of[- ]the[- ]art lately)\b"),
 ]
-_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "few": 3, "couple of": 2}
+_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "few": 3, "couple of": 2, "": 1}
 
 
 @dataclass(frozen=True)
@@ -76,9 +86,15 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
             if b - a > 60:
                 continue
             return Window(f"{a}-01", f"{b}-12-31", said, f"published {a}–{b}")
+        if name == "decade":
+            start = int(g[0]) * 10
+            return Window(f"{start}-01", f"{start + 9}-12-31", said, f"published in the {start}s")
         if name == "since":
-            month, year = g[0], int(g[1])
-            after = re.match(r"(after|later than|newer than|published after)\b", said)
+            month, part, year = (g[0], g[1], int(g[2])) if len(g) == 3 else (g[0], None, int(g[1]))
+            after = re.match(r"(after|later than|newer than|published after|post)", said)
+            if part:
+                m = PART_MONTH[part]
+                return Window(f"{year}-{m:02d}", None, said, f"published since {part} {year} ({year}-{m:02d} on)")
             if month:
                 start = (f"{year}-{MONTHS[month]:02d}" if not after
                          else (dt.date.fromisoformat(_month_end(year, MONTHS[month])) + dt.timedelta(days=1)).isoformat()[:7])
@@ -88,8 +104,12 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
             word = "after" if after else "since"
             return Window(start, None, said, f"published {word} {label}")
         if name == "before":
-            month, year = g[0], int(g[1])
+            month, part, year = (g[0], g[1], int(g[2])) if len(g) == 3 else (g[0], None, int(g[1]))
             inclusive = re.match(r"(until|up to|through|by)\b", said)
+            if part:
+                m = PART_MONTH[part]
+                end = (dt.date(year, m, 1) - dt.timedelta(days=1)).isoformat()
+                return Window(None, end, said, f"published before {part} {year} (up to {end[:7]})")
             if month:
                 end = (_month_end(year, MONTHS[month]) if inclusive
                        else (dt.date(year, MONTHS[month], 1) - dt.timedelta(days=1)).isoformat())
@@ -110,9 +130,11 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
             return Window(f"{y}-01", f"{y}-12-31", said, f"published last year ({y})")
         if name == "last_n":
             n = _NUMBER_WORDS.get(g[0]) or int(g[0])
-            months = n * 12 if g[1].startswith("year") else n
+            months = n * {"y": 12, "d": 120}.get(g[1][0], 1)
             start = _months_before(today, months)
-            return Window(start.isoformat()[:7], None, said, f"published in the last {n} {g[1]} (since {start.isoformat()[:7]})")
+            count = f"{n} " if g[0] else ""  # "the past year" has no number to repeat
+            return Window(start.isoformat()[:7], None, said,
+                          f"published in the last {count}{g[1]} (since {start.isoformat()[:7]})")
         if name == "recent":
             start = _months_before(today, recent_months)
             return Window(start.isoformat()[:7], None, said,

@@ -80,6 +80,11 @@ def test_comparison_of_previous_papers_is_flagged():
     ("recent work on mamba", "2024-11", None),
     ("in the last two years", "2024-11", None),
     ("evaluated on COCO 2017", None, None),  # a dataset's year is not a date filter
+    ("diffusion since mid 2023", "2023-06", None), ("before late 2021", None, "2021-08-31"),
+    ("diffusion in 2024 and 2025", "2024-01", "2025-12-31"), ("diffusion work 2022 onwards", "2022-01", None),
+    ("diffusion post-2022", "2023-01", None), ("pre-2020 diffusion work", None, "2019-12-31"),
+    ("diffusion from the 2020s", "2020-01", "2029-12-31"), ("papers from the past year", "2025-11", None),
+    ("anything before 2020 on speech?", None, "2019-12-31"),  # "2020 on speech" is not "2020 on(wards)"
     ("which papers merge models?", None, None),
 ])
 def test_parse_window(question, date_from, date_to):
