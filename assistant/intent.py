@@ -24,7 +24,7 @@ NUMBER_RE = re.compile(
 # Weaker hints that a fact is wanted: they favour sentences with numbers without changing the answer's shape.
 DETAIL_HINT_RE = re.compile(
     r"\b(accuracy|score|scores|speed-?ups?|faster|slower|percent|auc|c-index|f1|fid|bleu|psnr|top-1|error rate|"
-    r"gpus?|hours|days|parameters|compute|cost|latency|run ?time|memory|flops|results?|improvements?|gains?)\b", re.I)
+    r"gpus?|hours|days|parameters|params?|compute|cost|latency|run ?time|memory|flops|results?|improvements?|gains?)\b", re.I)
 DATASET_RE = re.compile(
     r"\b(which|what) (?:datasets?|benchmarks?|data|corpora|tasks)\b|\b(?:evaluated|tested|benchmarked|validated|trained) "
     r"(?:on|with)\b|\bon (?:which|what) (?:datasets?|benchmarks?)\b|\bdatasets?\b|\bbenchmarks?\b",
@@ -36,13 +36,14 @@ NAME_RE = re.compile(
     re.I,
 )
 # The kind of quantity a number question wants: a sentence with that kind of number answers it.
-UNIT_QUESTIONS = {
-    "speedup": r"\bhow much (?:faster|quicker)|\bspeed-?ups?\b|\btimes faster\b|\bby how much\b",
-    "time": r"\bhow (?:long|fast|quickly)\b|\brun ?time\b|\blatency\b|\binference time\b",
-    "compute": r"\bcompute\b|\bgpus?\b|\btraining cost\b|\bcost (?:to|of) train|\bflops\b",
-    "memory": r"\bmemory\b|\bstorage\b|\bdisk\b|\bgigabytes?\b",
-    "percent": r"\baccuracy\b|\bpercent(?:age)?\b|\berror rate\b|\bf1\b",
-}
+UNIT_QUESTIONS = [  # first match wins: "how long ... to train" is compute, "how fast on a GPU" a time
+    ("speedup", r"\bhow much (?:faster|quicker)|\bspeed-?ups?\b|\btimes faster\b|\bby how much\b"),
+    ("compute", r"\btraining (?:cost|time)\b|\bcost (?:to|of) train|\bhow long\b.{0,40}\btrain"),
+    ("time", r"\bhow (?:long|fast|quickly)\b|\brun ?time\b|\blatency\b|\binference time\b"),
+    ("compute", r"\bcompute\b|\bgpus?\b|\btraining cost\b|\bcost (?:to|of) train|\bflops\b"),
+    ("memory", r"\bmemory\b|\bstorage\b|\bdisk\b|\bgigabytes?\b"),
+    ("percent", r"\baccuracy\b|\bpercent(?:age)?\b|\berror rate\b|\bf1\b"),
+]
 # What titles and abstracts cannot tell. Kept narrow so "citation recommendation" stays a topic.
 META_PATTERNS = {
     "authors": r"\bwho (wrote|authored|are the authors|is the author|proposed|created|published)\b|"
@@ -361,7 +362,7 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         summarize=summarize,
         asked=_asked_noun(said) if answer_type else "",
         counted=bool(re.search(r"\bhow many\b|\bnumber of\b", body, re.I)),
-        unit=next((u for u, pat in UNIT_QUESTIONS.items() if re.search(pat, said, re.I)), None)
+        unit=next((u for u, pat in UNIT_QUESTIONS if re.search(pat, said, re.I)), None)
         if answer_type == "number" else None,
         # Points at several papers ("code for those?", "any with code?"): read from the question,
         # since the topic drops such words.

@@ -382,3 +382,9 @@ def test_a_date_alone_after_an_answer_filters_its_papers(assistant):
 def test_a_choice_between_two_named_methods_sets_both_side_by_side(assistant, question):
     answer = assistant.ask(question)
     assert answer.kind == "comparison" and len(answer.paper_ids) == 2
+
+
+def test_how_long_to_train_quotes_the_training_compute_not_the_run_time(assistant):
+    answer = assistant.ask("how long does instaflow take to train")
+    assert "199 A100 GPU days" in answer.answer
+    assert "0.09 second" in assistant.ask("how fast is instaflow per image").answer
