@@ -462,21 +462,25 @@ class Store:
             return rows
         return [(cid, text, {k: v for k, v in meta.items() if k not in STORAGE_FIELDS}) for cid, text, meta in rows]
 
-    def chunk_vectors(self, rows: list[tuple[str, str, dict]], batch: int = 4096) -> np.ndarray | None:
+    def chunk_vectors(self, rows: list[tuple[str, str, dict]], batch: int = 1000) -> np.ndarray | None:
         """The stored vectors of these all_chunks() rows, in their order; None when a row changed
-        version since it was read (an ingest is writing: the caller then queries Chroma instead)."""
-        parts = []
+        version since it was read (an ingest is writing: the caller then queries Chroma instead).
+        Read 1,000 at a time into one array: a reply's vectors arrive as Python lists (~30x their
+        float32 size), so big pages made this the peak of a serving-data build."""
+        out = None
         for start in range(0, len(rows), batch):
             part = rows[start:start + batch]
             ids = [cid for cid, _, _ in part]
             got = self._read(lambda: self.chunks.get(ids=ids, include=["embeddings", "metadatas"]))
             found = {cid: (vec, meta) for cid, vec, meta in zip(got["ids"], got["embeddings"], got["metadatas"])}
-            for cid, _, meta in part:
+            for i, (cid, _, meta) in enumerate(part, start):
                 vec, stored = found.get(cid, (None, None))
                 if vec is None or not stored or stored.get("content_hash") != meta.get("content_hash"):
                     return None
-                parts.append(np.asarray(vec, dtype=np.float32))
-        return np.stack(parts) if parts else None
+                if out is None:
+                    out = np.empty((len(rows), len(vec)), dtype=np.float32)
+                out[i] = vec
+        return out
 
     def query_chunks(self, vector: np.ndarray, k: int, where: dict | None = None, ids: list[str] | None = None,
                      metadata: bool = True) -> list[tuple[str, float, dict | None]]:

@@ -16,14 +16,22 @@ CACHE = "words-3.json"
 
 
 def _document_frequencies(store) -> tuple[dict[str, int], int]:
-    words: dict[str, set[str]] = {}
-    for _, text, meta in store.all_chunks():
-        words.setdefault(meta["paper_id"], set()).update(content_words(prose(text)))
+    """Papers using each word. Chunks are taken paper by paper, so only one paper's word set is
+    held at a time (a set per paper for the whole corpus was the largest part of a build)."""
+    rows = store.all_chunks()
+    order = sorted(range(len(rows)), key=lambda i: rows[i][2]["paper_id"])
     df: dict[str, int] = {}
-    for ws in words.values():
-        for w in ws:
-            df[w] = df.get(w, 0) + 1
-    return df, len(words)
+    papers, current, seen = 0, None, set()
+    for i in order + [None]:
+        pid = rows[i][2]["paper_id"] if i is not None else None
+        if pid != current:
+            for w in seen:
+                df[w] = df.get(w, 0) + 1
+            papers += current is not None
+            current, seen = pid, set()
+        if i is not None:
+            seen.update(content_words(prose(rows[i][1])))
+    return df, papers
 
 
 def load_vocabulary(store, serving) -> Vocabulary:
