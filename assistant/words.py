@@ -66,6 +66,10 @@ def words(text: str) -> list[str]:
 @lru_cache(maxsize=1 << 17)  # words repeat: every candidate paper's sentences are stemmed per answer
 def stem(word: str) -> str:
     # Crude but dependable: enough to match "merging"/"merge"/"merged", "transformers"/"transformer".
+    if word.endswith(("ssion", "ssions")) and len(word) >= 8:  # "compression" meets "compress(ed)"
+        return word[: word.rindex("ssion") + 2]
+    if word.endswith("ss"):  # "compress", "class", "process": no plural "s" to strip
+        return word
     for suffix in ("ization", "ations", "ation", "ings", "ing", "ies", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]

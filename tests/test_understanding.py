@@ -507,3 +507,10 @@ def test_more_wordings_that_filter_the_previous_answer(question, topic):
 ])
 def test_comparisons_worded_in_more_ways(question, sides):
     assert comparison_sides(question) == sides
+
+
+@pytest.mark.parametrize("a, b", [("compression", "compressed"), ("class", "classes"), ("process", "processing"),
+                                  ("regression", "regress")])
+def test_word_forms_share_a_stem(a, b):
+    from assistant.words import stem
+    assert stem(a) == stem(b)

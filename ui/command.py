@@ -58,7 +58,7 @@ def run(args) -> int:
         has_index = False
     if not has_index:
         print(f"paperchat: no index at {settings.index_dir}: building it from the bundled corpus "
-              f"({settings.data_dir}); this takes a few minutes the first time…", file=sys.stderr, flush=True)
+              f"({settings.data_dir}); this takes about half a minute on 2 cores the first time…", file=sys.stderr, flush=True)
         report = ensure_index(settings, progress=True)
         if report is not None:
             print(report.summary(), file=sys.stderr, flush=True)
