@@ -306,6 +306,9 @@ def test_comparison_sides_in_free_wording(question, sides):
     ("those aligning neurons across models with permutations", "aligning neurons across models with permutations"),
     ("the one relying on pretrained diffusion models", "relying on pretrained diffusion models"),
     ("which of those have code?", None),
+    ("just the pruning ones", "pruning"),
+    ("ones that merge tokens?", None),
+    ("filter to the ones using quantization", None),
 ])
 def test_keyword_style_follow_ups_filter_the_previous_answer(question, topic):
     intent = classify(question, True, today=TODAY)
@@ -480,17 +483,6 @@ def test_contracted_and_graded_fact_questions_ask_for_the_fact(question, answer_
 def test_numbered_references_to_the_previous_answer(question, refs):
     intent = classify(question, True, today=TODAY)
     assert intent.refs == refs and intent.followup == bool(refs)
-
-
-@pytest.mark.parametrize("question, topic", [
-    ("just the pruning ones", "pruning"),
-    ("ones that merge tokens?", None),
-    ("filter to the ones using quantization", None),
-])
-def test_more_wordings_that_filter_the_previous_answer(question, topic):
-    intent = classify(question, True, today=TODAY)
-    assert intent.followup and intent.subset
-    assert topic is None or intent.topic == topic
 
 
 @pytest.mark.parametrize("question, sides", [
