@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .words import Vocabulary, content_words, fold, language_of, stem, words, zipf
+from .words import FUNCTION_WORDS, REQUEST_WORDS, Vocabulary, _one_edit, content_words, fold, language_of, stem, words, zipf
 
 
 ACRONYM_RE = re.compile(r"(?<![\w-])[A-Z]{2,6}s?(?![\w-])")
@@ -37,6 +37,11 @@ class Query:
         total = sum(said.values())
         lost = sum(said.get(stem(w), 0.0) for w in self.missing)
         return lost / total if total else 0.0
+
+
+def _slip_of_filler(word: str) -> bool:
+    """A typo of a request or function word ("publised", "wich", "abuot") is no topic word either."""
+    return len(word) >= 4 and any(len(f) >= 4 and _one_edit(word, f) for f in FUNCTION_WORDS | REQUEST_WORDS)
 
 
 def _degree_of_common(word: str, filler_zipf: float) -> bool:
@@ -93,8 +98,8 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
             weights[stem(fixed)] = max(weights.get(stem(fixed), 0.0), vocab.idf(fixed) * surprisal(fixed))
             text = re.sub(rf"(?<!\w){re.escape(w)}(?!\w)", fixed, fold(text))
             continue
-        if common or lang != "en":
-            continue  # filler ("anything", "hey"), or a word an English corpus cannot know
+        if common or lang != "en" or _slip_of_filler(w):
+            continue  # filler ("anything", "hey", "publised"), or a word an English corpus cannot know
         weights[stem(w)] = vocab.idf("") * surprisal(w)
         said[stem(w)] = surprisal(w)
         missing.append(w)

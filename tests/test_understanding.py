@@ -127,6 +127,7 @@ VOCAB = Vocabulary([
     # An acronym or an English word is meant as written, never "corrected" to a corpus word.
     ("SSMs for vision", ["ssms"], {}),                            # not "sums" or "ssm"-like corpus words
     ("newer merging methods", [], {}),                            # "newer" is "new", not a missing topic
+    ("mamba papers publised after june", [], {}),                 # a typo of a request word is filler
     ("polyps in colonoscopy images", ["polyps", "colonoscopy"], {}),
 ])
 def test_topic_words(topic, missing, corrected):
