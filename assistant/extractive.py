@@ -85,9 +85,9 @@ def stands_out(evidence: list[PaperEvidence], settings: Settings) -> bool:
 def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_cited: int,
          unknown_terms: list[str] | None = None, missing_share: float = 0.0, names_one: bool = False,
          topic_words: int = 0, key_missing: bool = True, named: bool = False, **context) -> Plan:
-    """named: the question names the first paper by a word only it uses: it answers, however weakly
+    """Decide what the answer cites. How many papers follows the evidence, not a fixed k.
+    named: the question names the first paper by a word only it uses: it answers, however weakly
     the rest of the question matches (the detail it asks may still be unreported)."""
-    """Decide what the answer cites. How many papers follows the evidence, not a fixed k."""
     p = Plan("refuse-none", intent, unknown_terms=unknown_terms or [], window=intent.window, **context)
     top = evidence[0] if evidence else None
     if intent.meta and not (intent.meta == "authors" and top and top.meta.get("authors") not in (None, "", "[]")):

@@ -66,6 +66,8 @@ FOLLOWUP_RE = re.compile(
     r"^\s*(?:and\s+)?the one\b",
     re.I,
 )
+# "filter (it) to the ones", "narrow down to those": a follow-up that filters the previous answer.
+_NARROW_TO = r"(?:filter|narrow|cut|restrict|limit)\w*(?: (?:it|them|this|that|down))? (?:to|down to) (?:the ones?|those|these)"
 SUBSET_RE = re.compile(r"\b(which|what|how many|any|do|does|are|is|did) (?:ones? )?(of|one of|among)? ?(those|these|them|they)\b|"
                        r"\b(of|among|from) (those|these|them)\b|\b(those|these) (?:that|which|with|using|used|about)\b|"
                        r"^\s*(?:and\s+)?(?:ok\w*[,.]?\s+)?(?:which|what) ones?\b|\bthe ones\b|"
@@ -73,7 +75,7 @@ SUBSET_RE = re.compile(r"\b(which|what|how many|any|do|does|are|is|did) (?:ones?
                        r"^\s*(?:and\s+)?(?:those|these|the ones?)\s+(?:\w+ing|about|on|with|that|which|where|whose)\b|"
                        # "just the pruning ones", "ones that merge tokens", "filter to the ones using X"
                        r"\bthe (?:[\w\-]+ ){1,2}ones\b|^\s*(?:and\s+)?(?:just |only )?ones\s+(?:that|which|with|using|about)\b|"
-                       r"\b(?:filter|narrow|cut|restrict|limit)\w*(?: (?:it|them|this|that|down))? (?:to|down to) (?:the ones?|those|these)\b",
+                       rf"\b{_NARROW_TO}\b",
                        re.I)
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
             "ninth": 9, "tenth": 10, "last": -1, "former": 1, "latter": -1, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
@@ -110,7 +112,7 @@ BOILERPLATE_RE = re.compile(
     r"(are|is) there (any )?(papers?|works?|studies|research)( that| on| about)?|"
     r"(any|some)( good| other| more)? (papers?|works?|studies|research)( that| on| about| for)?|(anything|something) (on|about)|"
     r"(those|these|the ones?)( that| which| about| on)?(?= \w+ing\b| with\b| that\b| which\b| about\b| on\b)|"
-    r"(?:filter|narrow|cut|restrict|limit)\w*(?: (?:it|them|this|that|down))? (?:to|down to) (?:the ones?|those|these)"
+    rf"{_NARROW_TO}"
     r"( that| which| about| on| with)?|(?:just|only) (?:the ones?|those|these)( that| which| about| on| with)?|"
     r"(more )?about|(what'?s|what is) the best way to|how (can|do|should|could) (i|we|one|you)|"
     r"(summari[sz]e|explain|overview of)( the)?( main)?( approaches| methods| work| papers)?( to| on| for| about| in)?|"

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .words import name_like
+from .words import RAW_WORD_RE, name_like
 
 YEAR = r"((?:19|20)\d{2})"
 MONTHS = {m: i for i, m in enumerate(
@@ -77,7 +77,7 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
         g = [x for x in m.groups()]
         after_word = None
         if name == "trailing":
-            before = re.findall(r"[^\W_](?:[\w\-]*[^\W_])?", question[: len(question.rstrip()) - len(said)])
+            before = RAW_WORD_RE.findall(question[: len(question.rstrip()) - len(said)])
             if not before or name_like(before[-1]):
                 continue
             name, after_word = "in", before[-1].lower()

@@ -111,20 +111,22 @@ def content_terms(text: str) -> set[str]:
     return {stem(w) for w in content_words(text)}
 
 
+# A word as written, case kept (no folding, no dots): what name shapes are judged on.
+RAW_WORD_RE = re.compile(r"[^\W_](?:[\w\-]*[^\W_])?")
 _NAME_SHAPE = re.compile(r"^(?:[A-Z]{2,}[\w\-]*|\w+[a-z][A-Z][\w\-]*|[A-Za-z]+[\-]?\d[\w\-]*|\w+-[A-Z][\w\-]*)$")
 
 
 def written_as_names(text: str) -> list[str]:
     """Only the words the asker wrote like a name ("DriveAdapter", "AFFNet", "S4", "TIES-Merging"):
     a rare word typed in lower case ("recomputing") may be plain technical English."""
-    return [fold(raw) for raw in re.findall(r"[^\W_](?:[\w\-]*[^\W_])?", text) if _NAME_SHAPE.match(raw)]
+    return [fold(raw) for raw in RAW_WORD_RE.findall(text) if _NAME_SHAPE.match(raw)]
 
 
 def name_like(text: str) -> list[str]:
     """Words written like the name of a method or model: inner capitals ("InstaFlow", "PLeaS"),
     all capitals ("TIES"), letters with digits ("MossFormer2"), or no English word at all."""
     out = []
-    for raw in re.findall(r"[^\W_](?:[\w\-]*[^\W_])?", text):
+    for raw in RAW_WORD_RE.findall(text):
         if _NAME_SHAPE.match(raw) or (len(raw) > 3 and raw.isalpha() and zipf(fold(raw)) < 1.5):
             out.append(fold(raw))
     return out
