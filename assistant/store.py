@@ -235,18 +235,26 @@ def _damaged(exc: Exception) -> bool:
                                    "corrupt"))
 
 
+def get_pages(collection, include: list[str], where: dict | None = None, read=lambda fn: fn()) -> Iterator[dict]:
+    """collection.get of every matching row, PAGE_ROWS at a time (a Chroma server refuses much
+    bigger gets); `read` runs each page's get (Store._read: retried when it races an ingest)."""
+    offset = 0
+    while True:
+        got = read(lambda: collection.get(where=where, include=include, limit=PAGE_ROWS, offset=offset))
+        yield got
+        if len(got["ids"]) < PAGE_ROWS:
+            return
+        offset += PAGE_ROWS
+
+
 def get_all(collection, include: list[str], where: dict | None = None) -> dict:
     """collection.get of every matching row, PAGE_ROWS at a time, as one result."""
     out: dict = {"ids": [], **{k: [] for k in include}}
-    offset = 0
-    while True:
-        got = collection.get(where=where, include=include, limit=PAGE_ROWS, offset=offset)
+    for got in get_pages(collection, include, where):
         out["ids"] += got["ids"]
         for k in include:
             out[k] += list(got[k]) if got.get(k) is not None else []
-        if len(got["ids"]) < PAGE_ROWS:
-            return out
-        offset += PAGE_ROWS
+    return out
 
 
 def row_version(content_hash: str) -> str:
@@ -441,14 +449,8 @@ class Store:
 
     def paper_id_pages(self) -> Iterator[list[str]]:
         """Every indexed paper's id, PAGE_ROWS at a time (memory bounded however large the index)."""
-        offset = 0
-        while True:
-            got = self._read(lambda: self.chunks.get(where={"chunk": 0}, include=["metadatas"], limit=PAGE_ROWS,
-                                                     offset=offset))
+        for got in get_pages(self.chunks, ["metadatas"], where={"chunk": 0}, read=self._read):
             yield [m["paper_id"] for m in got["metadatas"] if m and "paper_id" in m]
-            if len(got["ids"]) < PAGE_ROWS:
-                return
-            offset += PAGE_ROWS
 
     def all_chunks(self, storage_fields: bool = False) -> list[tuple[str, str, dict]]:
         """(chunk_id, text, metadata) for every chunk of every paper's current version: feeds
@@ -745,9 +747,8 @@ class IndexWriter:
         step = max(1, int(self.client.get_max_batch_size()))
         removed = 0
         for coll in (self.store.chunks, self.store.sentences):
-            stale, offset = [], 0
-            while True:
-                got = coll.get(include=["metadatas"], limit=PAGE_ROWS, offset=offset)
+            stale = []
+            for got in get_pages(coll, ["metadatas"]):
                 pids = list({m["paper_id"] for m in got["metadatas"] if m and m.get("paper_id")})
                 heads = {}
                 for start in range(0, len(pids), step):
@@ -763,9 +764,6 @@ class IndexWriter:
                                or m.get("content_hash") not in (None, heads[m.get("paper_id")]))
                     if bad:
                         stale.append(rid)
-                if len(got["ids"]) < PAGE_ROWS:
-                    break
-                offset += PAGE_ROWS
             removed += self._delete_ids(coll, stale)
         return removed
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from itertools import groupby
 from pathlib import Path
 
 from .words import Vocabulary, content_words, language_of, prose
@@ -15,22 +16,19 @@ from .words import Vocabulary, content_words, language_of, prose
 CACHE = "words-4.json"
 
 
+def _paper_of(row: tuple[str, str, dict]) -> str:
+    return row[2]["paper_id"]
+
+
 def _document_frequencies(store) -> tuple[dict[str, int], int]:
     """Papers using each word. Chunks are taken paper by paper, so only one paper's word set is
     held at a time (a set per paper for the whole corpus was the largest part of a build)."""
-    rows = store.all_chunks()
-    order = sorted(range(len(rows)), key=lambda i: rows[i][2]["paper_id"])
     df: dict[str, int] = {}
-    papers, current, seen = 0, None, set()
-    for i in order + [None]:
-        pid = rows[i][2]["paper_id"] if i is not None else None
-        if pid != current:
-            for w in seen:
-                df[w] = df.get(w, 0) + 1
-            papers += current is not None
-            current, seen = pid, set()
-        if i is not None:
-            seen.update(content_words(prose(rows[i][1])))
+    papers = 0
+    for _, chunks in groupby(sorted(store.all_chunks(), key=_paper_of), key=_paper_of):
+        papers += 1
+        for w in set().union(*(content_words(prose(text)) for _, text, _ in chunks)):
+            df[w] = df.get(w, 0) + 1
     return df, papers
 
 
