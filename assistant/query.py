@@ -39,6 +39,22 @@ class Query:
         return lost / total if total else 0.0
 
 
+NEGATION_RE = re.compile(r"\b(?:without|w/o)\s+((?:[\w-]+\s*){1,3})", re.I)
+
+
+def negated(topic: str) -> set[str]:
+    """Topic words under "without"/"w/o" up to the next function word ("merge models without
+    retraining" -> {"retraining"}): papers doing without something need not mention it, and one
+    that does is no closer to the topic. Empty when nothing else would be left to search for."""
+    out: set[str] = set()
+    for m in NEGATION_RE.finditer(topic):
+        for w in words(m.group(1)):
+            if w in FUNCTION_WORDS and out:
+                break
+            out.update(content_words(w))
+    return out if set(content_words(topic)) - out else set()
+
+
 def _slip_of_filler(word: str) -> bool:
     """A typo of a request or function word ("publised", "wich", "abuot") is no topic word either."""
     return len(word) >= 4 and any(len(f) >= 4 and _one_edit(word, f) for f in FUNCTION_WORDS | REQUEST_WORDS)
@@ -72,7 +88,10 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
     corrections: dict[str, str] = {}
     text = topic
     kept: list[str] = []  # a non-English question is searched with the words the corpus shares
+    absent = negated(topic)
     for w in dict.fromkeys(content_words(topic)):
+        if w in absent:
+            continue  # what the papers do without ("retraining") is not what they are about
         if lang != "en" and zipf(w, lang) >= filler_zipf + 1.0:
             continue  # that language's grammatical words ("de", "la", "qué"), even if a name uses them
         if "-" in w and w not in vocab and all(part in vocab for part in w.split("-") if part):

@@ -24,7 +24,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ("range", rf"\b(?:from |in )?{YEAR}\s*(?:-|–|to|through|until|and|&|or)\s*{YEAR}\b"),
     ("decade", r"\b(?:the |in the )?((?:19|20)\d)0['’]?s\b"),
     ("since", rf"\b(?:since|after|starting(?: in| from)?|later than|newer than|published after)\s+(?:{MONTH}\s+|{PART}\s+)?{YEAR}\b"),
-    ("since", rf"\b(?:from|in)\s+(?:{MONTH}\s+)?{YEAR}\s+(?:on(?:wards?)?|and later|or later|and after)\b"),
+    ("since", rf"\b(?:from|in)\s+(?:{MONTH}\s+)?{YEAR}\s+(?:on(?:wards?)?(?!\s+[a-z])|and later|or later|and after)\b"),
     # without "from": "onwards" must be said ("2020 on speech" is not "2020 on")
     ("since", rf"\b(?:{MONTH}\s+)?{YEAR}\s*(?:onwards?|and later|or later|and after|\+)(?=\W|$)"),
     ("since", rf"\bpost-?\s?(){YEAR}\b"),

@@ -73,6 +73,9 @@ def stem(word: str) -> str:
     for suffix in ("ization", "ations", "ation", "ings", "ing", "ies", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
+    if len(word) >= 5 and word.endswith("e") and word[-2] not in "aeiouy":
+        # "denoise" meets "denoising"/"denoised", "image" meets "images": their suffix took the "e".
+        return word[:-1]
     return word
 
 

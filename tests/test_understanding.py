@@ -85,6 +85,8 @@ def test_comparison_of_previous_papers_is_flagged():
     ("diffusion post-2022", "2023-01", None), ("pre-2020 diffusion work", None, "2019-12-31"),
     ("diffusion from the 2020s", "2020-01", "2029-12-31"), ("papers from the past year", "2025-11", None),
     ("anything before 2020 on speech?", None, "2019-12-31"),  # "2020 on speech" is not "2020 on(wards)"
+    ("papers from 2023 on federated learning", "2023-01", "2023-12-31"),  # "on <topic>", not "on(wards)"
+    ("work from 2022 on, about pruning", "2022-01", None),
     ("which papers merge models?", None, None),
 ])
 def test_parse_window(question, date_from, date_to):
@@ -115,6 +117,7 @@ VOCAB = Vocabulary([
     "Mamba state space models for vision", "Merging models with Fisher-weighted averaging",
     "TIES-Merging resolves interference when merging models", "Neurons aligned by permutations",
     "Quantum machine learning for image classification", "Speech separation of overlapping speakers",
+    "Denoising images with diffusion",
 ])
 
 
@@ -129,6 +132,8 @@ VOCAB = Vocabulary([
     ("newer merging methods", [], {}),                            # "newer" is "new", not a missing topic
     ("mamba papers publised after june", [], {}),                 # a typo of a request word is filler
     ("polyps in colonoscopy images", ["polyps", "colonoscopy"], {}),
+    ("how to denoise speech", [], {}),                            # "denoise" is the corpus's "denoising"
+    ("merge models without retraining", [], {}),                  # what papers do without is not asked for
 ])
 def test_topic_words(topic, missing, corrected):
     query = understand(topic, VOCAB, filler_zipf=4.5)
@@ -503,7 +508,19 @@ def test_comparisons_worded_in_more_ways(question, sides):
 
 
 @pytest.mark.parametrize("a, b", [("compression", "compressed"), ("class", "classes"), ("process", "processing"),
-                                  ("regression", "regress")])
+                                  ("regression", "regress"), ("denoise", "denoising"), ("image", "images"),
+                                  ("merge", "merged")])
 def test_word_forms_share_a_stem(a, b):
     from assistant.words import stem
     assert stem(a) == stem(b)
+
+
+@pytest.mark.parametrize("topic, absent, weighed", [
+    ("merge models without retraining", {"retraining"}, {"merg", "model"}),
+    ("segmentation w/o any labels", {"labels"}, {"segment"}),
+    ("without retraining", set(), {"retrain"}),  # nothing else to search for: the words stay
+])
+def test_words_under_without_are_not_the_topic(topic, absent, weighed):
+    from assistant.query import negated
+    assert negated(topic) == absent
+    assert set(understand(topic, VOCAB, filler_zipf=4.5).weights) == weighed
