@@ -229,6 +229,8 @@ class Assistant:
         if intent.followup and previous:
             evidence = self._evidence(intent, query, query_vector, limit=len(previous), restrict=previous)
             ordered = sorted(evidence, key=lambda e: e.meta.get("_order", 0))
+            if intent.extra.get("by_date"):  # "which one is the newest?": by date, not by rank
+                return extractive.plan_by_date(intent, ordered, **ctx), evidence
             picks = [_pick(ordered, r - 1) for r in intent.refs] if intent.refs else []
             if intent.ordinal is not None and not picks:
                 picks = [_pick(ordered, intent.ordinal)]

@@ -4,7 +4,7 @@
 to the best match, not the question's wording); `render` turns a plan into markdown."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from .evidence import PaperEvidence, holds_type, sentence_role, type_strength
@@ -38,10 +38,11 @@ class Plan:
     missing_sides: list[str] = field(default_factory=list)  # comparison sides not in the corpus
     suggestions: list[str] = field(default_factory=list)
     about_one: bool = False  # the question is about one paper (not a theme)
+    dated: int = 0  # by-date follow-up: how many of the previous answer's papers have a date
 
     @property
     def refused(self) -> bool:
-        return self.kind.startswith("refuse") or self.kind in ("subset-none", "code-none")
+        return self.kind.startswith("refuse") or self.kind in ("subset-none", "code-none", "dated-none")
 
     def quote_of(self, e: PaperEvidence) -> str:
         return e.quote_text(self.quotes.get(e.paper_id))
@@ -187,6 +188,20 @@ def plan_one(intent: Intent, target: PaperEvidence, pool_size: int, **context) -
     return p
 
 
+def plan_by_date(intent: Intent, previous: list[PaperEvidence], **context) -> Plan:
+    """"Which one is the newest?": the previous answer's paper with the latest (or earliest) date,
+    in its own words; papers without a date cannot be placed and are counted, not guessed."""
+    dated = [e for e in previous if e.meta.get("date")]
+    p = Plan("dated-none", intent, pool_size=len(previous), **context)
+    if dated:
+        newest = intent.extra.get("by_date") != "oldest"
+        target = (max if newest else min)(dated, key=lambda e: e.meta["date"])
+        p = plan_one(replace(intent, summarize=True), target, len(previous), **context)
+        p.kind = "dated-pick"
+    p.dated = len(dated)
+    return p
+
+
 def summary_sentences(e: PaperEvidence) -> list[int]:
     """What the paper proposes and what it found, in its own words."""
     picks = []
@@ -286,7 +301,19 @@ def headline(p: Plan) -> str:
         if p.pool_size == 1:
             return "The paper from the previous answer does not link to any code in its abstract."
         return f"None of the {p.pool_size} papers from the previous answer links to code in its abstract."
+    if p.kind == "dated-none":
+        if p.pool_size == 1:
+            return "The paper from the previous answer has no date in the corpus."
+        return f"None of the {p.pool_size} papers from the previous answer has a date in the corpus, so I can't tell."
     lead = escape(p.cited[0].title)
+    if p.kind == "dated-pick":
+        which = "oldest" if p.intent.extra.get("by_date") == "oldest" else "newest"
+        undated = p.pool_size - p.dated
+        if p.pool_size == 1:
+            return f"The previous answer cited one paper: *{lead}* [1] ({_date(p.cited[0])})."
+        note = f" ({undated} of them have no date in the corpus)" if undated else ""
+        return (f"The {which} of the {p.pool_size} papers from the previous answer{note} is *{lead}* [1], "
+                f"{_date(p.cited[0])}, in its own words:")
     if p.kind == "code":
         code = safe_url(p.cited[0].meta.get("code_url"))
         if code:
@@ -390,7 +417,7 @@ def sources(p: Plan) -> list[Source]:
 
 
 def answer_kind(p: Plan) -> str:
-    return "refused" if p.refused else "subset" if p.kind == "subset-dated" else p.kind
+    return "refused" if p.refused else "subset" if p.kind == "subset-dated" else "single" if p.kind == "dated-pick" else p.kind
 
 
 def render(question: str, p: Plan) -> Iterator[Answer]:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from .timewindow import Window, parse_window
-from .words import FUNCTION_WORDS, REQUEST_WORDS, _one_edit, name_like, words, written_as_names, zipf
+from .words import FUNCTION_WORDS, REQUEST_WORDS, _one_edit, name_like, words, written_as_names, zipf, content_words
 
 CODE_RE = re.compile(
     r"\b(code|codes|repo|repos|repository|repositories|github|gitlab|implementation|implementations|source|"
@@ -82,6 +82,9 @@ ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth
             "5th": 5}
 ORDINAL_RE = re.compile(r"\bthe (first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|former|latter|"
                         r"1st|2nd|3rd|4th|5th)\b(?! (?:stage|step|time|layer|order|author)s?\b)", re.I)
+# "which one is the newest?", "and the oldest?" after a list: a pick by date among its papers, not a
+# "recent" date window.
+DATE_PICK_RE = re.compile(r"\b(newest|latest|most recent|oldest|earliest)\b", re.I)
 REF_RE = re.compile(r"\[(\d{1,2})\]|(?:\b(?:paper|number|no\.|item|source) ?|#)(\d{1,2})\b", re.I)
 SUMMARY_RE = re.compile(r"\b(summar\w*|tell me (?:more|about)|more (?:about|on|details)|explain|details? (?:on|about|of)|"
                         r"what (?:does|did|is) (?:it|that|this|the \w+ one)|elaborate|describe|overview|gist|main idea|"
@@ -313,6 +316,10 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
     q = question.strip()
     meta = next((name for name, pat in META_PATTERNS.items() if re.search(pat, q, re.I)), None)
     window = parse_window(q, today or dt.date.today(), recent_months)
+    by_date = None
+    if has_history and (pick := DATE_PICK_RE.search(q)) and not content_words(topic_of(DATE_PICK_RE.sub(" ", q))):
+        by_date = "oldest" if pick.group(1).lower() in ("oldest", "earliest") else "newest"
+        window = None
     if window is not None and window.after_word and names_a_thing is not None \
             and names_a_thing(f"{window.after_word} {window.date_from[:4]}"):
         window = None
@@ -322,7 +329,7 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         body = re.sub(r"^[\s,;:\-–—]+|[\s,;:\-–—]+(?=[?.!]*$)", "", body)  # "in 2024, what ..." -> "what ..."
     body = _fix_cue_words(body, has_history)
     refs = tuple(int(a or b) for a, b in REF_RE.findall(body)) if has_history else ()
-    followup = has_history and bool(FOLLOWUP_RE.search(body) or refs or ORDINAL_RE.search(body))
+    followup = has_history and bool(FOLLOWUP_RE.search(body) or refs or ORDINAL_RE.search(body) or by_date)
     ordinal_match = ORDINAL_RE.search(body) if followup else None
     ordinal = ORDINALS[ordinal_match.group(1).lower()] if ordinal_match else None
     sides = comparison_sides(body)
@@ -368,5 +375,5 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         if answer_type == "number" else None,
         # Points at several papers ("code for those?", "any with code?"): read from the question,
         # since the topic drops such words.
-        extra={"compare": compare_refs, "plural": bool(PLURAL_RE.search(body))},
+        extra={"compare": compare_refs, "plural": bool(PLURAL_RE.search(body)), "by_date": by_date},
     )

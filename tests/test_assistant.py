@@ -347,6 +347,21 @@ def test_an_ordinal_after_a_one_paper_answer_points_back_at_the_list(assistant):
     assert ask("more on #4").paper_ids == [listed[3]]
 
 
+@pytest.mark.parametrize("question, newest", [("which one is the newest?", True), ("and the oldest?", False),
+                                              ("the most recent one", True)])
+def test_newest_or_oldest_after_a_list_picks_by_date_among_its_papers(assistant, question, newest):
+    first = assistant.ask("model merging")
+    dates = {s.paper_id: s.date for s in first.sources if s.date}
+    assert len(dates) >= 2
+    answer = assistant.ask(question, history=[
+        {"role": "user", "content": "model merging"},
+        {"role": "assistant", "content": first.answer, "paper_ids": first.paper_ids}])
+    # Not a "recent" window over the corpus: one paper of the list, the one its date puts first.
+    assert not answer.refused and not answer.filters
+    assert answer.paper_ids == [(max if newest else min)(dates, key=dates.get)]
+    assert answer.sources[0].date in answer.answer
+
+
 def test_alternatives_split_by_a_slash_are_each_asked(assistant):
     # "satellite" is in no abstract; the other alternative is, so the question is answered from it.
     answer = assistant.ask("got anything on remote sensing / satellite imagery?")

@@ -346,6 +346,18 @@ def test_a_misspelt_ordinal_still_points_at_a_paper(question, ordinal):
     assert classify(question, True, today=TODAY).ordinal == ordinal
 
 
+@pytest.mark.parametrize("question, history, by_date, window", [
+    ("which one is the newest?", True, "newest", False), ("and the earliest?", True, "oldest", False),
+    ("the most recent one", True, "newest", False),
+    ("what is the latest work on mamba?", True, None, True),  # a topic: a new question, "recent" window
+    ("which one is the newest?", False, None, True),           # no list to pick from
+])
+def test_newest_or_oldest_after_a_list_is_a_pick_by_date(question, history, by_date, window):
+    intent = classify(question, history, today=TODAY)
+    assert intent.extra.get("by_date") == by_date
+    assert (intent.window is not None) == window
+
+
 @pytest.mark.parametrize("question, history", [
     ("which of those have a githib link?", True), ("where is the implemntation of FreCaS?", False),
 ])
