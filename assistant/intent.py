@@ -214,7 +214,8 @@ CUED_SIDES_RES = [
     re.compile(rf"^\s*{_SIDE}\s+(?:and|&)\s+{_SIDE}\s*[:,;—–-]\s*(?:what|how|which|pros|trade)", re.I),
     # "A compared to B", "is A better than B?"
     # (a short first side: "by how much does X speed up Y compared with PyTorch" is a detail question)
-    re.compile(rf"^\s*(?:is |are |does |do )?([^\s,;:?]+(?:\s+[^\s,;:?]+){{0,3}})\s+(?:compared (?:to|with)|better than|"
+    # ("how fast is FastSpeech compared to autoregressive models" asks a measure of one side: a detail)
+    re.compile(rf"^\s*(?:is |are |does |do )?(?!(?:how|what|which)\b)([^\s,;:?]+(?:\s+[^\s,;:?]+){{0,3}})\s+(?:compared (?:to|with)|better than|"
                rf"worse than|faster than)\s+{_SIDE}{_END}", re.I),
 ]
 

@@ -123,7 +123,9 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
         said[stem(w)] = surprisal(w)
         missing.append(w)
     if lang != "en":
-        text = " ".join(kept) or fold(text)
+        # A hyphenated word's parts were weighed on their own; the searched text says the word once.
+        parts = {p for w in kept if "-" in w for p in w.split("-")}
+        text = " ".join(w for w in dict.fromkeys(kept) if w not in parts) or fold(text)
     elif len(words(topic)) > long_question:
         # A long, chatty question ("hey, so I have a pile of low-res images ...") is searched by its
         # topic words: the small talk would otherwise steer the embedding away from the topic.

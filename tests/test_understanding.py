@@ -117,7 +117,7 @@ VOCAB = Vocabulary([
     "Mamba state space models for vision", "Merging models with Fisher-weighted averaging",
     "TIES-Merging resolves interference when merging models", "Neurons aligned by permutations",
     "Quantum machine learning for image classification", "Speech separation of overlapping speakers",
-    "Denoising images with diffusion",
+    "Denoising images with diffusion", "Image super-resolution with transformers",
 ])
 
 
@@ -149,6 +149,11 @@ def test_unicode_words_and_languages():
     query = understand("¿Qué artículos estudian la fusión de modelos?", VOCAB, 4.5)
     assert query.lang == "es" and query.missing == []  # an English corpus cannot know Spanish words
     assert "models" in query.text.split()  # "modelos" is one edit from "models"
+
+
+def test_another_language_searches_each_shared_word_once():
+    # "super-resolution" is searched as written, not followed by its parts again
+    assert understand("Welche Arbeiten beschäftigen sich mit Super-Resolution?", VOCAB, 4.5).text == "super-resolution"
 
 
 def test_name_like():
@@ -514,6 +519,7 @@ def test_numbered_references_to_the_previous_answer(question, refs):
     ("By how much does FlashFFTConv speed up exact FFT convolutions compared with PyTorch?", ()),
     ("detection or segmentation for medical images?", ()),
     ("any papers on GANs or VAEs for faces?", ()),
+    ("how fast is FastSpeech compared to autoregressive models", ()),  # a measure of one side
 ])
 def test_comparisons_worded_in_more_ways(question, sides):
     assert comparison_sides(question) == sides
