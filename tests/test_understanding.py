@@ -201,6 +201,13 @@ def test_sentences_holding_the_asked_fact(sentence, kind, asked, counted, unit, 
     assert type_strength(sentence, kind, asked, unit) == strength
 
 
+def test_the_methods_own_name_is_not_a_dataset_it_was_evaluated_on():
+    said = "Extensive experiments on three well-known datasets demonstrate HyperFormer's effectiveness."
+    assert holds_type(said, "dataset")  # a name, a dataset cue: taken as naming one ...
+    assert not holds_type(said, "dataset", own_names=frozenset({"hyperformer"}))  # ... but it names the method
+    assert holds_type("HyperFormer is evaluated on WikiPeople and JF17K.", "dataset", own_names=frozenset({"hyperformer"}))
+
+
 # ---- planning: how many papers, which kind of answer -------------------------------------------
 
 def ev(pid: str, relevance: float, sentences=("A sentence.",), focus=0.5, coverage=0.8, code=None, date=None):
