@@ -108,6 +108,13 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
             # ("segmentação" -> "segmentation", "tumores" -> "tumor"), not by one-letter edits
             # ("parlent" is not "parent").
             fixed = vocab.cognate(w)
+            if not fixed and (parts := vocab.compound(w)):
+                # A compound ("Diffusionsmodellen"): each corpus word it joins is a topic word.
+                for part in parts:
+                    kept.append(part)
+                    said[stem(part)] = surprisal(part)
+                    weights[stem(part)] = max(weights.get(stem(part), 0.0), vocab.idf(part) * surprisal(part))
+                continue
         else:
             fixed = None if w in names or zipf(w, "en") >= known_zipf else vocab.correction(w)
         if fixed and not (common and lang == "en"):

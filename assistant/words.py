@@ -222,6 +222,9 @@ class Vocabulary:
         return max(found, key=lambda c: (found[c], c)) if found else None
 
 
+    def compound(self, word: str) -> list[str]:
+        return _compound_parts(self, word) if len(word) >= 10 else []
+
     def cognate(self, word: str) -> str | None:
         """For a word of another language, the English corpus word it starts like: a corpus word of
         4+ letters that begins it and covers 60% of it ("tumores" -> "tumor", "persone" -> "person"),
@@ -233,6 +236,9 @@ class Vocabulary:
 
         if len(word) < 5 or "-" in word and all(p in self for p in word.split("-") if p):
             return None
+        for theirs, ours in COGNATE_ENDINGS:  # "quantisierung" -> "quantization", "cuantizacion" -> ...
+            if word.endswith(theirs) and (cand := word[: -len(theirs)] + ours) in self.df:
+                return cand
         for n in range(len(word) - 1, 3, -1):  # longest first
             if n >= 0.6 * len(word) and word[:n] in self.df:
                 return word[:n]
@@ -254,6 +260,33 @@ class Vocabulary:
             return fixed  # a long word one letter off is that word ("difusion"); a short one must
             # share its first half ("parlent" is not "parent")
         return None
+
+
+# How endings of German, French, Spanish, Portuguese and Italian words (accents folded) are written
+# in English: a word whose start the corpus shares is found however its ending is spelt.
+COGNATE_ENDINGS = (
+    ("isierung", "ization"), ("ierung", "ation"), ("ierung", "ization"), ("isation", "ization"),
+    ("ciones", "tions"), ("cion", "tion"), ("coes", "tions"), ("cao", "tion"), ("zioni", "tions"),
+    ("zione", "tion"), ("itat", "ity"), ("idad", "ity"), ("ite", "ity"), ("ita", "ity"),
+    ("ischen", "ic"), ("isch", "ic"), ("ique", "ic"), ("ico", "ic"), ("ismus", "ism"),
+)
+
+
+def _compound_parts(vocab: "Vocabulary", word: str) -> list[str]:
+    """A compound of another language ("diffusionsmodellen") as the two corpus words it joins
+    (["diffusion", "model"]), the longest first part first, else its longest last part the corpus
+    knows ("wissensdestillation" -> ["distillation"]); [] when neither."""
+    for i in range(len(word) - 4, 4, -1):
+        head, tail = word[:i], word[i:]
+        first = head if head in vocab.df else head[:-1] if head[-1] == "s" and head[:-1] in vocab.df else None
+        second = first and (tail if tail in vocab.df else vocab.cognate(tail))
+        if first and second:
+            return [first, second]
+    # The last part carries a compound's meaning ("Bildsegmentierung": image segmentation).
+    for i in range(4, len(word) - 5):
+        if (tail := vocab.cognate(word[i:])) is not None:
+            return [tail]
+    return []
 
 
 def _deletes(word: str) -> set[str]:

@@ -118,6 +118,7 @@ VOCAB = Vocabulary([
     "TIES-Merging resolves interference when merging models", "Neurons aligned by permutations",
     "Quantum machine learning for image classification", "Speech separation of overlapping speakers",
     "Denoising images with diffusion", "Image super-resolution with transformers",
+    "Quantization and distillation of a segmentation model",
 ])
 
 
@@ -149,6 +150,16 @@ def test_unicode_words_and_languages():
     query = understand("¿Qué artículos estudian la fusión de modelos?", VOCAB, 4.5)
     assert query.lang == "es" and query.missing == []  # an English corpus cannot know Spanish words
     assert "models" in query.text.split()  # "modelos" is one edit from "models"
+
+
+@pytest.mark.parametrize("word, english", [
+    ("quantisierung", ["quantization"]), ("segmentacion", ["segmentation"]),    # endings spelt their way
+    ("diffusionsmodellen", ["diffusion", "model"]),                             # a compound's two words
+    ("wissensdestillation", ["distillation"]),                                  # ... or its last one
+    ("zeitreihenvorhersage", []),                                               # nothing the corpus knows
+])
+def test_words_of_other_languages_meet_the_corpus_words_they_spell(word, english):
+    assert ([VOCAB.cognate(word)] if VOCAB.cognate(word) else VOCAB.compound(word)) == english
 
 
 def test_another_language_searches_each_shared_word_once():
