@@ -12,8 +12,9 @@ from pathlib import Path
 from .words import Vocabulary, content_words, language_of, prose
 
 # Versioned: words-3 leaves URLs and contraction endings out (see words.prose, words.words); words-4
-# leaves "published" out (a request word now); an index built before re-counts once.
-CACHE = "words-4.json"
+# leaves "published" out (a request word now); words-5 chat abbreviations ("pls", "esp"); an index
+# built before re-counts once.
+CACHE = "words-5.json"
 
 
 def _paper_of(row: tuple[str, str, dict]) -> str:

@@ -134,6 +134,7 @@ VOCAB = Vocabulary([
     ("mamba papers publised after june", [], {}),                 # a typo of a request word is filler
     ("polyps in colonoscopy images", ["polyps", "colonoscopy"], {}),
     ("how to denoise speech", [], {}),                            # "denoise" is the corpus's "denoising"
+    ("speech separation pls", [], {}),                            # chat abbreviations are filler
     ("merge models without retraining", [], {}),                  # what papers do without is not asked for
 ])
 def test_topic_words(topic, missing, corrected):
