@@ -285,6 +285,7 @@ class Assistant:
                                key_missing=query.key_missing,
                                names_one=alone or self._names_one(intent.topic, evidence),
                                named=alone, topic_words=len(query.weights), **ctx)
+        plan.unmatched = query.lang != "en" and not query.weights
         if plan.kind in ("list", "single") and not plan.unknown_terms and query.lang == "en" \
                 and len(query.weights) <= s.short_topic_words:
             # A short question: every topic word counts, so one no cited paper uses is said.
@@ -403,11 +404,12 @@ class Assistant:
     def _names_one(self, topic: str, evidence: list[PaperEvidence]) -> bool:
         """The question names the best paper: a word written like a method's name ("InstaFlow",
         "TIES-Merging") that few papers use is in its title."""
-        if not evidence:
+        names = name_like(topic)
+        if not evidence or len(names) >= 3:  # "(CT / PET / MRI)": kinds listed, not one paper named
             return False
         title = self._sentences.get(evidence[0].paper_id)
         title_terms = title.title_terms if title else set()
-        for name in name_like(topic):
+        for name in names:
             terms = content_terms(name)
             if terms and terms <= title_terms and all(
                     self.vocab.stems.get(t, 0) <= self.settings.names_paper_max_df for t in terms if "-" not in t):

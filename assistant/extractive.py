@@ -42,6 +42,7 @@ class Plan:
     dated: int = 0  # by-date follow-up: how many of the previous answer's papers have a date
     uncovered: list[str] = field(default_factory=list)  # topic words no cited paper uses (a partial match)
     partial: bool = False  # answered although the question's key word, or enough of it, is in no abstract
+    unmatched: bool = False  # a question in another language none of whose words the corpus shares
 
     @property
     def refused(self) -> bool:
@@ -290,6 +291,10 @@ def headline(p: Plan) -> str:
         if p.side_names:
             names = " or ".join(f"“{escape(s)}”" for s in p.side_names)
             return f"Neither {names} is in this corpus: no abstract among the {p.corpus_size} papers matches them."
+        if p.lang != "en" and p.unmatched:
+            return ("The abstracts in this corpus are in English and none of your question's words match "
+                    "theirs, so I can't search for it: please ask in English (for example “which papers "
+                    "merge models?”).")
         missing = ""
         if p.unknown_terms:
             words = ", ".join(f"“{escape(t)}”" for t in p.unknown_terms[:4])
@@ -377,7 +382,7 @@ def lead_title(p: Plan) -> str:
 
 def notes(p: Plan) -> list[str]:
     out = []
-    if p.lang != "en":
+    if p.lang != "en" and not (p.unmatched and p.refused):
         out.append("The abstracts in this corpus are in English; I matched the words of your question that "
                    "they share (answers quote the English abstracts).")
     if p.window is not None and not p.refused and p.kind != "outside-window":

@@ -20,7 +20,10 @@ SPLITS = {"dev": DEFAULT_QUESTIONS, "test": EVAL_DIR / "test_questions.jsonl",
           "paraphrase": EVAL_DIR / "paraphrases.jsonl",
           # dev2: a second tuning set, written blind to the answerer in a later session (casual and
           # keyword wordings, years at either end, other languages); tuned on like dev.
-          "dev2": EVAL_DIR / "dev2_questions.jsonl"}
+          "dev2": EVAL_DIR / "dev2_questions.jsonl",
+          # dev3: a third set written blind on the evening of 21 Nov, first run to report how the
+          # day's changes generalise, then tuned on.
+          "dev3": EVAL_DIR / "dev3_questions.jsonl"}
 FIELDS = {"id", "kind", "question", "turns", "relevant", "must_contain", "code_url", "note",
           "sides", "date_from", "date_to", "absent", "ordinal", "code_followup", "style", "lang"}
 PARAPHRASE_FIELDS = {"id", "paraphrase_of", "style", "question", "note", "lang"}

@@ -294,6 +294,12 @@ def test_non_english_question_is_told_the_abstracts_are_english(assistant):
     assert not answer.refused and "No abstract even uses" not in answer.answer  # no split word fragments listed
 
 
+def test_a_question_sharing_no_word_with_the_english_abstracts_is_asked_to_be_put_in_english(assistant):
+    answer = assistant.ask("有哪些关于时间序列预测的论文？")  # "which papers forecast time series?"
+    assert answer.refused and "please ask in English" in answer.answer
+    assert "is about" not in answer.answer  # not "None of the 294 papers is about 有哪些..."
+
+
 def test_the_vocabulary_is_cached_beside_the_serving_data(assistant):
     from assistant.vocabulary import CACHE
     assert (assistant.serving.folder / CACHE).exists()

@@ -1,5 +1,6 @@
-"""eval/dev2_questions.jsonl (the second tuning split) against the bundled corpus: its labels must hold
-in the abstracts, or tuning on it would chase a wrong key. Pure data checks (no index, no model)."""
+"""eval/dev2_questions.jsonl and eval/dev3_questions.jsonl (the splits written blind and then tuned on)
+against the bundled corpus: their labels must hold in the abstracts, or tuning on them would chase a
+wrong key. Pure data checks (no index, no model)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -11,9 +12,9 @@ from eval.questions import load_split
 from ingest.pipeline import load_papers
 
 
-@pytest.fixture(scope="module")
-def questions():
-    return load_split("dev2")
+@pytest.fixture(scope="module", params=["dev2", "dev3"])
+def questions(request):
+    return load_split(request.param)
 
 
 @pytest.fixture(scope="module")
@@ -22,13 +23,13 @@ def papers() -> dict:
     return {p.paper_id: p for p in found}
 
 
-def test_dev2_covers_the_wordings_it_was_written_for(questions):
+def test_blind_splits_cover_the_wordings_they_were_written_for(questions):
     kinds = Counter(q.kind for q in questions)
-    assert len(questions) >= 80 and kinds["comparison"] >= 8 and kinds["dated"] >= 8 and kinds["unanswerable"] >= 8
+    assert len(questions) >= 60 and kinds["comparison"] >= 6 and kinds["dated"] >= 8 and kinds["unanswerable"] >= 6
     assert sum(q.lang != "en" for q in questions) >= 6 and sum(q.absent for q in questions) >= 3
 
 
-def test_dev2_labels_hold_in_the_abstracts(questions, papers):
+def test_blind_split_labels_hold_in_the_abstracts(questions, papers):
     for q in questions:
         for pid in q.relevant + tuple(p for side in q.sides for p in side):
             assert pid in papers, (q.id, pid)
