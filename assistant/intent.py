@@ -241,6 +241,11 @@ def comparison_sides(question: str) -> tuple[str, ...]:
             # named deep inside the question is part of its topic, not what it asks to compare.
             continue
         sides = tuple(_clean_side(s) for s in m.groups())
+        if pattern.pattern.startswith("^") and r"\s+or\s+" in pattern.pattern and any(len(words(s)) > 5 for s in sides):
+            # "X or Y? Which ...": a choice between two short names ("PLeaS or Fisher merging, which
+            # is better?"), not a long question that happens to say "or" ("... on a specific subject
+            # or person's identity? Which papers should I look at?").
+            continue
         # A side must name something: at least one word that is not a function word.
         if all(any(w not in FUNCTION_WORDS for w in words(s)) for s in sides) and all(len(s) <= 120 for s in sides):
             if sides[0].lower() != sides[1].lower():

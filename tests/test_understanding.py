@@ -539,6 +539,8 @@ def test_numbered_references_to_the_previous_answer(question, refs):
     ("detection or segmentation for medical images?", ()),
     ("any papers on GANs or VAEs for faces?", ()),
     ("how fast is FastSpeech compared to autoregressive models", ()),  # a measure of one side
+    ("What's the best way to personalize a diffusion model on a specific subject or person's identity? "
+     "Which papers should I look at?", ()),                            # a long question saying "or"
 ])
 def test_comparisons_worded_in_more_ways(question, sides):
     assert comparison_sides(question) == sides
