@@ -5,7 +5,7 @@ every chunk and rebuilding them, which was most of a cold start and grows with t
 
 Layout, next to the Chroma files (or under index_dir when the store is a Chroma server):
 
-    <index_dir>/serving/<generation>.f<FORMAT>/keyword/...  bm25s index, chunk ids, chunk date numbers
+    <index_dir>/serving/<generation>.f<FORMAT>/keyword/...  bm25s index, chunk ids, paper ids, chunk date numbers
                                              /vectors.npy  the chunk vectors, in keyword-index row
                                                  order (small corpora: exact dense search in memory)
                                              /papers.sqlite  paper_id -> metadata of its first chunk,
@@ -36,8 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .dates import date_number
-from . import papertable, sentencedata
+from . import papertable, sentencedata, serving_build
 from .keyword import KeywordIndex
 from .settings import Settings
 
@@ -45,7 +44,8 @@ KEEP_GENERATIONS = 2  # the current one and the one a busy replica may still be 
 # 2: keyword index over title, abstract and authors only (no metadata lines); chunk vectors kept.
 # 3: every paper's sentences and sentence vectors kept (answers no longer read them from Chroma).
 # 4: and each sentence's content terms (answers no longer split candidates' sentences into words).
-FORMAT = 4
+# 5: chunk and paper ids as memory-mapped arrays (keyword/chunk_ids.npy, paper_ids.npy), not chunks.json.
+FORMAT = 5
 
 
 def root(settings: Settings) -> Path:
@@ -133,26 +133,10 @@ def build(store, settings: Settings, generation: str | None = None) -> str:
     final = folder_of(settings, generation)
     base.mkdir(parents=True, exist_ok=True)
     if not (final / "DONE").exists():
-        rows = store.all_chunks()
         tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=base))
         try:
-            dates = np.asarray([date_number(meta.get("date")) for _, _, meta in rows], dtype=np.int32)
-            KeywordIndex.build(rows, dates).save(tmp / "keyword")
-            vectors = store.chunk_vectors(rows) if 0 < len(rows) <= settings.exact_dense_max_chunks else None
-            if vectors is not None:
-                np.save(tmp / "vectors.npy", vectors)
-            papers = {meta["paper_id"]: dict(meta) for _, _, meta in rows if meta.get("chunk") == 0}
-            # How many sentence rows each paper has (its last chunk's end), so a reader can fetch
-            # them by id instead of by a `where` over the whole sentence collection.
-            for _, _, meta in rows:
-                head = papers.get(meta["paper_id"])
-                if head is not None:
-                    head["n_sentences"] = max(head.get("n_sentences", 0), int(meta.get("sentence_end") or 0))
-            papertable.write(papers, tmp)
-            held = sentencedata.write(store, papers, tmp, previous=_previous_folder(settings, final))
-            _write_word_frequencies(rows, tmp)
-            (tmp / "DONE").write_text(json.dumps({"chunks": len(rows), "papers": len(papers), "sentence_papers": held,
-                                                  **_date_stats(papers)}))
+            stats = serving_build.write(store, settings, tmp, previous=_previous_folder(settings, final))
+            (tmp / "DONE").write_text(json.dumps(stats))
             try:
                 os.rename(tmp, final)
             except OSError:  # a concurrent builder published the same generation first
@@ -172,21 +156,6 @@ def _previous_folder(settings: Settings, building: Path) -> Path | None:
     generation = published(settings)
     folder = folder_of(settings, generation) if generation else None
     return folder if folder is not None and folder != building and (folder / "DONE").exists() else None
-
-
-def _write_word_frequencies(rows: list, folder: Path) -> None:
-    """The answerer's per-generation word document frequencies (assistant/vocabulary.py), made
-    here from the rows already read, so the first question after an ingest does not read every
-    chunk again to make them."""
-    from .vocabulary import CACHE, _document_frequencies
-
-    class _Rows:  # the one store method _document_frequencies reads
-        @staticmethod
-        def all_chunks():
-            return rows
-
-    df, n_docs = _document_frequencies(_Rows())
-    (folder / CACHE).write_text(json.dumps({"papers": n_docs, "df": df}, ensure_ascii=False), encoding="utf-8")
 
 
 def _prune(base: Path, keep: str) -> None:
@@ -226,7 +195,4 @@ def load(store, settings: Settings) -> ServingData:
 
 
 def _date_stats(papers: dict[str, dict]) -> dict:
-    """Date range and months of the corpus, kept in DONE: asked per answer (range) and per page."""
-    known = sorted(m["date"] for m in papers.values() if m.get("date"))
-    months = sorted({d[:7] for d in known if len(d) >= 7 and d[4] == "-"})
-    return {"dates": [known[0], known[-1]] if known else [None, None], "months": months}
+    return serving_build.date_stats(m["date"] for m in papers.values() if m.get("date"))

@@ -1,5 +1,5 @@
-"""The keyword (BM25) index over chunks: built once at ingest with bm25s, saved next to the index,
-loaded memory-mapped by every serving process instead of being rebuilt from every chunk.
+"""The keyword (BM25) index over chunks: built once at ingest with bm25s (assistant/keyword_build.py,
+page by page), saved next to the index, loaded memory-mapped by every serving process instead of being rebuilt from every chunk.
 
 It tokenizes as the llama-index BM25Retriever the assistant used before (same bm25s calls, same
 English stemmer and stopwords), but over what a reader searches for: the chunk's text (title and
@@ -9,6 +9,7 @@ match a query and ranking depended on where the corpus lay (tests/test_retrieve.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +34,25 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+class Strings(Sequence):
+    """A memory-mapped fixed-width bytes array read as a sequence of str (decoded per item)."""
+
+    def __init__(self, array: np.ndarray):
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [b.decode() for b in self.array[i]]
+        return self.array[i].decode()
+
+
 class KeywordIndex:
     """bm25s over chunk texts; rows are addressed by position, ids/dates held alongside."""
 
-    def __init__(self, bm25, chunk_ids: list[str], paper_ids: list[str], date_nums: np.ndarray):
+    def __init__(self, bm25, chunk_ids: Sequence[str], paper_ids: Sequence[str], date_nums: np.ndarray):
         self.bm25 = bm25
         self.chunk_ids = chunk_ids
         self.paper_ids = paper_ids
@@ -47,35 +63,31 @@ class KeywordIndex:
         return len(self.chunk_ids)
 
     @classmethod
-    def build(cls, rows: list[tuple[str, str, dict]], date_nums: np.ndarray) -> "KeywordIndex":
-        import bm25s
+    def build(cls, rows: list[tuple[str, str, dict]], date_nums) -> "KeywordIndex":
+        """An index of these rows in memory (tests, tools), built as the serving data builds one."""
+        import tempfile
 
-        if not rows:  # an index with every paper pruned: nothing to search, nothing to fit
-            return cls(None, [], [], np.zeros(0, dtype=np.int32))
-        tokens = bm25s.tokenize([keyword_text(text, meta) for _, text, meta in rows], stopwords="en",
-                                stemmer=_stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False)
-        bm25 = bm25s.BM25()
-        bm25.index(tokens, show_progress=False)
-        return cls(bm25, [cid for cid, _, _ in rows], [meta["paper_id"] for _, _, meta in rows],
-                   np.asarray(date_nums, dtype=np.int32))
+        from .keyword_build import KeywordBuilder
 
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        if self.bm25 is not None:
-            self.bm25.save(str(folder), show_progress=False)
-        (folder / "chunks.json").write_text(json.dumps({"ids": self.chunk_ids, "papers": self.paper_ids}))
-        np.save(folder / "date_num.npy", self.date_nums)
+        with tempfile.TemporaryDirectory(prefix="paperchat-keyword-") as tmp:
+            builder = KeywordBuilder(Path(tmp) / "keyword", Path(tmp), block=1_000_000)
+            builder.add(rows, list(date_nums))
+            builder.finish()
+            return cls.load(Path(tmp) / "keyword", mmap=False)
 
     @classmethod
-    def load(cls, folder: Path) -> "KeywordIndex":
+    def load(cls, folder: Path, mmap: bool = True) -> "KeywordIndex":
+        """Written by assistant/keyword_build.py."""
         import bm25s
 
-        # mmap: the score matrix stays in the page cache, shared by every process on the machine.
-        bm25 = None
+        # mmap: the score matrix stays in the page cache, shared by every process on the machine;
+        # so do the ids (a list of every chunk id and paper id was ~50 MB a process at 100k papers).
+        mode, bm25 = ("r" if mmap else None), None
         if (folder / "params.index.json").exists():
-            bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
-        chunks = json.loads((folder / "chunks.json").read_text())
-        return cls(bm25, chunks["ids"], chunks["papers"], np.load(folder / "date_num.npy", mmap_mode="r"))
+            bm25 = bm25s.BM25.load(str(folder), mmap=mmap, show_progress=False)
+        return cls(bm25, Strings(np.load(folder / "chunk_ids.npy", mmap_mode=mode)),
+                   Strings(np.load(folder / "paper_ids.npy", mmap_mode=mode)),
+                   np.load(folder / "date_num.npy", mmap_mode=mode))
 
     def positions_in(self, date_window: tuple[int, int]) -> np.ndarray:
         """Row positions of the chunks dated inside the window (one pass over the mapped dates)."""
@@ -88,7 +100,7 @@ class KeywordIndex:
         Chunks sharing no word with the query are not hits."""
         import bm25s
 
-        if not self.chunk_ids or self.bm25 is None:
+        if not len(self.chunk_ids) or self.bm25 is None:
             return []
         k = min(k, len(self.chunk_ids))
         mask = None

@@ -26,14 +26,14 @@ def title_key(title: str) -> str:
     return " ".join(words(title or ""))
 
 
-def write(papers: dict[str, dict], folder: Path) -> None:
-    """Write the table (the caller publishes the folder atomically)."""
+def write(papers, folder: Path) -> None:
+    """Write the table from (paper_id, metadata) pairs, streamed (the caller publishes the folder atomically)."""
     db = sqlite3.connect(folder / FILE)
     try:
         db.execute("CREATE TABLE papers (paper_id TEXT PRIMARY KEY, url TEXT, title_key TEXT, meta TEXT) WITHOUT ROWID")
         db.executemany("INSERT INTO papers VALUES (?, ?, ?, ?)",
                        ((pid, m.get("url") or "", title_key(m.get("title", "")), json.dumps(m, ensure_ascii=False))
-                        for pid, m in papers.items()))
+                        for pid, m in papers))
         db.execute("CREATE INDEX papers_url ON papers (url)")
         db.execute("CREATE INDEX papers_title ON papers (title_key)")
         db.commit()

@@ -24,6 +24,7 @@ import inspect
 import json
 import sqlite3
 import threading
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -59,14 +60,12 @@ def _source_of(store) -> dict:
             "collection": getattr(store, "sentences_name", None)}
 
 
-def write(store, papers: dict[str, dict], folder: Path, previous: Path | None = None) -> int:
-    """Write the sentence files of these papers (paper_id -> metadata with content_hash and
-    n_sentences) into folder; returns how many papers they hold."""
-    order = [pid for pid in sorted(papers) if int(papers[pid].get("n_sentences") or 0) > 0]
-    starts, total = {}, 0
-    for pid in order:
-        starts[pid] = total
-        total += int(papers[pid]["n_sentences"])
+def write(store, papers: Iterable[tuple[str, str, int]], total: int, folder: Path,
+          previous: Path | None = None) -> int:
+    """Write the sentence files of these papers ((paper_id, content_hash, n_sentences > 0) in
+    paper_id order, streamed; `total` is the sum of their n_sentences) into folder; returns how
+    many papers they hold."""
+    start = 0
     source = _source_of(store)
     old = _reusable(previous, source)
     db = sqlite3.connect(folder / TABLE)
@@ -78,14 +77,17 @@ def write(store, papers: dict[str, dict], folder: Path, previous: Path | None = 
             db.execute("CREATE TABLE sentences (paper_id TEXT PRIMARY KEY, content_hash TEXT, start INTEGER, "
                        "n INTEGER, texts TEXT, terms TEXT)")
             key = terms_key()
-            for batch in _batches(order, papers):
-                known = {pid: (papers[pid]["content_hash"], int(papers[pid]["n_sentences"])) for pid in batch}
+            for batch in _batches(papers):
+                known = {pid: (content_hash, n) for pid, content_hash, n in batch}
+                starts = {}
+                for pid, _, n in batch:  # rows laid out paper after paper, in paper_id order
+                    starts[pid], start = start, start + n
                 got = old.read(known, raw_terms=True) if old is not None else {}
                 fetch = {pid: v for pid, v in known.items() if pid not in got}
                 if fetch:
                     got.update(store.sentences_of(list(fetch), with_vectors=True, known=fetch, exact=True))
                 rows = []
-                for pid in batch:
+                for pid in known:
                     texts, vecs, *kept = got.get(pid, (None, None))
                     if texts is None or len(texts) != known[pid][1] or vecs is None or len(vecs) != len(texts):
                         continue  # changed under the build: served from Chroma
@@ -118,15 +120,14 @@ def _start_npy(out, rows: int, dim: int) -> int:
     return header
 
 
-def _batches(order: list[str], papers: dict[str, dict]):
+def _batches(papers: Iterable[tuple[str, str, int]]):
     batch, rows = [], 0
-    for pid in order:
-        n = int(papers[pid]["n_sentences"])
-        if batch and rows + n > READ_ROWS:
+    for paper in papers:
+        if batch and rows + paper[2] > READ_ROWS:
             yield batch
             batch, rows = [], 0
-        batch.append(pid)
-        rows += n
+        batch.append(paper)
+        rows += paper[2]
     if batch:
         yield batch
 

@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     # the serving data (memory-mapped, 1.5 kB a chunk for 384 dimensions): 0.02 ms at 600 chunks,
     # ~1 ms at 20k on one thread, where Chroma's ids-only HNSW query (~1 ms) becomes the cheaper.
     exact_dense_max_chunks: Annotated[int, Field(ge=0, le=10_000_000)] = 20_000
+    # Keyword-index entries (one per chunk and distinct word: ~75 per chunk) sorted and scored at
+    # once when the serving data is built (assistant/keyword_build.py): ~40 B each, so 2M is a
+    # ~80 MB peak; fewer is less memory, more range files (2.5M papers: ~125 at 2M).
+    keyword_build_entries: Annotated[int, Field(ge=1000, le=1_000_000_000)] = 2_000_000
     # Papers whose sentence words (each sentence's content terms, ~18 kB a paper of Python sets;
     # the vectors are views into the serving data's memory map) a process keeps, least recently
     # used out first; a corpus this small is prepared whole at start. 5,000 is ~90 MB: every paper

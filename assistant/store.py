@@ -464,6 +464,21 @@ class Store:
             return rows
         return [(cid, text, {k: v for k, v in meta.items() if k not in STORAGE_FIELDS}) for cid, text, meta in rows]
 
+    def chunk_pages(self) -> Iterator[list[tuple[str, str, dict]]]:
+        """all_chunks() a page at a time, in the same order (memory bounded however large the index):
+        each page's rows checked against the heads of that page's papers, read by id."""
+        for got in get_pages(self.chunks, ["documents", "metadatas"], read=self._read):
+            rows = [r for r in zip(got["ids"], got["documents"], got["metadatas"]) if r[2] and "paper_id" in r[2]]
+            pids = list(dict.fromkeys(m["paper_id"] for _, _, m in rows))
+            heads: dict[str, str | None] = {}
+            for start in range(0, len(pids), SENTENCE_READ_ROWS):
+                ids = [head_id(p) for p in pids[start:start + SENTENCE_READ_ROWS]]
+                heads.update({m["paper_id"]: m.get("content_hash") for m in
+                              self._read(lambda: self.chunks.get(ids=ids, include=["metadatas"]))["metadatas"]
+                              if m and "paper_id" in m})
+            yield [(cid, text, {k: v for k, v in meta.items() if k not in STORAGE_FIELDS})
+                   for cid, text, meta in rows if _current(meta, heads)]
+
     def chunk_vectors(self, rows: list[tuple[str, str, dict]], batch: int = 1000) -> np.ndarray | None:
         """The stored vectors of these all_chunks() rows, in their order; None when a row changed
         version since it was read (an ingest is writing: the caller then queries Chroma instead).
