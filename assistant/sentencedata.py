@@ -19,6 +19,7 @@ only: stored with a hash of that code, and ignored (computed per question, as be
 paperchat whose words.py or sentence_terms differ."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import inspect
 import json
@@ -86,6 +87,9 @@ def write(store, papers: Iterable[tuple[str, str, int]], total: int, folder: Pat
                 fetch = {pid: v for pid, v in known.items() if pid not in got}
                 if fetch:
                     got.update(store.sentences_of(list(fetch), with_vectors=True, known=fetch, exact=True))
+                    # The Chroma client's replies (~10 MB each here) sit in reference cycles until a
+                    # full collection, which came too rarely: they piled up with the corpus (+285 MB at 100k).
+                    gc.collect()
                 rows = []
                 for pid in known:
                     texts, vecs, *kept = got.get(pid, (None, None))

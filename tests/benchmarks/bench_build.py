@@ -8,8 +8,8 @@ Reuses the Chroma server indexes that `bench_scale.py --keep DIR` wrote (DIR/chr
 papers, real sentences and reused real sentence vectors); nothing is written into them. Per size
 and code version, in fresh processes against a `chroma run` server on loopback:
   build:   `derived.build` into a new temporary index_dir; its peak RSS read from the kernel (wait4)
-  replica: an Assistant over that serving data asks 10 questions; its RSS after them (VmRSS) and
-           its peak. An in-process Assistant, not the Gradio UI (which adds a constant ~150 MB).
+  replica: an Assistant over that serving data asks 10 questions; its RSS after them (VmRSS; of
+           it RssAnon, the private part: the rest is mapped files shared by every replica) and its peak. An in-process Assistant, not the Gradio UI (which adds a constant ~150 MB).
 --before COMMIT measures that commit's code too (exported with `git archive`), --now COMMIT
 measures a commit instead of the working tree (so editing it during a long run is safe)."""
 from __future__ import annotations
@@ -34,8 +34,9 @@ from assistant.core import Assistant
 a = Assistant()
 for q in json.loads(sys.argv[2]):
     a.ask(q)
-rss = [l for l in open("/proc/self/status") if l.startswith("VmRSS")][0].split()[1]
-print(json.dumps({"rss_mb": round(int(rss) / 1024), "code": __import__("assistant.core").__file__}))
+status = {l.split(":")[0]: int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(("VmRSS", "RssAnon"))}
+print(json.dumps({"rss_mb": round(status["VmRSS"] / 1024), "anon_mb": round(status["RssAnon"] / 1024),
+                  "code": __import__("assistant.core").__file__}))
 """
 
 
@@ -65,17 +66,18 @@ def main() -> None:
                     assert replica["code"].startswith(str(code)), f"ran {replica['code']}, not the code of {label}"
                     row = {"papers": n, "code": label + (f" ({commit})" if commit else ""),
                            "build_peak_mb": round(build_mb), "build_s": built["seconds"],
-                           "replica_rss_mb": replica["rss_mb"], "replica_peak_mb": round(replica_peak)}
+                           "replica_rss_mb": replica["rss_mb"], "replica_anon_mb": replica["anon_mb"],
+                           "replica_peak_mb": round(replica_peak)}
                     rows.append(row)
                     print(json.dumps(row), flush=True)
                     shutil.rmtree(index, ignore_errors=True)
             finally:
                 stop(server)
-    print("\n| papers | code | build peak RSS | build time | replica RSS after 10 asks | replica peak |")
+    print("\n| papers | code | build peak RSS | build time | replica RSS after 10 asks (of it private) | replica peak |")
     print("|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['papers']:,} | {r['code']} | {r['build_peak_mb']} MB | {r['build_s']} s | "
-              f"{r['replica_rss_mb']} MB | {r['replica_peak_mb']} MB |")
+              f"{r['replica_rss_mb']} MB ({r['replica_anon_mb']} MB) | {r['replica_peak_mb']} MB |")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
 
