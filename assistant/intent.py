@@ -108,8 +108,8 @@ _SIDE_CLEAN = re.compile(r"^(?:the |a |an |between |methods? |papers? |approach(
 
 # Phrases that carry no topic: stripped before retrieval so "which papers" does not match every paper.
 BOILERPLATE_RE = re.compile(
-    r"^\s*(and\s+|so\s+|ok\s+)?(please\s+)?(can you\s+|could you\s+)?(tell me\s+)?("
-    r"(which|what|how many|any) (one )?(of|among) (those|these|them)( papers| works| ones)?( is| are| do| does| did)?|"
+    r"^\s*((?:and|so|ok|okay|alright|cool|nice|great|thanks|hmm)[,.!]?\s+)*(please\s+)?(can you\s+|could you\s+)?(tell me\s+)?("
+    r"(which|what|how many|any) (one )?(of|among) (those|these|them)( papers| works| ones)?( is| are| was| were| do| does| did)?|"
     r"(do|does|are|is) (any )?(of )?(those|these|they|them)( papers)?|(which|what) (papers|works|work|studies|research|"
     r"articles|methods|approaches)( is there)?( are there)?( in the corpus)?( do| that| which)?|"
     r"(are|is) there (any )?(papers?|works?|studies|research)( that| on| about)?|"

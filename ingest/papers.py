@@ -12,6 +12,7 @@ from assistant.models import Paper
 from .codeurl import find_code_url
 from .links import arxiv_url, clean_arxiv_id, hf_url, iso_date, month_from_id, strip_version, title_search_url
 from .records import RawRecord
+from .sentences import has_glued_stops
 
 # Bump when chunking/sentence splitting changes so existing papers get re-embedded.
 PIPELINE_VERSION = "1"
@@ -91,5 +92,9 @@ def content_hash(paper: Paper, embed_model: str, max_chunk_tokens: int) -> str:
     moving or renaming an input file does not re-embed it."""
     payload = paper.model_dump(exclude={"source"})
     payload["_pipeline"] = [PIPELINE_VERSION, embed_model, max_chunk_tokens]
+    if has_glued_stops(paper.abstract):
+        # Its sentences split differently since glued full stops ("wrinkles.The") end sentences:
+        # only such papers are re-embedded, not every paper of every index (a version bump would).
+        payload["_split"] = "glued-stops"
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:32]

@@ -249,6 +249,9 @@ def test_sentence_splitter_keeps_abbreviations_decimals_and_urls_together():
         "mIoU rises by 5.6%.",
         "Done!",
     ]
+    # Some abstracts glue sentences together ("color.PLTON is ..."); a name with a dot stays whole.
+    assert split_sentences("It keeps color.PLTON is finetuned on our data.Extensive tests on Node.JS, e.g.Foo pass.") == [
+        "It keeps color.", "PLTON is finetuned on our data.", "Extensive tests on Node.JS, e.g.Foo pass."]
 
 
 @pytest.fixture(scope="module")

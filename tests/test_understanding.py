@@ -299,6 +299,8 @@ def test_a_fact_stated_in_the_title_is_reported_not_called_missing():
 
 @pytest.mark.parametrize("question, topic", [
     ("any papers on graph neural nets for recommendation", "graph neural nets for recommendation"),
+    ("ok and which of them was fine-tuned on a small dataset?", "fine-tuned on a small dataset"),
+    ("Nice. Are any of these released with a GitHub repo?", "released with a GitHub repo"),
     ("anything on low-light photos?", "low-light photos"),
     ("some good papers about model merging?", "model merging"),
     ("graph neural nets for recommendation", "graph neural nets for recommendation"),
