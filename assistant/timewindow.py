@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .words import RAW_WORD_RE, name_like
+from .words import RAW_WORD_RE, written_as_names
 
 YEAR = r"((?:19|20)\d{2})"
 MONTHS = {m: i for i, m in enumerate(
@@ -78,7 +78,10 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
         after_word = None
         if name == "trailing":
             before = RAW_WORD_RE.findall(question[: len(question.rstrip()) - len(said)])
-            if not before or name_like(before[-1]):
+            # Written like a name ("COCO 2017", "ImageNet 2012"): part of it. A lower-case word
+            # ("interpretability 2024", "imagenet 2012") is left to the corpus: the caller checks
+            # whether any abstract uses the two together (Window.after_word).
+            if not before or written_as_names(before[-1]):
                 continue
             name, after_word = "in", before[-1].lower()
         if name == "between" or name == "range":

@@ -352,7 +352,8 @@ def test_keyword_style_follow_ups_filter_the_previous_answer(question, topic):
     ("2024 model merging", ("2024-01", "2024-12-31")),
     ("2017 transformer papers", ("2017-01", "2017-12-31")),
     ("which papers use COCO 2017?", None),  # a dataset's year, not a date
-    ("imagenet 2012", None),  # no English word: a name, and its year with it
+    ("ImageNet 2012", None),  # written like a name: its year goes with it
+    ("sparse autoencoder interpretability 2024", ("2024-01", "2024-12-31")),  # a rare word is no name
     # A year ending a keyword question after a plain word is when: "what's new in X 2024".
     ("model merging 2024", ("2024-01", "2024-12-31")),
     ("whats new in model quantization 2024?", ("2024-01", "2024-12-31")),
