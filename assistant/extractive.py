@@ -403,8 +403,12 @@ def uncovered_words(topic: str, weights: dict[str, float], cited: list[PaperEvid
     for protein folding" answered with Mamba papers says that none mentions protein folding. Common
     English words ("really", "covered") are left out: an abstract need not say them."""
     used = set().union(*(content_terms(e.title + " " + " ".join(e.sentences)) for e in cited)) if cited else set()
+    def said(w: str) -> bool:  # "nets" is said by "networks": a word an abstract word starts with
+        forms = {stem(w), w.removesuffix("s")}
+        return bool(forms & used) or any(len(f) >= 3 and u.startswith(f) for f in forms for u in used)
+
     return [w for w in dict.fromkeys(content_words(topic))
-            if stem(w) in weights and stem(w) not in used and zipf(w) < filler_zipf]
+            if stem(w) in weights and not said(w) and zipf(w) < filler_zipf]
 
 
 def _date(e: PaperEvidence) -> str:
