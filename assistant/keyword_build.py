@@ -107,7 +107,7 @@ class KeywordBuilder:
 
     def _save_bm25(self) -> None:
         import bm25s
-        from bm25s.scoring import _build_idf_array, _select_idf_scorer, _select_tfc_scorer
+        from bm25s.scoring import _select_idf_scorer, _select_tfc_scorer
 
         bm25 = bm25s.BM25()
         if bm25.method in bm25.methods_requiring_nonoccurrence:
@@ -116,8 +116,11 @@ class KeywordBuilder:
         df = self.df[:n_vocab]
         lengths = np.fromfile(self.work / "kw-lengths", dtype=np.int32)
         avg = lengths.mean()  # as bm25s: np.array([len(doc) ...]).mean()
-        idf = _build_idf_array(dict(enumerate(df.tolist())), n_docs=self.docs,
-                               compute_idf_fn=_select_idf_scorer(bm25.idf_method), dtype=bm25.dtype)
+        # bm25s's _build_idf_array, without its dict of every term: the same function per term,
+        # each value cast to float32 on assignment as there.
+        idf, idf_of = np.zeros(n_vocab, dtype=bm25.dtype), _select_idf_scorer(bm25.idf_method)
+        for term in np.flatnonzero(df):
+            idf[term] = idf_of(int(df[term]), N=self.docs)
         tfc = _select_tfc_scorer(bm25.method)
         indptr = np.zeros(n_vocab + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
@@ -163,4 +166,5 @@ class KeywordBuilder:
                     for i, piece in enumerate(np.split(chunk[order], bounds[:-1])):
                         if piece.size:
                             outs[i].write(piece.tobytes())
+        (self.work / "kw-entries").unlink()  # the disk it took (12 B an entry) is the range files' now
         return parts
