@@ -250,8 +250,10 @@ def comparison_both_sides(answer, sides) -> tuple[bool, str]:
 
 
 def _window_key(date: str, bound: str, upper: bool) -> bool:
-    d = date[: len(bound)] if len(date) >= len(bound) else date
-    return d <= bound if upper else d >= bound
+    # Compared on the shorter of the two forms, as the assistant filters: a paper dated "2024-11"
+    # is inside a window from "2024-11-01" (as a string "2024-11" sorts before "2024-11-01").
+    n = min(len(date), len(bound))
+    return date[:n] <= bound[:n] if upper else date[:n] >= bound[:n]
 
 
 def within_window(answer, dates: dict[str, str | None], date_from: str | None, date_to: str | None) -> tuple[bool, str]:

@@ -248,6 +248,9 @@ def test_generalisation_metrics_by_hand():
     assert M.within_window(_dated("b"), dates, "2024-01-01", "2024-12-31")[0] is False
     assert M.within_window(_dated("c"), dates, "2024-01-01", None)[0] is False  # date unknown: not shown as in
     assert M.within_window(_answer("none", []), dates, "2024-01-01", None)[0] is False
+    # A month-dated paper is inside a window opening on that month's first day ("2024-11" from "2024-11-01").
+    assert M.within_window(_dated("a"), {"a": "2024-11"}, "2024-11-01", None) == (True, "")
+    assert M.within_window(_dated("a"), {"a": "2024-10"}, "2024-11-01", None)[0] is False
 
     assert M.says_absent(_answer("The abstract does not report GPU counts.", [(1, "a")]))
     assert not M.says_absent(_answer("It used hundreds of GPU days [1].", [(1, "a")]))
