@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .words import content_terms, prose, stem, words  # noqa: F401  (content_terms is re-exported)
+from .words import content_terms, prose, stem, words, written_as_names  # noqa: F401  (content_terms is re-exported)
 
 NUMBER_RE = re.compile(r"\d")
 # A quantity, not a digit inside a name ("1D LUT", "ADHD-200" are not answers): a number standing
@@ -72,6 +72,11 @@ def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted:
     if answer_type == "number":
         if not QUANTITY_RE.search(sentence):
             return False
+        metric = written_as_names(asked)
+        if metric and not counted:
+            # A metric asked by its name ("what FPR95 does it reach", "the BLEU score") is reported
+            # only where the sentence names it; any other number is a near miss.
+            return any(re.search(r"(?<![\w-])" + re.escape(n), sentence, re.I) for n in metric)
         head = [w for w in words(asked) if len(w) > 2] if counted else []
         if not head:
             return True

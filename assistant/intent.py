@@ -18,7 +18,10 @@ CODE_RE = re.compile(
 NUMBER_RE = re.compile(
     r"\b(how (many|much|fast|large|big|small|accurate|long|well|often|quickly)|by how much|what (?:is|was|were|are) the "
     r"(?:accuracy|score|speed|size|number|cost|error|gain|improvement|speed-?up)|(?:what|which) (?:[\w\-]+ ){0,2}(?:accuracy|score|speed-?up|"
-    r"c-index|auc|f1|fid|bleu|psnr|error|percentage|improvement|gains?)|number of|how (?:much|many) times)\b",
+    r"c-index|auc|f1|fid|bleu|psnr|error|percentage|improvement|gains?)|number of|how (?:much|many) times|"
+    # "what FPR95 does their network reach?": a value the method reaches, whatever the metric is called
+    r"(?:what|which) (?!papers?\b|works?\b|methods?\b|ones?\b)[\w\-]+(?: [\w\-]+){0,2} (?:does|do|did) [^?]{1,80}?"
+    r"\b(?:reach|achieve|attain|obtain|score)\b)\b",
     re.I,
 )
 # Weaker hints that a fact is wanted: they favour sentences with numbers without changing the answer's shape.
@@ -284,6 +287,10 @@ def _asked_noun(question: str) -> str:
     if m:
         return m.group(1)
     m = re.search(r"\bnumber of ([\w\-]+(?: [\w\-]+)?)", question, re.I)
+    if m:
+        return m.group(1)
+    # "what FPR95 does their network reach": the value named between "what" and "does"
+    m = re.search(r"\b(?:what|which) ([\w\-]+(?: [\w\-]+){0,2}) (?:does|do|did)\b", question, re.I)
     return m.group(1) if m else ""
 
 

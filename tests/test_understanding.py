@@ -207,6 +207,9 @@ def test_code_urls_never_swallow_quotes_or_punctuation():
      True, 2),
     ("We evaluate on WSJ0-2mix and Libri2Mix benchmarks.", "dataset", "", False, None, True, 1),
     ("We propose a new method.", "dataset", "", False, None, False, 0),
+    # a metric asked by name is stated only where the sentence names it
+    ("The dataset contains 1300 pairs of images.", "number", "FPR95", False, None, False, 0),
+    ("Our network reaches an FPR95 of 1.2% on it.", "number", "FPR95", False, None, True, 2),
 ])
 def test_sentences_holding_the_asked_fact(sentence, kind, asked, counted, unit, holds, strength):
     assert holds_type(sentence, kind, asked, counted) is holds
@@ -517,6 +520,7 @@ def test_a_comparison_is_what_the_question_asks_not_a_phrase_inside_it(question,
     ("what's the best accuracy in the ADHD paper?", "number", "percent"),  # was no fact type at all
     ("whats the speedup of instaflow", "number", "speedup"),
     ("what is the accuracy of the ADHD classifier?", "number", "percent"),
+    ("what FPR95 does their network reach on the new dataset?", "number", None),  # any metric's name
 ])
 def test_contracted_and_graded_fact_questions_ask_for_the_fact(question, answer_type, unit):
     intent = classify(question, False, today=TODAY)
