@@ -72,7 +72,8 @@ def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted:
     if answer_type == "number":
         if not QUANTITY_RE.search(sentence):
             return False
-        metric = written_as_names(asked)
+        # One name-shaped word, not a plural of things counted ("GPUs"): a metric (FID, FPR95, mIoU).
+        metric = written_as_names(asked) if " " not in asked.strip() and not asked.endswith("s") else []
         if metric and not counted:
             # A metric asked by its name ("what FPR95 does it reach", "the BLEU score") is reported
             # only where the sentence names it; any other number is a near miss.
