@@ -13,6 +13,7 @@ import numpy as np
 
 from . import extractive, validate
 from .answerer import make_answerer
+from .dates import window as dates_window
 from .embedder import get_embedder
 from .errors import BadInput
 from .evidence import PaperEvidence, PaperSentences, score_papers
@@ -264,6 +265,13 @@ class Assistant:
                 sides.append(found)
                 evidence += [found] if found is not None else []
             return extractive.plan_comparison(intent, sides, list(intent.sides[:2]), **ctx), evidence
+        if window is not None and not intent.meta and not content_words(intent.topic):
+            # "papers from 2024", "what are the newest papers?": a date and no topic lists the
+            # window's papers, newest first, rather than searching for the word "papers".
+            ids, total = self._papers_by_date(window, max_cited)
+            evidence = self._evidence(intent, query, query_vector, limit=len(ids), restrict=ids) if ids else []
+            return extractive.plan_by_window(intent, sorted(evidence, key=lambda e: e.meta.get("_order", 0)),
+                                             total, **ctx), evidence
         evidence = self._evidence(intent, query, query_vector, limit=s.candidates,
                                   date_from=window.date_from if window else None,
                                   date_to=window.date_to if window else None)
@@ -375,6 +383,17 @@ class Assistant:
                     and e.coverage >= self.settings.min_topic_coverage:
                 return e
         return top
+
+    def _papers_by_date(self, window: Window, limit: int) -> tuple[list[str], int]:
+        """The newest `limit` papers inside the window, and how many papers it holds: one pass over
+        the keyword index's memory-mapped date column, not a read of every paper."""
+        keyword = self.serving.keyword
+        inside = keyword.positions_in(dates_window(window.date_from, window.date_to))
+        if not len(inside):
+            return [], 0
+        order = inside[np.argsort(-np.asarray(keyword.date_nums)[inside], kind="stable")]
+        papers = [keyword.paper_ids[int(i)] for i in order]
+        return list(dict.fromkeys(papers))[:limit], len(set(papers))
 
     def _names_topic(self, topic: str) -> bool:
         """The words left once code words are set aside name something to search for: a word

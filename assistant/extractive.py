@@ -215,6 +215,16 @@ def plan_by_date(intent: Intent, previous: list[PaperEvidence], **context) -> Pl
     return p
 
 
+def plan_by_window(intent: Intent, newest: list[PaperEvidence], total: int, **context) -> Plan:
+    """A date and no topic ("papers from 2024"): the window's papers, newest first, each in its own
+    words (what it proposes)."""
+    p = Plan("dated-list" if newest else "refuse-window", intent, cited=newest, pool_size=total,
+             window=intent.window, **context)
+    for e in newest:
+        p.quotes[e.paper_id] = summary_sentences(e)[:1]
+    return p
+
+
 def summary_sentences(e: PaperEvidence) -> list[int]:
     """What the paper proposes and what it found, in its own words."""
     picks = []
@@ -278,9 +288,15 @@ def headline(p: Plan) -> str:
             f"{p.intent.meta}, so I can't answer that from it. Each paper's link opens its page, "
             "which may list them."
         )
+    if p.kind == "refuse-window" and not content_words(p.intent.topic):
+        return f"No paper in the corpus is {escape(p.window.meaning)}{_corpus_span(p)}."
     if p.kind == "refuse-window":
         return (f"No paper {escape(p.window.meaning)} is about “{topic}”{_corpus_span(p)}, so I can't "
                 "answer that from this corpus.")
+    if p.kind == "dated-list":
+        shown = f"the {n} most recent, newest first" if p.pool_size > n else "newest first"
+        return (f"{p.pool_size} paper{'s' if p.pool_size != 1 else ''} in the corpus "
+                f"{'are' if p.pool_size != 1 else 'is'} {escape(p.window.meaning)}; {shown}:")
     if p.kind == "outside-window":
         more = f", then {n - 1} more" if n > 1 else ""
         return (f"No paper {escape(p.window.meaning)} is about “{topic}”{_corpus_span(p)}. Outside that window, "
@@ -385,7 +401,7 @@ def notes(p: Plan) -> list[str]:
     if p.lang != "en" and not (p.unmatched and p.refused):
         out.append("The abstracts in this corpus are in English; I matched the words of your question that "
                    "they share (answers quote the English abstracts).")
-    if p.window is not None and not p.refused and p.kind != "outside-window":
+    if p.window is not None and not p.refused and p.kind not in ("outside-window", "dated-list"):
         out.append(f"Only papers {escape(p.window.meaning)} are considered{_corpus_span(p)}.")
     if p.unknown_terms and p.partial and not p.refused:
         # Answered from the rest of the question: say which of its words no paper uses, so a near
@@ -455,7 +471,8 @@ def sources(p: Plan) -> list[Source]:
 
 
 def answer_kind(p: Plan) -> str:
-    return "refused" if p.refused else "subset" if p.kind == "subset-dated" else "single" if p.kind == "dated-pick" else p.kind
+    return ("refused" if p.refused else "subset" if p.kind == "subset-dated" else "single" if p.kind == "dated-pick"
+            else "list" if p.kind == "dated-list" else p.kind)
 
 
 def render(question: str, p: Plan) -> Iterator[Answer]:

@@ -378,6 +378,20 @@ def test_a_partial_match_says_which_words_of_the_question_no_cited_paper_uses(as
     assert "No abstract uses" not in merging.answer and "None of these papers mentions" not in merging.answer
 
 
+def test_a_date_without_a_topic_lists_that_windows_papers_newest_first(assistant):
+    from ingest.pipeline import load_papers
+    corpus, _ = load_papers(None, assistant.settings)  # the bundled papers, read apart from the index
+    in_2024 = [p for p in corpus if (p.date or "").startswith("2024")]
+    answer = assistant.ask("papers from 2024")
+    assert not answer.refused and answer.filters == {"date_from": "2024-01", "date_to": "2024-12-31"}
+    assert f"{len(in_2024)} papers in the corpus are published in 2024" in answer.answer
+    dates = [s.date for s in answer.sources]
+    assert all(d.startswith("2024") for d in dates) and dates == sorted(dates, reverse=True)
+    assert assistant.ask("what are the newest papers in the corpus?").sources[0].date == max(p.date for p in corpus if p.date)
+    none = assistant.ask("papers from 1990")
+    assert none.refused and "No paper in the corpus is published in 1990" in none.answer
+
+
 def test_alternatives_split_by_a_slash_are_each_asked(assistant):
     # "satellite" is in no abstract; the other alternative is, so the question is answered from it.
     answer = assistant.ask("got anything on remote sensing / satellite imagery?")

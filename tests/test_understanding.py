@@ -135,6 +135,7 @@ VOCAB = Vocabulary([
     ("polyps in colonoscopy images", ["polyps", "colonoscopy"], {}),
     ("how to denoise speech", [], {}),                            # "denoise" is the corpus's "denoising"
     ("speech separation pls", [], {}),                            # chat abbreviations are filler
+    ("TIESs for merging", [], {}),                                # an acronym's plural is the acronym
     ("merge models without retraining", [], {}),                  # what papers do without is not asked for
 ])
 def test_topic_words(topic, missing, corrected):
