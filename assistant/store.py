@@ -466,11 +466,12 @@ class Store:
 
     def chunk_pages(self) -> Iterator[list[tuple[str, str, dict]]]:
         """all_chunks() a page at a time, in the same order (memory bounded however large the index):
-        each page's rows checked against the heads of that page's papers, read by id."""
+        each page's rows checked against the heads of that page's papers: those in the page (most:
+        an ingest writes a batch's heads right after its chunks), the others read by id."""
         for got in get_pages(self.chunks, ["documents", "metadatas"], read=self._read):
             rows = [r for r in zip(got["ids"], got["documents"], got["metadatas"]) if r[2] and "paper_id" in r[2]]
-            pids = list(dict.fromkeys(m["paper_id"] for _, _, m in rows))
-            heads: dict[str, str | None] = {}
+            heads = {m["paper_id"]: m.get("content_hash") for cid, _, m in rows if cid == head_id(m["paper_id"])}
+            pids = [p for p in dict.fromkeys(m["paper_id"] for _, _, m in rows) if p not in heads]
             for start in range(0, len(pids), SENTENCE_READ_ROWS):
                 ids = [head_id(p) for p in pids[start:start + SENTENCE_READ_ROWS]]
                 heads.update({m["paper_id"]: m.get("content_hash") for m in
