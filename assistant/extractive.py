@@ -318,8 +318,7 @@ def headline(p: Plan) -> str:
         # "None of the 294 papers published before 2019" would say all 294 are: a window is named alone.
         among = f"of the papers {escape(p.window.meaning)}" if p.window else f"among the {p.corpus_size} papers"
         if p.intent.answer_type == "number" and p.intent.asked:
-            return (f"No abstract {among} reports {escape(p.intent.asked)} for "
-                    f"“{topic}”, so I can't answer that from this corpus.")
+            return f"No abstract {among} reports {escape(p.intent.asked)}, so I can't answer that from this corpus."
         none = f"None of the papers {escape(p.window.meaning)}" if p.window else f"None of the {p.corpus_size} papers"
         return f"{none} is about “{topic}”, so I can't answer that from this corpus.{missing}"
     if p.kind == "subset-none":
