@@ -463,7 +463,9 @@ def comparison_markdown(p: Plan) -> str:
 def sources(p: Plan) -> list[Source]:
     return [
         Source(n=i + 1, paper_id=e.paper_id, title=e.title, url=safe_url(e.meta.get("url")) or "",
-               code_url=safe_url(e.meta.get("code_url")), quote=p.quote_of(e), score=round(e.relevance, 4),
+               code_url=safe_url(e.meta.get("code_url")), quote=p.quote_of(e),
+               # a date-only question ("papers from 2024"): its one criterion, the date, each paper meets
+               score=1.0 if p.kind == "dated-list" else round(e.relevance, 4),
                date=e.meta.get("date") or None, arxiv_id=e.meta.get("arxiv_id") or None)
         for i, e in enumerate(p.cited)
     ]
