@@ -48,7 +48,8 @@ def write(store, settings: Settings, folder: Path, previous: Path | None) -> dic
             keyword.add(rows, [date_number(meta.get("date")) for _, _, meta in rows])
             vectors.add(store, rows)
             heads = [meta for _, _, meta in rows if meta.get("chunk") == 0]
-            db.executemany("INSERT INTO heads VALUES (?, ?, ?)",
+            # OR REPLACE: offset paging under a concurrent ingest can show a row twice (the last wins, as in a dict)
+            db.executemany("INSERT OR REPLACE INTO heads VALUES (?, ?, ?)",
                            ((m["paper_id"], m.get("content_hash"), json.dumps(m, ensure_ascii=False)) for m in heads))
             dates.update(m["date"] for m in heads if m.get("date"))
             # How many sentence rows each paper has (its last chunk's end), so a reader can fetch
