@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # llama-index BM25Retriever's default
+VOCAB_STEMS, VOCAB_IDS = "vocab_stems.npy", "vocab_ids.npy"  # the vocabulary, sorted by stem (UTF-8 bytes)
 
 
 def keyword_text(text: str, meta: dict) -> str:
@@ -47,6 +48,31 @@ class Strings(Sequence):
         if isinstance(i, slice):
             return [b.decode() for b in self.array[i]]
         return self.array[i].decode()
+
+
+class MappedVocab:
+    """stem -> term id, the two lookups bm25s makes on its vocab_dict for a query of words
+    (`in`, `[]`), answered by binary search in the memory-mapped sorted stems: no dict of every
+    stem in every process."""
+
+    def __init__(self, stems: np.ndarray, ids: np.ndarray):
+        self.stems, self.ids = stems, ids
+
+    def _find(self, token: str) -> int | None:
+        key = token.encode()
+        if len(key) > self.stems.dtype.itemsize:  # would be cut to the width and match wrongly
+            return None
+        i = int(np.searchsorted(self.stems, key))
+        return i if i < len(self.stems) and self.stems[i] == key else None
+
+    def __contains__(self, token) -> bool:
+        return isinstance(token, str) and self._find(token) is not None
+
+    def __getitem__(self, token: str) -> int:
+        i = self._find(token)
+        if i is None:
+            raise KeyError(token)
+        return int(self.ids[i])
 
 
 class KeywordIndex:
@@ -84,7 +110,11 @@ class KeywordIndex:
         # so do the ids (a list of every chunk id and paper id was ~50 MB a process at 100k papers).
         mode, bm25 = ("r" if mmap else None), None
         if (folder / "params.index.json").exists():
-            bm25 = bm25s.BM25.load(str(folder), mmap=mmap, show_progress=False)
+            mapped = (folder / VOCAB_STEMS).exists()  # else an older build: bm25s's own dict
+            bm25 = bm25s.BM25.load(str(folder), mmap=mmap, load_vocab=not mapped, show_progress=False)
+            if mapped:  # only queries of words are asked (never of ids, which need bm25s's id set)
+                bm25.vocab_dict = MappedVocab(np.load(folder / VOCAB_STEMS, mmap_mode=mode),
+                                              np.load(folder / VOCAB_IDS, mmap_mode=mode))
         return cls(bm25, Strings(np.load(folder / "chunk_ids.npy", mmap_mode=mode)),
                    Strings(np.load(folder / "paper_ids.npy", mmap_mode=mode)),
                    np.load(folder / "date_num.npy", mmap_mode=mode))

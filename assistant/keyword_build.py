@@ -14,7 +14,8 @@ otherwise (bm25s numbers them by set order, which differs from run to run anyway
               range's numpy arrays whatever the corpus size.
 
 What stays corpus-sized in memory: the vocabulary (a dict of each distinct stem) and one int32
-length per chunk (13 MB at 2.5M papers)."""
+length per chunk (13 MB at 2.5M papers). The vocabulary is also saved sorted (vocab_stems.npy,
+vocab_ids.npy) for serving processes to search memory-mapped."""
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .keyword import TOKEN_PATTERN, _stemmer, keyword_text
+from .keyword import TOKEN_PATTERN, VOCAB_IDS, VOCAB_STEMS, _stemmer, keyword_text
 
 ENTRY = np.dtype([("doc", "<i4"), ("term", "<i4"), ("tf", "<f4")])
 COPY_ROWS = 100_000  # rows per read when turning a spill file into a saved array
@@ -131,6 +132,13 @@ class KeywordBuilder:
         bm25.vocab_dict = {**self.vocab, "": n_vocab}
         bm25.nonoccurrence_array = None  # set by bm25s's own index(); none for this method  # bm25s's empty token (a query of unknown words)
         bm25.save(str(self.folder), show_progress=False)
+        # The vocabulary again, sorted, for serving processes to search memory-mapped instead of
+        # loading vocab.index.json as a dict and a set (~160 B a stem per process).
+        stems = np.asarray([t.encode() for t in bm25.vocab_dict], dtype=bytes)
+        order = np.argsort(stems, kind="stable")
+        np.save(self.folder / VOCAB_STEMS, stems[order])
+        np.save(self.folder / VOCAB_IDS, np.asarray(list(bm25.vocab_dict.values()), dtype=np.int32)[order])
+        del stems, order
         starts = self._ranges(indptr)
         with open(self.folder / "data.csc.index.npy", "wb") as data, \
                 open(self.folder / "indices.csc.index.npy", "wb") as indices:

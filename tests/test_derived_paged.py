@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from assistant import papertable, sentencedata, serving_build, store as store_module
-from assistant.keyword import TOKEN_PATTERN, KeywordIndex, _stemmer, keyword_text
+from assistant.keyword import TOKEN_PATTERN, KeywordIndex, MappedVocab, _stemmer, keyword_text
 from assistant.store import Store
 from assistant.vocabulary import CACHE, _document_frequencies
 
@@ -70,6 +70,11 @@ def test_keyword_search_is_the_one_piece_build_and_bm25s_own(builds):
         docs, scores = reference.retrieve(tokens, k=30, show_progress=False)
         expected = [(rows[int(d)][0], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
         assert [(cid, score) for cid, _, score in got] == expected, q  # scores to the bit
+    # Queries looked their words up in the memory-mapped sorted vocabulary: the ids bm25s saved.
+    vocab = json.loads((out["paged"][0] / "keyword" / "vocab.index.json").read_text())
+    assert isinstance(paged.bm25.vocab_dict, MappedVocab) and len(vocab) > 1000
+    assert all(paged.bm25.vocab_dict[t] == i for t, i in vocab.items())
+    assert "zorblax" not in paged.bm25.vocab_dict and "x" * 300 not in paged.bm25.vocab_dict
     window = (int(paged.date_nums[paged.date_nums > 0].min()), int(np.median(paged.date_nums[paged.date_nums > 0])))
     assert paged.search("learning", k=20, date_window=window) == whole.search("learning", k=20, date_window=window)
 
