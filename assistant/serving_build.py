@@ -107,7 +107,7 @@ class _Words:
         return ((pid, np.asarray(sorted(ids), dtype=np.int32).tobytes()) for pid, ids in by_paper.items())
 
     def save(self, db: sqlite3.Connection, folder: Path) -> None:
-        from .vocabulary import CACHE
+        from .vocabulary import CACHE, publish_table
 
         df = np.zeros(len(self.ids), dtype=np.int64)
         papers = 0
@@ -118,6 +118,7 @@ class _Words:
             papers += 1
         counts = {w: int(df[i]) for w, i in self.ids.items() if df[i]}
         (folder / CACHE).write_text(json.dumps({"papers": papers, "df": counts}, ensure_ascii=False), encoding="utf-8")
+        publish_table(counts, papers, folder)  # what serving processes read, instead of the JSON as a dict
 
 
 class _Vectors:

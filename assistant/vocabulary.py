@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import tempfile
 from itertools import groupby
 from pathlib import Path
@@ -15,6 +16,7 @@ from .words import Vocabulary, content_words, language_of, prose
 # leaves "published" out (a request word now); words-5 chat abbreviations ("pls", "esp"); an index
 # built before re-counts once.
 CACHE = "words-5.json"
+TABLE = "words-5.sqlite"  # the same counts as a table serving processes read on demand (vocabtable.py)
 
 
 def _paper_of(row: tuple[str, str, dict]) -> str:
@@ -33,8 +35,31 @@ def _document_frequencies(store) -> tuple[dict[str, int], int]:
     return df, papers
 
 
+def publish_table(df: dict[str, int], n_docs: int, folder: Path) -> Path | None:
+    """Write the vocabulary table beside the serving data, aside and renamed into place (a
+    concurrent reader never sees half a file). None when the folder is not writable."""
+    from . import vocabtable
+
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".words-", suffix=".sqlite", dir=folder)
+        os.close(fd)
+        os.unlink(tmp)  # sqlite creates it
+        vocabtable.write(df, n_docs, Path(tmp))
+        os.replace(tmp, folder / TABLE)
+        return folder / TABLE
+    except (OSError, sqlite3.Error):
+        try:
+            os.unlink(tmp)
+        except (OSError, UnboundLocalError):
+            pass
+        return None
+
+
 def load_vocabulary(store, serving) -> Vocabulary:
     folder = Path(getattr(serving, "folder", "") or "")
+    language_of("warm the word frequency lists up once: the first lookup loads them")
+    if (folder / TABLE).exists():
+        return Vocabulary.open(folder / TABLE)
     path = folder / CACHE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -49,5 +74,6 @@ def load_vocabulary(store, serving) -> Vocabulary:
                 os.replace(tmp, path)
             except OSError:
                 pass  # a read-only index still answers; the next process recomputes
-    language_of("warm the word frequency lists up once: the first lookup loads them")
-    return Vocabulary.from_counts(df, n_docs)
+    # Serving data built before the table (or one whose build could not write it): written now, once.
+    table = publish_table(df, n_docs, folder) if folder.is_dir() else None
+    return Vocabulary.open(table) if table else Vocabulary.from_counts(df, n_docs)

@@ -199,6 +199,34 @@ class Vocabulary:
                 for d in _deletes(w):
                     self._deletes.setdefault(d, []).append(w)
 
+    @classmethod
+    def open(cls, path) -> "Vocabulary":
+        """The vocabulary a serving build wrote to disk (assistant/vocabtable.py), read on demand."""
+        from . import vocabtable
+
+        db = vocabtable.Connection(path)
+        vocab = cls.__new__(cls)
+        vocab.df = vocabtable.Counts(db, "df")
+        vocab.stems = vocabtable.Counts(db, "stems")
+        vocab._deletes = vocabtable.Deletes(db)
+        vocab.n_docs = max(int(db.rows("SELECT v FROM meta WHERE k = 'n_docs'")[0][0]), 1)
+        return vocab
+
+    def _starting(self, prefix: str) -> list[str]:
+        """Corpus words beginning with prefix, in order."""
+        import bisect
+
+        if hasattr(self.df, "starting"):
+            return [w for w in self.df.starting(prefix) if not w[0].isdigit()]
+        if not hasattr(self, "_sorted"):
+            self._sorted = sorted(w for w in self.df if not w[0].isdigit())
+        out = []
+        i = bisect.bisect_left(self._sorted, prefix)
+        while i < len(self._sorted) and self._sorted[i].startswith(prefix):
+            out.append(self._sorted[i])
+            i += 1
+        return out
+
     def __contains__(self, word: str) -> bool:
         return word in self.df or stem(word) in self.stems
 
@@ -233,8 +261,6 @@ class Vocabulary:
         ("synthese" -> "synthesis", "segmentacao" -> "segmentation"; "articulos" is not
         "articulation"), else a one-letter slip ("difusion"; in a short word only in its second half:
         "parlent" is not "parent")."""
-        import bisect
-
         if len(word) < 5 or "-" in word and all(p in self for p in word.split("-") if p):
             return None
         for theirs, ours in COGNATE_ENDINGS:  # "quantisierung" -> "quantization", "cuantizacion" -> ...
@@ -243,17 +269,12 @@ class Vocabulary:
         for n in range(len(word) - 1, 3, -1):  # longest first
             if n >= 0.6 * len(word) and word[:n] in self.df:
                 return word[:n]
-        if not hasattr(self, "_sorted"):
-            self._sorted = sorted(w for w in self.df if not w[0].isdigit())
         best, best_key = None, (0, 0)
-        i = bisect.bisect_left(self._sorted, word[:5])
-        while i < len(self._sorted) and self._sorted[i].startswith(word[:5]):
-            cand = self._sorted[i]
+        for cand in self._starting(word[:5]):
             shared = len(os.path.commonprefix([cand, word]))
             if shared >= COGNATE_SHARE * len(word) and shared >= COGNATE_SHARE * len(cand) \
                     and (shared, self.df[cand]) > best_key:
                 best, best_key = cand, (shared, self.df[cand])
-            i += 1
         if best:
             return best
         fixed = self.correction(word)

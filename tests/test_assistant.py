@@ -305,6 +305,23 @@ def test_the_vocabulary_is_cached_beside_the_serving_data(assistant):
     assert (assistant.serving.folder / CACHE).exists()
 
 
+def test_the_vocabulary_read_from_disk_answers_as_the_one_in_memory(assistant):
+    # Serving processes read the vocabulary table on demand (no dict of every word and deletion per
+    # replica); typo correction, other-language matching and IDF must not change with it.
+    from assistant.vocabulary import CACHE, TABLE
+    from assistant.words import Vocabulary
+    assert (assistant.serving.folder / TABLE).exists() and not isinstance(assistant.vocab.df, dict)
+    data = json.loads((assistant.serving.folder / CACHE).read_text(encoding="utf-8"))
+    memory = Vocabulary.from_counts(data["df"], data["papers"])
+    for w in ["mamba", "mamaba", "nuerons", "merging", "segmentacao", "quantisierung", "diffusionsmodellen",
+              "tumores", "difusion", "parlent", "zzzzqx", "gans", "denoise", "2024"]:
+        assert (w in assistant.vocab) == (w in memory), w
+        assert assistant.vocab.idf(w) == memory.idf(w), w
+        assert assistant.vocab.correction(w) == memory.correction(w), w
+        assert assistant.vocab.cognate(w) == memory.cognate(w), w
+        assert assistant.vocab.compound(w) == memory.compound(w), w
+
+
 def test_more_like_this_lists_other_papers_on_the_same_theme(assistant):
     # The browser's "More like this" asks exactly this; the paper itself must not come back alone.
     ties = "2306.01708"
