@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ingest_memory import DERIVED, code_of, run_child  # noqa: E402
+from bench_ingest_memory import DERIVED, code_of, report, run_child  # noqa: E402
 
 REPLICA = r"""
 import json, sys
@@ -73,13 +73,11 @@ def main() -> None:
                     shutil.rmtree(index, ignore_errors=True)
             finally:
                 stop(server)
-    print("\n| papers | code | build peak RSS | build time | replica RSS after 10 asks (of it private) | replica peak |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['papers']:,} | {r['code']} | {r['build_peak_mb']} MB | {r['build_s']} s | "
-              f"{r['replica_rss_mb']} MB ({r['replica_anon_mb']} MB) | {r['replica_peak_mb']} MB |")
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
+    report(rows, args.json, {
+        "papers": lambda r: f"{r['papers']:,}", "code": lambda r: r["code"],
+        "build peak RSS": lambda r: f"{r['build_peak_mb']} MB", "build time": lambda r: f"{r['build_s']} s",
+        "replica RSS after 10 asks (of it private)": lambda r: f"{r['replica_rss_mb']} MB ({r['replica_anon_mb']} MB)",
+        "replica peak": lambda r: f"{r['replica_peak_mb']} MB"})
 
 
 if __name__ == "__main__":

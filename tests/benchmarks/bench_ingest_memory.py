@@ -153,13 +153,22 @@ def main() -> None:
                 import shutil
 
                 shutil.rmtree(index, ignore_errors=True)
-    print("\n| papers | code | ingest peak RSS (FakeEmbedder) | ingest time | serving-data build peak RSS | build time | Chroma server RSS after |")
-    print("|---|---|---|---|---|---|---|")
+    report(rows, args.json, {
+        "papers": lambda r: f"{r['papers']:,}", "code": lambda r: r["code"],
+        "ingest peak RSS (FakeEmbedder)": lambda r: f"{r['ingest_peak_mb']} MB", "ingest time": lambda r: f"{r['ingest_s']} s",
+        "serving-data build peak RSS": lambda r: f"{r['serving_data_peak_mb']} MB",
+        "build time": lambda r: f"{r['serving_data_s']} s",
+        "Chroma server RSS after": lambda r: f"{r['chroma_server_rss_mb'] or '-'} MB"})
+
+
+def report(rows: list[dict], json_path: str, columns: dict) -> None:
+    """The rows as a markdown table (header -> how a row shows in that column), and as JSON."""
+    print("\n| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
     for r in rows:
-        print(f"| {r['papers']:,} | {r['code']} | {r['ingest_peak_mb']} MB | {r['ingest_s']} s | "
-              f"{r['serving_data_peak_mb']} MB | {r['serving_data_s']} s | {r['chroma_server_rss_mb'] or '-'} MB |")
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
+        print("| " + " | ".join(show(r) for show in columns.values()) + " |")
+    if json_path:
+        Path(json_path).write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":
