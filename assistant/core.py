@@ -92,11 +92,6 @@ class Assistant:
         if self.paper_count <= self.settings.sentence_cache_papers:
             self.sentences_for(list(self.paper_meta))
 
-    @property
-    def vocabulary(self) -> set[str]:
-        """The content terms (stems) the corpus uses anywhere."""
-        return set(self.vocab.stems)
-
     @staticmethod
     def today() -> dt.date:
         return dt.date.today()
