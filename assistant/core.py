@@ -387,8 +387,16 @@ class Assistant:
         if not len(inside):
             return [], 0
         order = inside[np.argsort(-np.asarray(keyword.date_nums)[inside], kind="stable")]
-        papers = [keyword.paper_ids[int(i)] for i in order]
-        return list(dict.fromkeys(papers))[:limit], len(set(papers))
+        newest: list[str] = []
+        for i in order:  # ids decoded only until `limit` papers are found, not for the whole window
+            pid = keyword.paper_ids[int(i)]
+            if pid not in newest:
+                newest.append(pid)
+                if len(newest) == limit:
+                    break
+        raw = getattr(keyword.paper_ids, "array", None)  # the mapped bytes array, counted without decoding
+        total = len(np.unique(raw[inside])) if raw is not None else len({keyword.paper_ids[int(i)] for i in inside})
+        return newest, total
 
     def _names_topic(self, topic: str) -> bool:
         """The words left once code words are set aside name something to search for: a word
