@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from .timewindow import Window, parse_window
-from .words import FUNCTION_WORDS, REQUEST_WORDS, _one_edit, name_like, words, written_as_names, zipf, content_words
+from .words import FUNCTION_WORDS, REQUEST_WORDS, _one_edit, content_words, name_like, words, written_as_names, zipf
 
 CODE_RE = re.compile(
     r"\b(code|codes|repo|repos|repository|repositories|github|gitlab|implementation|implementations|source|"

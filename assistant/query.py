@@ -88,6 +88,12 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
     corrections: dict[str, str] = {}
     text = topic
     kept: list[str] = []  # a non-English question is searched with the words the corpus shares
+
+    def weigh(word: str) -> None:  # a corpus word the question means: searched, and weighed by IDF
+        kept.append(word)
+        said[stem(word)] = surprisal(word)
+        weights[stem(word)] = max(weights.get(stem(word), 0.0), vocab.idf(word) * surprisal(word))
+
     absent = negated(topic)
     for w in dict.fromkeys(content_words(topic)):
         if w in absent:
@@ -99,9 +105,7 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
         if w in names and w not in vocab and w.endswith("s") and w[:-1] in vocab:
             w = w[:-1]  # "GANs" is the corpus's "GAN" (the stemmer keeps a short word's "s")
         if w in vocab:
-            kept.append(w)
-            said[stem(w)] = surprisal(w)
-            weights[stem(w)] = max(weights.get(stem(w), 0.0), vocab.idf(w) * surprisal(w))
+            weigh(w)
             continue
         common = zipf(w, "en") >= filler_zipf or (lang != "en" and zipf(w, lang) >= filler_zipf) \
             or _degree_of_common(w, filler_zipf)
@@ -113,17 +117,13 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
             if not fixed and (parts := vocab.compound(w)):
                 # A compound ("Diffusionsmodellen"): each corpus word it joins is a topic word.
                 for part in parts:
-                    kept.append(part)
-                    said[stem(part)] = surprisal(part)
-                    weights[stem(part)] = max(weights.get(stem(part), 0.0), vocab.idf(part) * surprisal(part))
+                    weigh(part)
                 continue
         else:
             fixed = None if w in names or zipf(w, "en") >= known_zipf else vocab.correction(w)
         if fixed and not (common and lang == "en"):
             corrections[w] = fixed
-            kept.append(fixed)
-            said[stem(fixed)] = surprisal(fixed)
-            weights[stem(fixed)] = max(weights.get(stem(fixed), 0.0), vocab.idf(fixed) * surprisal(fixed))
+            weigh(fixed)
             text = re.sub(rf"(?<!\w){re.escape(w)}(?!\w)", fixed, fold(text))
             continue
         if common or lang != "en" or _slip_of_filler(w):

@@ -13,12 +13,10 @@ import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-BATCH = 50_000  # rows per executemany while writing: bounded memory for any vocabulary size
-
 
 def write(df: dict[str, int], n_docs: int, path: Path) -> None:
     """Write the tables for these document frequencies (the caller renames the file into place)."""
-    from .words import _deletes, stem
+    from .words import deletion_index, stem_counts
 
     db = sqlite3.connect(path)
     try:
@@ -29,18 +27,9 @@ def write(df: dict[str, int], n_docs: int, path: Path) -> None:
         db.execute("CREATE TABLE deletes (k TEXT, w TEXT, PRIMARY KEY (k, w)) WITHOUT ROWID")
         db.execute("INSERT INTO meta VALUES ('n_docs', ?)", (n_docs,))
         db.executemany("INSERT INTO df VALUES (?, ?)", df.items())
-        stems: dict[str, int] = {}
-        for w, n in df.items():
-            stems[stem(w)] = stems.get(stem(w), 0) + n
-        db.executemany("INSERT INTO stems VALUES (?, ?)", stems.items())
-        batch: list[tuple[str, str]] = []
-        for w in df:
-            if len(w) >= 4 and not w.isdigit():
-                batch += [(d, w) for d in _deletes(w)]
-                if len(batch) >= BATCH:
-                    db.executemany("INSERT OR IGNORE INTO deletes VALUES (?, ?)", batch)
-                    batch = []
-        db.executemany("INSERT OR IGNORE INTO deletes VALUES (?, ?)", batch)
+        db.executemany("INSERT INTO stems VALUES (?, ?)", stem_counts(df).items())
+        # executemany reads the generator row by row: memory stays one row however large the vocabulary.
+        db.executemany("INSERT OR IGNORE INTO deletes VALUES (?, ?)", deletion_index(df))
         db.commit()
     finally:
         db.close()

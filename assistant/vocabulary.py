@@ -35,24 +35,27 @@ def _document_frequencies(store) -> tuple[dict[str, int], int]:
     return df, papers
 
 
+def _publish(folder: Path, name: str, write) -> Path | None:
+    """write(path) into a file aside, then renamed to folder/name: a concurrent reader never sees
+    half a file. None when the folder is not writable (a read-only index still answers)."""
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".words-", dir=folder)
+        os.close(fd)
+        write(Path(tmp))  # an empty file is an empty SQLite database too
+        os.replace(tmp, folder / name)
+        return folder / name
+    except (OSError, sqlite3.Error):
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        return None
+
+
 def publish_table(df: dict[str, int], n_docs: int, folder: Path) -> Path | None:
-    """Write the vocabulary table beside the serving data, aside and renamed into place (a
-    concurrent reader never sees half a file). None when the folder is not writable."""
+    """The vocabulary table beside the serving data (what serving processes read)."""
     from . import vocabtable
 
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".words-", suffix=".sqlite", dir=folder)
-        os.close(fd)
-        os.unlink(tmp)  # sqlite creates it
-        vocabtable.write(df, n_docs, Path(tmp))
-        os.replace(tmp, folder / TABLE)
-        return folder / TABLE
-    except (OSError, sqlite3.Error):
-        try:
-            os.unlink(tmp)
-        except (OSError, UnboundLocalError):
-            pass
-        return None
+    return _publish(folder, TABLE, lambda path: vocabtable.write(df, n_docs, path))
 
 
 def load_vocabulary(store, serving) -> Vocabulary:
@@ -60,20 +63,14 @@ def load_vocabulary(store, serving) -> Vocabulary:
     language_of("warm the word frequency lists up once: the first lookup loads them")
     if (folder / TABLE).exists():
         return Vocabulary.open(folder / TABLE)
-    path = folder / CACHE
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads((folder / CACHE).read_text(encoding="utf-8"))
         df, n_docs = data["df"], int(data["papers"])
     except (OSError, ValueError, KeyError, TypeError):
         df, n_docs = _document_frequencies(store)
         if folder.is_dir():
-            try:  # written aside and renamed: a concurrent reader never sees half a file
-                fd, tmp = tempfile.mkstemp(prefix=".words-", dir=folder)
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump({"papers": n_docs, "df": df}, f, ensure_ascii=False)
-                os.replace(tmp, path)
-            except OSError:
-                pass  # a read-only index still answers; the next process recomputes
+            _publish(folder, CACHE, lambda p: p.write_text(json.dumps({"papers": n_docs, "df": df}, ensure_ascii=False),
+                                                           encoding="utf-8"))
     # Serving data built before the table (or one whose build could not write it): written now, once.
     table = publish_table(df, n_docs, folder) if folder.is_dir() else None
     return Vocabulary.open(table) if table else Vocabulary.from_counts(df, n_docs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 
 # Letters and digits of any script; inner hyphens and dots stay ("ties-merging", "fp8", "1.5b").
@@ -189,15 +190,10 @@ class Vocabulary:
     def _index(self, df: dict[str, int], n_docs: int) -> None:
         self.df = df
         self.n_docs = max(n_docs, 1)
-        self.stems: dict[str, int] = {}
-        for w, n in df.items():
-            s = stem(w)
-            self.stems[s] = self.stems.get(s, 0) + n
+        self.stems = stem_counts(df)
         self._deletes: dict[str, list[str]] = {}
-        for w in df:
-            if len(w) >= 4 and not w.isdigit():
-                for d in _deletes(w):
-                    self._deletes.setdefault(d, []).append(w)
+        for d, w in deletion_index(df):
+            self._deletes.setdefault(d, []).append(w)
 
     @classmethod
     def open(cls, path) -> "Vocabulary":
@@ -249,7 +245,6 @@ class Vocabulary:
             if key in self.df:
                 found[key] = self.df[key]
         return max(found, key=lambda c: (found[c], c)) if found else None
-
 
     def compound(self, word: str) -> list[str]:
         return _compound_parts(self, word) if len(word) >= 10 else []
@@ -309,6 +304,22 @@ def _compound_parts(vocab: "Vocabulary", word: str) -> list[str]:
         if (tail := vocab.cognate(word[i:])) is not None:
             return [tail]
     return []
+
+
+def stem_counts(df: dict[str, int]) -> dict[str, int]:
+    """Each stem's document frequency: the sum over the words that share it."""
+    stems: dict[str, int] = {}
+    for w, n in df.items():
+        stems[stem(w)] = stems.get(stem(w), 0) + n
+    return stems
+
+
+def deletion_index(corpus_words) -> Iterator[tuple[str, str]]:
+    """(one-letter deletion, word) for every word typo correction may lead to (4+ letters, not a number)."""
+    for w in corpus_words:
+        if len(w) >= 4 and not w.isdigit():
+            for d in _deletes(w):
+                yield d, w
 
 
 def _deletes(word: str) -> set[str]:

@@ -15,12 +15,12 @@ ABBREVIATIONS = {
 
 # Candidate boundary: terminal punctuation (plus closing quotes/brackets) then whitespace.
 # Decimals ("3.5") and URLs ("github.com/x") have no whitespace after the dot, so never match.
-_BOUNDARY = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s+)"
-                       # ... or a full stop glued to the next sentence ("wrinkles.The main insights"), as
-                       # some abstracts are typed: a word's letters, ".", then a capitalised word.
-                       r"|(?<=[a-z)][a-z)])\.(?=[A-Z][a-z]|[A-Z]{2,}\s)")
+# ... or a full stop glued to the next sentence ("wrinkles.The main insights"), as some abstracts
+# are typed: a word's letters, ".", then a capitalised word.
+_GLUED_STOP = r"(?<=[a-z)][a-z)])\.(?=[A-Z][a-z]|[A-Z]{2,}\s)"
+_BOUNDARY = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s+)|" + _GLUED_STOP)
 _WORD_BEFORE = re.compile(r"(\S+)$")
-_GLUED = re.compile(r"(?<=[a-z)][a-z)])\.(?=[A-Z][a-z]|[A-Z]{2,}\s)")
+_GLUED = re.compile(_GLUED_STOP)
 
 
 def has_glued_stops(text: str) -> bool:
