@@ -17,7 +17,7 @@ from .dates import window as dates_window
 from .embedder import get_embedder
 from .errors import BadInput
 from .evidence import PaperEvidence, PaperSentences, score_papers
-from .intent import CODE_RE, COMPARE_CUE_RE, Intent, classify
+from .intent import COMPARE_CUE_RE, Intent, classify, without_code_words
 from .models import Answer, Hit
 from . import derived
 from .query import ACRONYM_RE, Query, understand
@@ -401,7 +401,7 @@ class Assistant:
     def _names_topic(self, topic: str) -> bool:
         """The words left once code words are set aside name something to search for: a word
         rarer in English than filler ("diffusion"), or one no abstract uses."""
-        rest = CODE_RE.sub(" ", topic)
+        rest = without_code_words(topic)
         return any(zipf(w) < self.settings.filler_zipf or w not in self.vocab for w in content_words(rest))
 
     def _named_papers(self, topic: str, window: Window | None = None) -> list[str]:

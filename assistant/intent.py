@@ -10,10 +10,31 @@ from dataclasses import dataclass, field
 from .timewindow import Window, parse_window
 from .words import FUNCTION_WORDS, REQUEST_WORDS, _one_edit, content_words, name_like, words, written_as_names, zipf
 
+# A question about code availability. Words that only ever mean that count alone; words that
+# are also research topics ("merging fine-tuned checkpoints", "source domain", "error-correcting
+# codes", "an efficient implementation", "code generation") count only beside an availability word.
 CODE_RE = re.compile(
-    r"\b(code|codes|repo|repos|repository|repositories|github|gitlab|implementation|implementations|source|"
-    r"project page|checkpoints?|open[- ]sourced?|released? (?:the |their )?(?:code|model|weights))\b", re.I
+    r"\b(code(?! (?:generation|completion|synthesis|search|summari[sz]ation|review|repair|translation|"
+    r"understanding|models?|llms?|books?)\b)|repo|repos|repository|repositories|github|gitlab|project page|"
+    r"open[- ]sourced?|released? (?:the |their |its )?(?:code|model|weights|checkpoints?))\b", re.I
 )
+WEAK_CODE_RE = re.compile(r"\b(codes|implementations?|source|checkpoints?|weights)\b", re.I)
+AVAILABLE_RE = re.compile(r"\b(available|availability|releases?d?|releasing|public|publicly|download\w*|links?|urls?|"
+                          r"shared?|provided?|open|official|find|where (?:is|are|can|could|do)|"
+                          r"(?:has|have|is there|are there) (?:an? |any )?(?:\w+ )?implementations?)\b", re.I)
+
+
+def asks_for_code(text: str) -> bool:
+    return bool(CODE_RE.search(text) or WEAK_CODE_RE.search(text) and AVAILABLE_RE.search(text))
+
+
+def without_code_words(text: str) -> str:
+    """What a code question asks about, once its code words are set aside."""
+    for pattern in (CODE_RE, WEAK_CODE_RE, AVAILABLE_RE):
+        text = pattern.sub(" ", text)
+    return text
+
+
 # What kind of fact is asked for. The type decides which sentence holds the answer.
 NUMBER_RE = re.compile(
     r"\b(how (many|much|fast|large|big|small|accurate|long|well|often|quickly)|by how much|what (?:is|was|were|are) the "
@@ -363,7 +384,7 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         answer_type = "dataset"
     elif NAME_RE.search(said):
         answer_type = "name"
-    wants_code = bool(CODE_RE.search(body))
+    wants_code = asks_for_code(body)
     topic = topic_of(body)
     subset = followup and bool(SUBSET_RE.search(body)) and not refs and ordinal is None
     summarize = followup and bool(SUMMARY_RE.search(body))

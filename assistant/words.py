@@ -244,7 +244,23 @@ class Vocabulary:
                     found[cand] = self.df[cand]
             if key in self.df:
                 found[key] = self.df[key]
-        return max(found, key=lambda c: (found[c], c)) if found else None
+        if found:
+            return max(found, key=lambda c: (found[c], c))
+        return self._unhyphenated(word) if len(word) >= 8 and "-" not in word else None
+
+    def _unhyphenated(self, word: str) -> str | None:
+        """A hyphenated corpus word written as one ("superresolution" -> "super-resolution"), with
+        a slip allowed in either part ("superresolutoin", "finetunning")."""
+        splits = [(word[:i], word[i:]) for i in range(3, len(word) - 2)]
+        for head, tail in splits:
+            if f"{head}-{tail}" in self:
+                return f"{head}-{tail}"
+        for head, tail in splits:
+            if len(tail) >= 4 and head in self and (fix := self.correction(tail)) and f"{head}-{fix}" in self:
+                return f"{head}-{fix}"
+            if len(head) >= 4 and tail in self and (fix := self.correction(head)) and f"{fix}-{tail}" in self:
+                return f"{fix}-{tail}"
+        return None
 
     def compound(self, word: str) -> list[str]:
         return _compound_parts(self, word) if len(word) >= 10 else []

@@ -48,6 +48,15 @@ TODAY = dt.date(2026, 11, 21)
     ("tell me more about [2]", True, dict(followup=True, refs=(2,), summarize=True)),
     ("compare [1] and [3]", True, dict(followup=True, refs=(1, 3), sides=())),
     ("where is its code?", True, dict(followup=True, wants_code=True, subset=False)),
+    # words that are research topics too ask for code only beside an availability word
+    ("combining several fine-tuned checkpoints into one set of weights without retraining?", False, dict(wants_code=False)),
+    ("source-free domain adaptation for segmentation", False, dict(wants_code=False)),
+    ("quantum error-correcting codes", False, dict(wants_code=False)),
+    ("LLMs for code generation", False, dict(wants_code=False)),
+    ("an efficient implementation of attention on GPUs", False, dict(wants_code=False)),
+    ("are the checkpoints of TIES-Merging released?", False, dict(wants_code=True)),
+    ("does FreCaS have an official implementation?", False, dict(wants_code=True)),
+    ("is the source code of MossFormer2 public?", False, dict(wants_code=True)),
     ("which of those has code available?", False, dict(followup=False)),  # no previous answer
     # metadata the corpus lacks
     ("who wrote the TIES-Merging paper?", False, dict(meta="authors")),
