@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .words import content_terms, prose, stem, words, written_as_names  # noqa: F401  (content_terms is re-exported)
+from .words import FUNCTION_WORDS, content_terms, prose, stem, words, written_as_names, zipf  # noqa: F401  (content_terms is re-exported)
 
 NUMBER_RE = re.compile(r"\d")
 # A quantity, not a digit inside a name ("1D LUT", "ADHD-200" are not answers): a number standing
@@ -39,6 +39,9 @@ UNIT_ANSWERS = {
     "memory": re.compile(r"\d\s?(?:gb|mb|tb|kb|gib|mib)(?![A-Za-z])|memory", re.I),
     "percent": re.compile(r"\d\s?%"),
 }
+# In an asked "... score"/"... index", a word rarer than this in English names the metric ("dice",
+# "f1", "bleu"; not "accuracy" 4.2, "classification" 4.2): only a sentence saying it reports it.
+METRIC_ZIPF = 4.0
 TIME_UNITS = r"(?:days?|hours?|h|minutes?|seconds?|ms|weeks?|months?|years?|memory|time|budget)"
 
 
@@ -72,20 +75,27 @@ def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted:
     if answer_type == "number":
         if not QUANTITY_RE.search(sentence):
             return False
-        # One name-shaped word, not a plural of things counted ("GPUs"): a metric (FID, FPR95, mIoU).
+        # One name-shaped word, not a plural of things counted ("GPUs"): a metric (FID, FPR95, mIoU);
+        # or the rare words before "score" ("dice score").
         metric = written_as_names(asked) if " " not in asked.strip() and not asked.endswith("s") else []
+        if not metric and re.search(r"\b(?:score|index|coefficient)$", asked.strip(), re.I):
+            metric = [w for w in words(asked)[:-1] if zipf(w) < METRIC_ZIPF and w not in FUNCTION_WORDS]
         if metric and not counted:
             # A metric asked by its name ("what FPR95 does it reach", "the BLEU score") is reported
             # only where the sentence names it; any other number is a near miss.
             return any(re.search(r"(?<![\w-])" + re.escape(n), sentence, re.I) for n in metric)
-        head = [w for w in words(asked) if len(w) > 2] if counted else []
+        # Any word of the counted thing will do ("how many ct scans": "27 CT images"; "how many dB").
+        head = [w for w in words(asked) if len(w) >= 2 and w not in FUNCTION_WORDS] if counted else []
         if not head:
             return True
-        h = stem(head[-1])
-        for m in re.finditer(r"\b" + re.escape(h) + r"\w*", sentence, re.I):
-            after = sentence[m.end(): m.end() + 12]
-            if not re.match(r"\s+" + TIME_UNITS + r"\b", after, re.I):
-                return True
+        for k, h in enumerate(reversed(head)):
+            for m in re.finditer(r"\b" + re.escape(stem(h)) + r"\w*", sentence, re.I):
+                after = sentence[m.end(): m.end() + 12]
+                if re.match(r"\s+" + TIME_UNITS + r"\b", after, re.I):
+                    continue
+                # The counted noun itself anywhere; another of its words only beside a quantity.
+                if k == 0 or QUANTITY_RE.search(sentence[max(0, m.start() - 30): m.end() + 30]):
+                    return True
         return False
     # own_names: the method's own name, which the question and the title both say ("HyperFormer").
     # "Experiments on three well-known datasets demonstrate HyperFormer's effectiveness" names no dataset.

@@ -42,7 +42,7 @@ NUMBER_RE = re.compile(
     r"c-index|auc|f1|fid|bleu|psnr|error|percentage|improvement|gains?)|number of|how (?:much|many) times|"
     # "what FPR95 does their network reach?": a value the method reaches, whatever the metric is called
     r"(?:what|which) (?!papers?\b|works?\b|methods?\b|ones?\b)[\w\-]+(?: [\w\-]+){0,2} (?:does|do|did) [^?]{1,80}?"
-    r"\b(?:reach|achieve|attain|obtain|score)\b)\b",
+    r"\b(?:reach|achieve|attain|obtain|score|get|gets|got|report|reports)\b)\b",
     re.I,
 )
 # Weaker hints that a fact is wanted: they favour sentences with numbers without changing the answer's shape.

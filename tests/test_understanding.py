@@ -40,6 +40,7 @@ TODAY = dt.date(2026, 11, 21)
     ("What classification accuracy did it reach on ADHD-200?", False, dict(answer_type="number", unit="percent")),
     ("On which benchmarks was MossFormer2 evaluated?", False, dict(answer_type="dataset")),
     ("Which papers make ViTs cheaper to run?", False, dict(answer_type=None)),
+    ("what dice score does the aeropath model get?", False, dict(answer_type="number", asked="dice score")),
     # follow-ups
     ("which of those has code available?", True, dict(followup=True, subset=True, wants_code=True)),
     ("which of those have a github link?", True, dict(followup=True, subset=True, wants_code=True)),
@@ -144,6 +145,8 @@ VOCAB = Vocabulary([
     ("polyps in colonoscopy images", ["polyps", "colonoscopy"], {}),
     ("how to denoise speech", [], {}),                            # "denoise" is the corpus's "denoising"
     ("speech separation pls", [], {}),                            # chat abbreviations are filler
+    ("how ppl use mamba", [], {}),
+    ("superresolutoin transformers", [], {"superresolutoin": "super-resolution"}),  # a hyphenated word run together
     ("TIESs for merging", [], {}),                                # an acronym's plural is the acronym
     ("merge models without retraining", [], {}),                  # what papers do without is not asked for
 ])
@@ -220,6 +223,12 @@ def test_code_urls_never_swallow_quotes_or_punctuation():
     # a metric asked by name is stated only where the sentence names it
     ("The dataset contains 1300 pairs of images.", "number", "FPR95", False, None, False, 0),
     ("Our network reaches an FPR95 of 1.2% on it.", "number", "FPR95", False, None, True, 2),
+    # ... and so is one asked as a "<name> score": another score is a near miss
+    ("The ATM'22 challenge released a large dataset.", "number", "dice score", False, None, False, 0),
+    ("The model reaches a Dice score of 0.91 on the test set.", "number", "dice score", False, None, True, 2),
+    # a count: the counted noun, or another of its words beside the number ("how many ct scans")
+    ("AeroPath consists of 27 CT images from patients.", "number", "ct scans", True, None, True, 1),
+    ("UltraFusion merges inputs with 9 stops differences.", "number", "dB", True, None, False, 1),
 ])
 def test_sentences_holding_the_asked_fact(sentence, kind, asked, counted, unit, holds, strength):
     assert holds_type(sentence, kind, asked, counted) is holds
