@@ -67,8 +67,15 @@ def should_refuse(top: PaperEvidence | None, missing_share: float, settings: Set
         # A long, chatty question has everyday words no abstract uses ("awful", "low-res"); it is a
         # near miss only when the word that says most about its topic is one of them.
         return True
-    return (top.relevance < settings.weak_relevance and 0 < topic_words <= settings.short_topic_words
-            and (top.coverage < settings.min_topic_coverage or not top.key_covered))
+    if top.relevance >= settings.weak_relevance:
+        return False
+    if 0 < topic_words <= settings.short_topic_words:
+        return top.coverage < settings.min_topic_coverage or not top.key_covered
+    # A long question paraphrases, but when its most informative word is one no abstract uses and
+    # its weak best match shares under half of what a short one must, it is a neighbouring field
+    # ("quantum error correction codes for fault-tolerant quantum computers": a quantum image
+    # classifier shares "quantum").
+    return key_missing and top.coverage < settings.min_topic_coverage / 2
 
 
 def close_to_best(evidence: list[PaperEvidence], settings: Settings, max_cited: int) -> list[PaperEvidence]:

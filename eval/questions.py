@@ -23,7 +23,10 @@ SPLITS = {"dev": DEFAULT_QUESTIONS, "test": EVAL_DIR / "test_questions.jsonl",
           "dev2": EVAL_DIR / "dev2_questions.jsonl",
           # dev3: a third set written blind on the evening of 21 Nov, first run to report how the
           # day's changes generalise, then tuned on.
-          "dev3": EVAL_DIR / "dev3_questions.jsonl"}
+          "dev3": EVAL_DIR / "dev3_questions.jsonl",
+          # dev4: a fourth, written blind on the night of 21 Nov by a helper who saw only the corpus;
+          # first run on the submitted main of that evening (cef4f6c), then tuned on.
+          "dev4": EVAL_DIR / "dev4_questions.jsonl"}
 FIELDS = {"id", "kind", "question", "turns", "relevant", "must_contain", "code_url", "note",
           "sides", "date_from", "date_to", "absent", "ordinal", "code_followup", "style", "lang"}
 PARAPHRASE_FIELDS = {"id", "paraphrase_of", "style", "question", "note", "lang"}

@@ -589,3 +589,12 @@ def test_words_under_without_are_not_the_topic(topic, absent, weighed):
     from assistant.query import negated
     assert negated(topic) == absent
     assert set(understand(topic, VOCAB, filler_zipf=4.5).weights) == weighed
+
+
+@pytest.mark.parametrize("coverage, key_missing, refused", [(0.16, True, True), (0.16, False, False), (0.3, True, False)])
+def test_a_long_question_whose_key_word_no_abstract_uses_and_a_weak_match_sharing_little(coverage, key_missing, refused):
+    # "Which papers propose quantum error correction codes for fault-tolerant quantum computers?":
+    # no abstract says "fault-tolerant"; the best match, a quantum image classifier, shares "quantum".
+    e = ev("a", 0.40, coverage=coverage)
+    e.key_covered = False
+    assert extractive.should_refuse(e, 0.17, S, 7, key_missing=key_missing) is refused
