@@ -34,6 +34,8 @@ LINK_RE = re.compile(r"\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 # "More like this" in the browser asks `which papers are similar to “<exact title>”?`; a user may
 # type the same. The quoted title names one paper; the rest of the corpus is ranked against it.
+# A question that only extends the previous topic: "and speech separation?", "what about GANs?".
+CONTINUATION_RE = re.compile(r"\s*(?:and|also|plus|what about|how about|or)\b", re.I)
 SIMILAR_RE = re.compile(r"\b(?:similar to|like|related to|close to)\s+[“\"](.+?)[”\"]", re.I)
 
 
@@ -180,6 +182,11 @@ class Assistant:
             # "any with code?", "which have public implementations": nothing to search for but
             # code, so it asks about the previous answer's papers.
             intent = replace(intent, followup=True, subset=True)
+        pooled = 1
+        if intent.subset and (earlier := self._continued_papers(history)):
+            # "anything on speech enhancement?" / "and speech separation?" / "do any of them have
+            # code?": "them" are the papers of both answers, the latest first.
+            previous, pooled = list(dict.fromkeys(previous + earlier)), 2
         if intent.followup and (intent.ordinal is not None or intent.refs):
             # "the last paper", "[3]" after a one-paper answer ("summarize the second one") point
             # back at the latest answer that listed that many papers.
@@ -206,6 +213,7 @@ class Assistant:
             plan, evidence = self._plan_similar(intent, like, max_cited or self.settings.max_cited)
         else:
             plan, evidence = self._plan(intent, query, query_vector, previous, max_cited or self.settings.max_cited)
+            plan.answers_pooled = pooled if intent.followup else 1
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
@@ -468,6 +476,15 @@ class Assistant:
     def unknown_terms(self, text: str) -> list[str]:
         """The question's topic words that no paper in the corpus uses (filler and typos excluded)."""
         return sorted(self.understand(text).missing)
+
+    def _continued_papers(self, history: list[dict]) -> list[str]:
+        """The papers of the answer before the latest one, when the latest question only extended
+        the topic ("and speech separation?", "what about GANs?"); else []."""
+        users = [t for t in history if t.get("role") == "user"]
+        answers = [t for t in history if t.get("role") == "assistant"]
+        if len(users) < 2 or len(answers) < 2 or not CONTINUATION_RE.match(str(users[-1].get("content", ""))):
+            return []
+        return self.papers_in_history(answers[:-1])
 
     def papers_in_history(self, history: list[dict], at_least: int = 1) -> list[str]:
         """Papers cited by the latest assistant turn that cited at least `at_least`, in the order it

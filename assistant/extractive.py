@@ -43,6 +43,7 @@ class Plan:
     uncovered: list[str] = field(default_factory=list)  # topic words no cited paper uses (a partial match)
     partial: bool = False  # answered although the question's key word, or enough of it, is in no abstract
     unmatched: bool = False  # a question in another language none of whose words the corpus shares
+    answers_pooled: int = 1  # a "which of them" follow-up after "and X?" chooses from the last two answers
 
     @property
     def refused(self) -> bool:
@@ -287,6 +288,11 @@ def _corpus_span(p: Plan) -> str:
 
 
 def headline(p: Plan) -> str:
+    line = _headline(p)
+    return line.replace("the previous answer", "the previous two answers") if p.answers_pooled > 1 else line
+
+
+def _headline(p: Plan) -> str:
     topic = escape(p.intent.topic)
     n = len(p.cited)
     if p.kind == "refuse-meta":

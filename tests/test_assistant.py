@@ -427,6 +427,23 @@ def test_code_follow_ups_however_worded_answer_from_the_previous_papers_code_lin
     assert assistant.ask(question, history=history).paper_ids == with_code
 
 
+def test_which_of_them_after_and_x_asks_about_both_answers(assistant):
+    # "anything about speech enhancement?" / "and speech separation?" / "do any of them have code?":
+    # the enhancement papers are "them" too; a question that starts afresh is about its own answer.
+    history: list[dict] = []
+    for question in ("anything about speech enhancement?", "and speech separation?"):
+        answer = assistant.ask(question, history=history)
+        history += [{"role": "user", "content": question},
+                    {"role": "assistant", "content": answer.answer, "paper_ids": answer.paper_ids}]
+    both = list(dict.fromkeys(history[3]["paper_ids"] + history[1]["paper_ids"]))
+    with_code = [pid for pid in both if assistant.paper_meta[pid].get("code_url")]
+    assert with_code and not set(with_code) <= set(history[3]["paper_ids"])  # the first answer's count
+    code = assistant.ask("do any of them have code available?", history=history)
+    assert code.paper_ids == with_code and "previous two answers" in code.answer
+    history[2]["content"] = "speech separation?"
+    assert "previous two answers" not in assistant.ask("do any of them have code available?", history=history).answer
+
+
 def test_a_date_alone_after_an_answer_filters_its_papers(assistant):
     first = assistant.ask("which papers make vision transformers cheaper to run?")
     history = [{"role": "user", "content": "which papers make vision transformers cheaper to run?"},
