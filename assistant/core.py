@@ -116,7 +116,7 @@ class Assistant:
         self.refresh()
         k = k or self.settings.top_k
         intent = classify(question, has_history=False, today=self.today(), recent_months=self.settings.recent_months)
-        query = self.understand(intent.topic, question)
+        query = self.understand(intent.searched_topic, question)
         evidence = self._evidence(intent, query, self.embedder.embed_query(query.text, self.settings.query_threads),
                                   limit=max(k, self.settings.candidates), date_from=date_from, date_to=date_to)
         return [self._hit(i + 1, e) for i, e in enumerate(evidence[:k])]
@@ -150,7 +150,8 @@ class Assistant:
         sentences = self.sentences_for([c.paper_id for c in candidates])
         return score_papers(
             candidates, sentences, query_vector, query.weights,
-            wants_detail=intent.wants_detail, wants_code=intent.wants_code,
+            # A list of papers with code quotes what each is about; its entries show the code link.
+            wants_detail=intent.wants_detail, wants_code=intent.wants_code and not intent.code_list,
             quotes_per_paper=self.settings.quotes_per_paper, answer_type=intent.answer_type, asked=intent.asked,
             unit=intent.unit,
         )
@@ -204,7 +205,7 @@ class Assistant:
                 intent = classify(standalone, has_history=False, **opts)
         if date_from or date_to:  # a date range chosen in the UI wins over words in the question
             intent = replace(intent, window=Window(date_from, date_to, "", _describe(date_from, date_to)))
-        query = self.understand(intent.topic, question)
+        query = self.understand(intent.searched_topic, question)
         if query.lang != "en":  # the answer names what was matched: the words the corpus shares
             intent = replace(intent, topic=query.text)
         query_vector = self.embedder.embed_query(query.text, self.settings.query_threads)

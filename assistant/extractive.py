@@ -117,8 +117,10 @@ def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_
         return p
     if not named and should_refuse(top, missing_share, settings, topic_words, key_missing):
         return p
-    one = intent.points_at_one or names_one or intent.wants_code
-    if intent.wants_code and not names_one:
+    # "papers with code for semantic segmentation" asks for a list, of those that link code.
+    code_list = intent.code_list and not names_one
+    one = intent.points_at_one or names_one or intent.wants_code and not code_list
+    if intent.wants_code and not names_one and not code_list:
         # "which paper has code for X": among the papers close to the best, lead with one that links code.
         close = close_to_best(evidence, settings, max_cited)
         with_code = next((e for e in close if safe_url(e.meta.get("code_url"))), None)
@@ -132,6 +134,9 @@ def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_
         p.kind = "code" if intent.wants_code else "single"
     else:
         p.cited = close_to_best(evidence, settings, max_cited)
+        if code_list:
+            # Those close to the best that link code, the rest after them (their entries say so).
+            p.cited.sort(key=lambda e: not safe_url(e.meta.get("code_url")))
         p.kind = "list" if len(p.cited) > 1 or not stands_out(evidence, settings) else "single"
     if intent.answer_type in ("number", "dataset") and not intent.wants_code:
         detail(p, intent, settings)
@@ -293,7 +298,7 @@ def headline(p: Plan) -> str:
 
 
 def _headline(p: Plan) -> str:
-    topic = escape(p.intent.topic)
+    topic = escape(p.intent.searched_topic)
     n = len(p.cited)
     if p.kind == "refuse-meta":
         return (

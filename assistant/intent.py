@@ -138,6 +138,7 @@ BOILERPLATE_RE = re.compile(
     r"articles|methods|approaches)( is there)?( are there)?( in the corpus)?( do| that| which)?|"
     r"(are|is) there (any )?(papers?|works?|studies|research)( that| on| about)?|"
     r"(any|some)( good| other| more)? (papers?|works?|studies|research)( that| on| about| for)?|(anything|something) (on|about)|"
+    r"(?:(?:have )?(?:you )?got) (?:any )?(?:good )?(?:papers?|works?|anything|something) (?:on|about|for)|"
     r"(those|these|the ones?)( that| which| about| on)?(?= \w+ing\b| with\b| that\b| which\b| about\b| on\b)|"
     rf"{_NARROW_TO}"
     r"( that| which| about| on| with)?|(?:just|only) (?:the ones?|those|these)( that| which| about| on| with)?|"
@@ -177,6 +178,22 @@ class Intent:
     extra: dict = field(default_factory=dict)
 
     @property
+    def code_list(self) -> bool:
+        """ "papers with code for semantic segmentation": a list on a topic, of papers that link code."""
+        return self.wants_code and self.wants_list and not self.points_at_one and not self.followup
+
+    @property
+    def searched_topic(self) -> str:
+        """What is searched: the topic without the words asking for code ("where is the code for
+        InstaFlow" searches "InstaFlow"), unless nothing would be left."""
+        if not self.wants_code:
+            return self.topic
+        rest = " ".join(without_code_words(self.topic).split())
+        # "w/ for semantic segmentation", "mixup have": the words that joined the code words go too.
+        rest = _trim_edges(re.sub(r"(?:^|\s)(?:w/|with|having|have|has)(?=\s+(?:for|on|about|in|of)\b|\s*$)", " ", rest))
+        return rest if content_words(rest) else self.topic
+
+    @property
     def comparison(self) -> bool:
         return len(self.sides) >= 2 or len(self.refs) >= 2 and self.extra.get("compare", False)
 
@@ -210,8 +227,12 @@ def _trim_edges(text: str) -> str:
     return " ".join(tokens).strip(" ,;:-–—")
 
 
+# Chat openers before the question proper ("lol anything on ...", "yo whats new in ...").
+_OPENERS_RE = re.compile(r"^\s*(?:(?:lol|yo|sup|hey|hi|hello|ok|okay|so|hmm|um|uh|well|btw|fyi|pls|plz)\b[,.!:]*\s+)+", re.I)
+
+
 def topic_of(question: str) -> str:
-    text = SCOPE_RE.sub("", BOILERPLATE_RE.sub("", question.strip(), count=1)).strip()
+    text = SCOPE_RE.sub("", BOILERPLATE_RE.sub("", _OPENERS_RE.sub("", question.strip()), count=1)).strip()
     text = _trim_edges(text.rstrip("?.! "))
     return text.rstrip("?.! ") or question.strip().rstrip("?.! ")
 

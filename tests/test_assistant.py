@@ -427,6 +427,15 @@ def test_code_follow_ups_however_worded_answer_from_the_previous_papers_code_lin
     assert assistant.ask(question, history=history).paper_ids == with_code
 
 
+def test_papers_with_code_on_a_topic_is_a_list_of_that_topic_code_links_first(assistant):
+    answer = assistant.ask("which papers on mixup have code?")
+    assert answer.kind == "list" and len(answer.sources) >= 3
+    assert all("mix" in s.title.lower() for s in answer.sources)  # searched "mixup", not "code"
+    has_code = [bool(s.code_url) for s in answer.sources]
+    assert has_code[0] and has_code == sorted(has_code, reverse=True)
+    assert "Code: " + answer.sources[0].code_url in answer.answer and "“mixup”" in answer.answer
+
+
 def test_which_of_them_after_and_x_asks_about_both_answers(assistant):
     # "anything about speech enhancement?" / "and speech separation?" / "do any of them have code?":
     # the enhancement papers are "them" too; a question that starts afresh is about its own answer.

@@ -58,6 +58,11 @@ TODAY = dt.date(2026, 11, 21)
     ("are the checkpoints of TIES-Merging released?", False, dict(wants_code=True)),
     ("does FreCaS have an official implementation?", False, dict(wants_code=True)),
     ("is the source code of MossFormer2 public?", False, dict(wants_code=True)),
+    # a list of papers with code on a topic searches the topic, not the code words
+    ("papers w/ code for semantic segmentation", False, dict(code_list=True, searched_topic="semantic segmentation")),
+    ("which papers on mixup have code?", False, dict(code_list=True, searched_topic="mixup")),
+    ("where is the code for InstaFlow?", False, dict(code_list=False, searched_topic="InstaFlow")),
+    ("which of those have code?", True, dict(code_list=False)),
     ("which of those has code available?", False, dict(followup=False)),  # no previous answer
     # metadata the corpus lacks
     ("who wrote the TIES-Merging paper?", False, dict(meta="authors")),
@@ -332,6 +337,10 @@ def test_a_fact_stated_in_the_title_is_reported_not_called_missing():
     ("how can I speed up diffusion sampling?", "speed up diffusion sampling"),
     ("which papers study mamba in this corpus?", "mamba"),
     ("any papers on model merging here?", "model merging"),
+    ("lol anything on adversarial attacks", "adversarial attacks"),          # chat openers go first
+    ("sup, got papers on federated learning?", "federated learning"),
+    ("yo, have you got anything about mixup?", "mixup"),
+    ("so-called dark knowledge in distillation", "so-called dark knowledge in distillation"),
 ])
 def test_the_topic_an_answer_names_leaves_the_request_words_out(question, topic):
     assert classify(question, False, today=TODAY).topic == topic
