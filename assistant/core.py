@@ -26,7 +26,7 @@ from .settings import Settings, get_settings
 from .store import Store
 from .timewindow import Window, in_window
 from .vocabulary import load_vocabulary
-from .words import content_terms, content_words, fold, name_like, words, written_as_names, zipf
+from .words import content_terms, content_words, fold, name_like, stem, words, written_as_names, zipf
 
 MAX_QUESTION_CHARS = 2000
 LINK_RE = re.compile(r"\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -34,6 +34,10 @@ LINK_RE = re.compile(r"\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 # "More like this" in the browser asks `which papers are similar to “<exact title>”?`; a user may
 # type the same. The quoted title names one paper; the rest of the corpus is ranked against it.
+# Verbs that ask for a fact of a paper ("what data did they use", "how were they evaluated"), by stem.
+FACT_VERBS = frozenset(stem(w) for w in """use used evaluate evaluated test tested benchmark benchmarked validate
+    validated train trained report reported achieve achieved reach reached get got measure measured run ran
+    experiment experiments compare compared""".split())
 # A question that only extends the previous topic: "and speech separation?", "what about GANs?".
 CONTINUATION_RE = re.compile(r"\s*(?:and|also|plus|what about|how about|or)\b", re.I)
 SIMILAR_RE = re.compile(r"\b(?:similar to|like|related to|close to)\s+[“\"](.+?)[”\"]", re.I)
@@ -248,6 +252,11 @@ class Assistant:
                 return plan, evidence
             if picks:
                 return extractive.plan_one(intent, picks[0], len(ordered), **ctx), evidence
+            if intent.ordinal is not None and not intent.extra.get("compare"):
+                return extractive.plan_no_such(intent, len(ordered), **ctx), evidence
+            if intent.answer_type and not intent.wants_code and window is None and not self._filters(intent, query, ordered):
+                # "what datasets did they use?": the fact for each paper, not a filter on them
+                return extractive.plan_facts(intent, ordered[:max_cited], s, **ctx), evidence
             if intent.wants_code and (intent.subset or len(ordered) > 1 and intent.extra.get("plural")):
                 return extractive.plan_code_subset(intent, ordered, **ctx), evidence
             if window is not None:
@@ -406,6 +415,17 @@ class Assistant:
         raw = getattr(keyword.paper_ids, "array", None)  # the mapped bytes array, counted without decoding
         total = len(np.unique(raw[inside])) if raw is not None else len({keyword.paper_ids[int(i)] for i in inside})
         return newest, total
+
+    def _filters(self, intent: Intent, query: Query, papers: list[PaperEvidence]) -> bool:
+        """Does a follow-up asking for a fact also name a condition ("which of them were evaluated
+        on COCO?"), beyond the fact itself, the verbs that ask it ("what datasets did they use")
+        and words every one of the papers uses ("how many tasks did they merge", after merging)?"""
+        plain = {stem(w) for w in words(intent.asked)} | FACT_VERBS
+        said = (7.0 - self.settings.filler_zipf) / 7.0  # the surprisal of a word as common as filler
+        terms = self.sentences_for([e.paper_id for e in papers])
+        shared = set.intersection(*(terms[e.paper_id].all_terms for e in papers if e.paper_id in terms)) \
+            if terms else set()
+        return any(t not in plain and t not in shared and query.surprisals.get(t, 0.0) > said for t in query.weights)
 
     def _names_topic(self, topic: str) -> bool:
         """The words left once code words are set aside name something to search for: a word

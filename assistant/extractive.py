@@ -23,7 +23,8 @@ ASPECTS = ("proposes", "evaluated on", "result", "code")
 @dataclass
 class Plan:
     # list | single | code | detail | detail-missing | subset | code-subset | summary | comparison |
-    # refuse-none | refuse-meta | refuse-window | subset-none | code-none | outside-window
+    # refuse-none | refuse-meta | refuse-window | subset-none | code-none | outside-window |
+    # facts | facts-none | ordinal-none
     kind: str
     intent: Intent
     cited: list[PaperEvidence] = field(default_factory=list)
@@ -47,7 +48,8 @@ class Plan:
 
     @property
     def refused(self) -> bool:
-        return self.kind.startswith("refuse") or self.kind in ("subset-none", "code-none", "dated-none")
+        return self.kind.startswith("refuse") or self.kind in ("subset-none", "code-none", "dated-none", "facts-none",
+                                                               "ordinal-none")
 
     def quote_of(self, e: PaperEvidence) -> str:
         return e.quote_text(self.quotes.get(e.paper_id))
@@ -188,6 +190,23 @@ def plan_subset(intent: Intent, evidence: list[PaperEvidence], settings: Setting
     return p
 
 
+def plan_facts(intent: Intent, previous: list[PaperEvidence], settings: Settings, **context) -> Plan:
+    """"What datasets did they use?": the asked fact of each paper of the previous answer, quoted
+    where its abstract states it; the answer cites those that do and says when none does."""
+    p = Plan("single" if len(previous) == 1 else "facts", intent, cited=list(previous), pool_size=len(previous),
+             **context)
+    detail(p, intent, settings)
+    if len(previous) > 1:
+        p.cited = [e for e in p.cited if e.paper_id in p.quotes]
+        p.kind = "facts" if p.cited else "facts-none"
+    return p
+
+
+def plan_no_such(intent: Intent, pool_size: int, **context) -> Plan:
+    """"Summarize the third one" after an answer that cited fewer papers: said, not guessed."""
+    return Plan("ordinal-none", intent, pool_size=pool_size, **context)
+
+
 def plan_code_subset(intent: Intent, previous: list[PaperEvidence], **context) -> Plan:
     """"Which of those have code?": answered from the code links, not from relevance."""
     with_code = [e for e in previous if safe_url(e.meta.get("code_url"))]
@@ -297,6 +316,9 @@ def headline(p: Plan) -> str:
     return line.replace("the previous answer", "the previous two answers") if p.answers_pooled > 1 else line
 
 
+_ORDINAL_NAMES = {0: "first", 1: "second", 2: "third", 3: "fourth", 4: "fifth", -1: "last"}
+
+
 def _headline(p: Plan) -> str:
     topic = escape(p.intent.searched_topic)
     n = len(p.cited)
@@ -347,6 +369,16 @@ def _headline(p: Plan) -> str:
         if p.pool_size == 1:
             return f"The paper from the previous answer is not about “{topic}”."
         return f"None of the {p.pool_size} papers from the previous answer is about “{topic}”."
+    if p.kind == "facts-none":
+        return f"None of the {p.pool_size} papers from the previous answer reports {escape(p.intent.asked or 'that')} in its abstract."
+    if p.kind == "facts":
+        if n == p.pool_size:
+            return f"Each of the {n} papers from the previous answer, where its abstract states it:"
+        return (f"{n} of the {p.pool_size} papers from the previous answer state it in their abstracts "
+                f"(the others do not):")
+    if p.kind == "ordinal-none":
+        cited = "one paper" if p.pool_size == 1 else f"{p.pool_size} papers"
+        return f"The previous answer cited {cited}, so there is no {_ORDINAL_NAMES.get(p.intent.ordinal, 'such')} one."
     if p.kind == "code-none":
         if p.pool_size == 1:
             return "The paper from the previous answer does not link to any code in its abstract."

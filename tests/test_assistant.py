@@ -436,6 +436,34 @@ def test_papers_with_code_on_a_topic_is_a_list_of_that_topic_code_links_first(as
     assert "Code: " + answer.sources[0].code_url in answer.answer and "“mixup”" in answer.answer
 
 
+def _chat(assistant, *questions):
+    history: list[dict] = []
+    for question in questions:
+        answer = assistant.ask(question, history=history)
+        history += [{"role": "user", "content": question},
+                    {"role": "assistant", "content": answer.answer, "paper_ids": answer.paper_ids}]
+    return answer, history
+
+
+def test_a_fact_asked_of_them_is_each_papers_fact_not_a_filter(assistant):
+    # "what datasets did they use?" after a list: the sentence naming the data in each abstract
+    # that states it (it was read as "which of them are about 'datasets did they use'").
+    answer, history = _chat(assistant, "speech enhancement papers", "what datasets did they use?")
+    previous = history[1]["paper_ids"]
+    assert answer.kind == "facts" and answer.sources and set(answer.paper_ids) <= set(previous)
+    assert f"of the {len(previous)} papers from the previous answer" in answer.answer
+    assert "benchmark" in answer.answer.lower() or "dataset" in answer.answer.lower()
+    # A condition on them is still a filter ("... evaluated on DNS challenge data").
+    answer, _ = _chat(assistant, "speech enhancement papers", "which of them were evaluated on DNS challenge data?")
+    assert answer.kind != "facts"
+
+
+def test_an_ordinal_beyond_the_previous_answer_is_said_not_guessed(assistant):
+    answer, history = _chat(assistant, "speech separation papers", "summarize the third one")
+    assert len(history[1]["paper_ids"]) < 3
+    assert answer.refused and "so there is no third one" in answer.answer and not answer.sources
+
+
 def test_which_of_them_after_and_x_asks_about_both_answers(assistant):
     # "anything about speech enhancement?" / "and speech separation?" / "do any of them have code?":
     # the enhancement papers are "them" too; a question that starts afresh is about its own answer.
