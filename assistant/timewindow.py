@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from .words import RAW_WORD_RE, written_as_names
 
-YEAR = r"((?:19|20)\d{2})"
+# A year, or one written with an apostrophe ("from '23"): _year() reads either.
+YEAR = r"((?:19|20)\d{2}|['’]\d{2})"
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), start=1)}
 MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december)"
@@ -20,15 +21,20 @@ PART = r"(early|mid|middle of|late|the start of|the end of)"
 PART_MONTH = {"early": 1, "the start of": 1, "mid": 6, "middle of": 6, "late": 9, "the end of": 12}
 
 _PATTERNS: list[tuple[str, str]] = [
+    # "between 2022 and now", "2021 to present": since that year.
+    ("since", rf"\b(?:between |from )?(){YEAR}\s*(?:-|–|to|and|until|till)\s*(?:now|today|(?:the )?present|date)\b"),
+    # "not older than 2023" is since 2023; "no later than 2020" is up to 2020.
+    ("since", rf"\b(?:not|no) (?:older than|earlier than|before)\s+(?:{MONTH}\s+|{PART}[\s-]+)?{YEAR}\b"),
+    ("before", rf"\b(?:not|no) (?:newer than|later than|after)\s+(?:{MONTH}\s+|{PART}[\s-]+)?{YEAR}\b"),
     ("between", rf"\bbetween {YEAR} and {YEAR}\b"),
     ("range", rf"\b(?:from |in )?{YEAR}\s*(?:-|–|to|through|until|and|&|or)\s*{YEAR}\b"),
     ("decade", r"\b(?:the |in the )?((?:19|20)\d)0['’]?s\b"),
-    ("since", rf"\b(?:since|after|starting(?: in| from)?|later than|newer than|published after)\s+(?:{MONTH}\s+|{PART}\s+)?{YEAR}\b"),
+    ("since", rf"\b(?:since|after|starting(?: in| from)?|later than|newer than|published after)\s+(?:{MONTH}\s+|{PART}[\s-]+)?{YEAR}\b"),
     ("since", rf"\b(?:from|in)\s+(?:{MONTH}\s+)?{YEAR}\s+(?:on(?:wards?)?(?!\s+[a-z])|and later|or later|and after)\b"),
     # without "from": "onwards" must be said ("2020 on speech" is not "2020 on")
     ("since", rf"\b(?:{MONTH}\s+)?{YEAR}\s*(?:onwards?|and later|or later|and after|\+)(?=\W|$)"),
     ("since", rf"\bpost-?\s?(){YEAR}\b"),
-    ("before", rf"\b(?:before|prior to|until|up to|earlier than|older than|through|by)\s+(?:{MONTH}\s+|{PART}\s+)?{YEAR}\b"),
+    ("before", rf"\b(?:before|prior to|until|up to|earlier than|older than|through|by)\s+(?:{MONTH}\s+|{PART}[\s-]+)?{YEAR}\b"),
     ("before", rf"\bpre-?\s?(){YEAR}\b"),
     # A bare year needs a preposition or "papers" next to it: "COCO 2017" is a dataset, not a date.
     ("in", rf"\b(?:in|of|during|from|published in)\s+(?:{MONTH}\s+)?{YEAR}\b"),
@@ -39,6 +45,7 @@ _PATTERNS: list[tuple[str, str]] = [
     # "ImageNet 2012") it is part of the name; Assistant also checks the corpus for the phrase.
     ("trailing", rf"(?<=[a-z\-])\s*,?\s*\(?(){YEAR}\)?\s*[?.!]*\s*$"),
     ("this_year", r"\bthis year(?:'s)?\b"),
+    ("since_last_year", r"\bsince last year\b"),
     ("last_year", r"\blast year(?:'s)?\b"),
     ("last_n", r"\b(?:in |from |over )?the (?:last|past) (\d+|two|three|four|five|few|couple of) (years?|months?)\b"),
     ("last_n", r"\b(?:in |from |over )?the (?:last|past) ()(year|month|decade)\b"),
@@ -59,6 +66,14 @@ class Window:
 
     def filters(self) -> dict:
         return {k: v for k, v in (("date_from", self.date_from), ("date_to", self.date_to)) if v}
+
+
+def _year(text: str) -> int:
+    """ "2023" -> 2023; "'23" -> 2023 ("'98" -> 1998: a two-digit year past this one is last century)."""
+    if text[0] in "'’":
+        short = int(text[1:])
+        return 2000 + short if short <= dt.date.today().year % 100 else 1900 + short
+    return int(text)
 
 
 def _month_end(year: int, month: int) -> str:
@@ -85,7 +100,7 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
                 continue
             name, after_word = "in", before[-1].lower()
         if name == "between" or name == "range":
-            a, b = sorted((int(g[0]), int(g[1])))
+            a, b = sorted((_year(g[0]), _year(g[1])))
             if b - a > 60:
                 continue
             return Window(f"{a}-01", f"{b}-12-31", said, f"published {a}–{b}")
@@ -93,7 +108,7 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
             start = int(g[0]) * 10
             return Window(f"{start}-01", f"{start + 9}-12-31", said, f"published in the {start}s")
         if name == "since":
-            month, part, year = (g[0], g[1], int(g[2])) if len(g) == 3 else (g[0], None, int(g[1]))
+            month, part, year = (g[0], g[1], _year(g[2])) if len(g) == 3 else (g[0], None, _year(g[1]))
             after = re.match(r"(after|later than|newer than|published after|post)", said)
             if part:
                 m = PART_MONTH[part]
@@ -107,8 +122,8 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
             word = "after" if after else "since"
             return Window(start, None, said, f"published {word} {label}")
         if name == "before":
-            month, part, year = (g[0], g[1], int(g[2])) if len(g) == 3 else (g[0], None, int(g[1]))
-            inclusive = re.match(r"(until|up to|through|by)\b", said)
+            month, part, year = (g[0], g[1], _year(g[2])) if len(g) == 3 else (g[0], None, _year(g[1]))
+            inclusive = re.match(r"(until|up to|through|by|not|no)\b", said)
             if part:
                 m = PART_MONTH[part]
                 end = (dt.date(year, m, 1) - dt.timedelta(days=1)).isoformat()
@@ -121,13 +136,16 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
                 end, label = (f"{year}-12-31", str(year)) if inclusive else (f"{year - 1}-12-31", str(year))
             return Window(None, end, said, f"published {'up to' if inclusive else 'before'} {label}")
         if name == "in":
-            month, year = g[0], int(g[1])
+            month, year = g[0], _year(g[1])
             if month:
                 return Window(f"{year}-{MONTHS[month]:02d}", _month_end(year, MONTHS[month]), said,
                               f"published in {month.capitalize()} {year}")
             return Window(f"{year}-01", f"{year}-12-31", said, f"published in {year}", after_word)
         if name == "this_year":
             return Window(f"{today.year}-01", f"{today.year}-12-31", said, f"published this year ({today.year})")
+        if name == "since_last_year":
+            y = today.year - 1
+            return Window(f"{y}-01", None, said, f"published since last year ({y})")
         if name == "last_year":
             y = today.year - 1
             return Window(f"{y}-01", f"{y}-12-31", said, f"published last year ({y})")

@@ -103,6 +103,10 @@ def test_comparison_of_previous_papers_is_flagged():
     ("papers from 2023 on federated learning", "2023-01", "2023-12-31"),  # "on <topic>", not "on(wards)"
     ("work from 2022 on, about pruning", "2022-01", None),
     ("which papers merge models?", None, None),
+    ("merging papers between 2022 and now", "2022-01", None), ("2021 to present diffusion", "2021-01", None),
+    ("segmentation papers from '23", "2023-01", "2023-12-31"),  # a year with an apostrophe
+    ("diffusion papers not older than 2023", "2023-01", None), ("no later than 2020", None, "2020-12-31"),
+    ("segmentation papers after mid-2023", "2023-06", None), ("speech papers since last year", "2025-01", None),
 ])
 def test_parse_window(question, date_from, date_to):
     window = parse_window(question, TODAY, recent_months=24)
