@@ -209,7 +209,8 @@ SCOPE_RE = re.compile(r"\s+(?:in|from|among|within) (?:this|the|your) (?:corpus|
 _EDGE_WORDS = FUNCTION_WORDS | frozenset(
     """hey hi hello please thanks anyone anything something someone tell show find list give summarize
     summarise explain describe overview paper papers work works study studies research article articles
-    publication publications corpus collection""".split())
+    publication publications corpus collection ideas suggestions pointers refs references recommendations
+    asap pls plz thx lol""".split())
 
 
 def _trim_edges(text: str) -> str:
@@ -231,8 +232,20 @@ def _trim_edges(text: str) -> str:
 _OPENERS_RE = re.compile(r"^\s*(?:(?:lol|yo|sup|hey|hi|hello|ok|okay|so|hmm|um|uh|well|btw|fyi|pls|plz)\b[,.!:]*\s+)+", re.I)
 
 
+# What the asker is doing or wants, before what they ask about: "I'm looking for work that ...",
+# "I need something for ...", "we're trying to get into ...".
+_ASKER_RE = re.compile(
+    r"^\s*(?:(?:i|we)(?:['’]?m|['’]?re| am| are)?\s+)?(?:(?:currently|really|just)\s+)?"
+    r"(?:looking for|(?:(?<=m )|(?<=e ))searching for|trying to (?:find|understand|learn about|get into|figure out)|interested in|"
+    r"curious about|need|want|would like)"
+    r"(?:\s+to (?:know|find|learn|read|understand) (?:more )?(?:about|on))?"
+    r"(?:\s+(?:some|any|a few|good)?\s*(?:something|anything|papers?|works?|research|studies|refs|references|ideas)"
+    r"(?:\s+(?:that|which|on|about|for|to))?)?\s+", re.I)
+
+
 def topic_of(question: str) -> str:
-    text = SCOPE_RE.sub("", BOILERPLATE_RE.sub("", _OPENERS_RE.sub("", question.strip()), count=1)).strip()
+    text = _ASKER_RE.sub("", _OPENERS_RE.sub("", question.strip()), count=1)
+    text = SCOPE_RE.sub("", BOILERPLATE_RE.sub("", text, count=1)).strip()
     text = _trim_edges(text.rstrip("?.! "))
     return text.rstrip("?.! ") or question.strip().rstrip("?.! ")
 

@@ -34,7 +34,7 @@ REQUEST_WORDS = frozenset(
     """paper papers work works study studies article articles publication publications research corpus collection
     approach approaches method methods technique techniques tell show find list give summarize summarise summary
     overview explain describe main anyone anything something someone please thanks hey hi hello yo
-    pls plz thx btw esp fyi imo tbh ppl idk afaik iirc lol sup
+    pls plz thx btw esp fyi imo tbh ppl idk afaik iirc lol sup asap
     propose proposes proposed proposing use uses used using based new published""".split()
 )
 

@@ -345,6 +345,11 @@ def test_a_fact_stated_in_the_title_is_reported_not_called_missing():
     ("sup, got papers on federated learning?", "federated learning"),
     ("yo, have you got anything about mixup?", "mixup"),
     ("so-called dark knowledge in distillation", "so-called dark knowledge in distillation"),
+    # what the asker is doing or wants is not the topic
+    ("I need something for making LLMs smaller, ideas?", "making LLMs smaller"),
+    ("I'm looking for work that forecasts cash withdrawals", "forecasts cash withdrawals"),
+    ("need refs for image inpainting asap", "image inpainting"),
+    ("searching for images using a reference photo", "searching for images using a reference photo"),
 ])
 def test_the_topic_an_answer_names_leaves_the_request_words_out(question, topic):
     assert classify(question, False, today=TODAY).topic == topic
