@@ -333,10 +333,10 @@ def comparison_sides(question: str) -> tuple[str, ...]:
 
 def _asked_noun(question: str) -> str:
     """The thing a number question counts or measures: "how many GPUs were used" -> "GPUs"."""
-    m = re.search(r"\bhow (?:many|much)\s+((?:[\w\-]+\s+){0,2}?[\w\-]+?)(?=\s+(?:were|was|are|is|did|do|does|has|have|had|"
-                  r"can|could|would|will|used|in|for|of|to|on|does)\b|[?.,!]|$)", question, re.I)
-    if m:
-        return m.group(1)
+    found = re.findall(r"\bhow (?:many|much)\s+((?:[\w\-]+\s+){0,2}?[\w\-]+?)(?=\s+(?:were|was|are|is|did|do|does|has|have|had|"
+                       r"can|could|would|will|used|in|for|of|to|on|does|and)\b|[?.,!]|$)", question, re.I)
+    if found:  # "how many GPUs and how many hours": both
+        return " or ".join(dict.fromkeys(f[0] if isinstance(f, tuple) else f for f in found))
     m = re.search(r"\b(?:what|which) (?:is |was |are |were )?(?:the )?((?:[\w\-]+\s+){0,2}(?:accuracy|score|speed-?up|"
                   r"c-index|auc|f1|fid|bleu|psnr|error(?: rate)?|run ?time|latency|memory|size|datasets?|benchmarks?|"
                   r"backbones?|models?|formats?|metrics?))\b", question, re.I)
