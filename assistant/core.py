@@ -212,6 +212,11 @@ class Assistant:
         query = self.understand(intent.searched_topic, question)
         if query.lang != "en":  # the answer names what was matched: the words the corpus shares
             intent = replace(intent, topic=query.text)
+        elif query.corrections:  # ... and a slip as the word searched ("supr resolution" -> "super resolution")
+            topic = intent.topic
+            for typo, fixed in query.corrections.items():
+                topic = re.sub(rf"(?<![\w-]){re.escape(typo)}(?![\w-])", fixed, topic, flags=re.I)
+            intent = replace(intent, topic=topic)
         query_vector = self.embedder.embed_query(query.text, self.settings.query_threads)
         like = None if intent.followup and previous else self._similar_to(question)
         if like is not None:

@@ -28,7 +28,8 @@ ROLE_RES = {
     "evaluated on": re.compile(r"\b(experiments?|evaluat\w*|benchmarks?|datasets?|tested|validated|"
                                r"extensive (?:experiments|results))\b", re.I),
     "result": re.compile(r"\b(outperform\w*|achiev\w*|improv\w*|surpass\w*|state-of-the-art|sota|speed-?ups?|"
-                         r"faster|reduc\w*|accuracy|results? (?:show|demonstrate)|gains?|better|superior|"
+                         r"faster|cheaper|competitive|comparable|on par|reduc\w*|accuracy|results? (?:show|demonstrate)|gains?|"
+                         r"better|superior|"
                          r"\d+(?:\.\d+)?\s*(?:%|x|×|times))", re.I),
 }
 # Numbers of each kind a question can ask for (see intent.UNIT_QUESTIONS).

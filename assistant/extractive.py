@@ -24,7 +24,7 @@ ASPECTS = ("proposes", "evaluated on", "result", "code")
 class Plan:
     # list | single | code | detail | detail-missing | subset | code-subset | summary | comparison |
     # refuse-none | refuse-meta | refuse-window | subset-none | code-none | outside-window |
-    # facts | facts-none | ordinal-none
+    # facts | facts-none | ordinal-none | code-list | code-list-none | count
     kind: str
     intent: Intent
     cited: list[PaperEvidence] = field(default_factory=list)
@@ -135,11 +135,16 @@ def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_
         p.cited = [top] + ([] if named else [e for e in evidence[1:3] if e.relevance >= top.relevance - margin])
         p.kind = "code" if intent.wants_code else "single"
     else:
-        p.cited = close_to_best(evidence, settings, max_cited)
-        if code_list:
-            # Those close to the best that link code, the rest after them (their entries say so).
-            p.cited.sort(key=lambda e: not safe_url(e.meta.get("code_url")))
+        close = close_to_best(evidence, settings, len(evidence))
+        p.cited, p.pool_size = close[:max_cited], len(close)
         p.kind = "list" if len(p.cited) > 1 or not stands_out(evidence, settings) else "single"
+        if intent.extra.get("count_papers"):
+            p.kind = "count"  # "how many papers about X": the count, and the closest of them
+        if code_list:
+            # The papers on the topic that link code; when none does, the topic's papers, and it is said.
+            with_code = [e for e in p.cited if safe_url(e.meta.get("code_url"))]
+            p.pool_size = len(p.cited)
+            p.kind, p.cited = ("code-list", with_code) if with_code else ("code-list-none", p.cited)
     if intent.answer_type in ("number", "dataset") and not intent.wants_code:
         detail(p, intent, settings)
     return p
@@ -433,6 +438,17 @@ def _headline(p: Plan) -> str:
                     "question:")
         return (f"None of the abstracts I found reports {asked}. The closest match is *{lead}* [1], "
                 "which says:")
+    if p.kind == "count":
+        shown = f"; the {n} closest are below" if p.pool_size > n else ""
+        noun = "paper matches" if p.pool_size == 1 else "papers match"
+        return f"{p.pool_size} {noun} “{topic}”{shown}, the closest being *{lead}* [1]."
+    if p.kind == "code-list":
+        if n == p.pool_size:
+            return f"{n} paper{'s' if n > 1 else ''} on “{topic}” link code in the abstract; the closest is *{lead}* [1]."
+        return (f"{n} of the {p.pool_size} papers on “{topic}” link{'s' if n == 1 else ''} code in "
+                f"{'its abstract' if n == 1 else 'their abstracts'} (the others do not); the closest is *{lead}* [1].")
+    if p.kind == "code-list-none":
+        return f"None of the {p.pool_size} papers on “{topic}” links code in its abstract; these are the closest:"
     if p.kind == "list":
         noun = "paper matches" if n == 1 else "papers match"
         return f"{n} {noun} “{topic}”; the closest is *{lead}* [1]."

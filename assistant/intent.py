@@ -138,7 +138,9 @@ BOILERPLATE_RE = re.compile(
     r"articles|methods|approaches)( is there)?( are there)?( in the corpus)?( do| that| which)?"
     r"(?:(?: exists?| has been (?:done|published)| have been (?:done|published))(?: on| about| for| in)?)?|"
     r"(are|is) there (any )?(papers?|works?|studies|research)( that| on| about)?|"
-    r"(any|some)( good| other| more)? (papers?|works?|studies|research)( that| on| about| for)?|(anything|something) (on|about)|"
+    r"(any|some)( good| cool| interesting| nice| other| more)? (papers?|works?|studies|research|stuff)( that| on| about| for)?|"
+    r"(anything|something) (on|about)|"
+    r"(?:what(?:'?s| is| are) )?(?:the )?best (?:approach(?:es)?|methods?|ways?|papers?|work|models?|techniques?) (?:for|to|on)|"
     r"(?:(?:have )?(?:you )?got) (?:any )?(?:good )?(?:papers?|works?|anything|something) (?:on|about|for)|"
     r"(those|these|the ones?)( that| which| about| on)?(?= \w+ing\b| with\b| that\b| which\b| about\b| on\b)|"
     rf"{_NARROW_TO}"
@@ -421,6 +423,11 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         answer_type = "name"
     wants_code = asks_for_code(body)
     topic = topic_of(body)
+    # "how many papers about mixup are there?" counts papers, not a number inside an abstract.
+    count_papers = answer_type == "number" and bool(re.search(
+        r"\bhow many (?:papers|works|studies|articles|publications)\b", body, re.I))
+    if count_papers:
+        answer_type = None
     subset = followup and bool(SUBSET_RE.search(body)) and not refs and ordinal is None
     summarize = followup and bool(SUMMARY_RE.search(body))
     return Intent(
@@ -444,5 +451,6 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         if answer_type == "number" else None,
         # Points at several papers ("code for those?", "any with code?"): read from the question,
         # since the topic drops such words.
-        extra={"compare": compare_refs, "plural": bool(PLURAL_RE.search(body)), "by_date": by_date},
+        extra={"compare": compare_refs, "plural": bool(PLURAL_RE.search(body)), "by_date": by_date,
+               "count_papers": count_papers},
     )

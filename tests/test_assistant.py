@@ -427,13 +427,15 @@ def test_code_follow_ups_however_worded_answer_from_the_previous_papers_code_lin
     assert assistant.ask(question, history=history).paper_ids == with_code
 
 
-def test_papers_with_code_on_a_topic_is_a_list_of_that_topic_code_links_first(assistant):
+def test_papers_with_code_on_a_topic_are_that_topics_papers_linking_code(assistant):
+    theme = assistant.ask("which papers are about mixup?")
     answer = assistant.ask("which papers on mixup have code?")
-    assert answer.kind == "list" and len(answer.sources) >= 3
-    assert all("mix" in s.title.lower() for s in answer.sources)  # searched "mixup", not "code"
-    has_code = [bool(s.code_url) for s in answer.sources]
-    assert has_code[0] and has_code == sorted(has_code, reverse=True)
-    assert "Code: " + answer.sources[0].code_url in answer.answer and "“mixup”" in answer.answer
+    with_code = [s.paper_id for s in theme.sources if s.code_url]
+    assert answer.kind == "code-list" and answer.paper_ids == with_code  # searched "mixup", not "code"
+    assert f"of the {len(theme.sources)} papers on “mixup”" in answer.answer
+    assert "Code: " + answer.sources[0].code_url in answer.answer
+    none = assistant.ask("papers w/ code on neural collapse")
+    assert none.kind == "code-list-none" and "links code in its abstract" in none.answer and none.sources
 
 
 def _chat(assistant, *questions):
@@ -462,6 +464,24 @@ def test_an_ordinal_beyond_the_previous_answer_is_said_not_guessed(assistant):
     answer, history = _chat(assistant, "speech separation papers", "summarize the third one")
     assert len(history[1]["paper_ids"]) < 3
     assert answer.refused and "so there is no third one" in answer.answer and not answer.sources
+
+
+def test_how_many_papers_is_a_count_of_the_papers(assistant):
+    answer = assistant.ask("how many papers about mixup are there?")
+    theme = assistant.ask("which papers are about mixup?")
+    assert answer.kind == "count" and answer.paper_ids == theme.paper_ids
+    assert answer.answer.startswith(f"{len(theme.sources)} papers match “mixup”")
+
+
+def test_the_answer_names_the_topic_as_searched_with_slips_corrected(assistant):
+    assert "“super resolution transformer”" in assistant.ask("supr resolution transformr").answer
+
+
+def test_a_comparison_quotes_each_sides_result_worded_as_competitive_or_cheaper(assistant):
+    # Fisher merging's abstract states its result as "competitive with ... significantly cheaper".
+    answer = assistant.ask("TIES-Merging vs Fisher merging")
+    result = next(row for row in answer.comparison if row.aspect == "result")
+    assert all(cell.quote for cell in result.cells)
 
 
 def test_which_of_them_after_and_x_asks_about_both_answers(assistant):

@@ -353,6 +353,8 @@ def test_a_fact_stated_in_the_title_is_reported_not_called_missing():
     ("searching for images using a reference photo", "searching for images using a reference photo"),
     ("What work exists on merging fine-tuned models?", "merging fine-tuned models"),
     ("what research has been done on mixup?", "mixup"),
+    ("any good stuff on model merging?", "model merging"),
+    ("whats the best approach for CTR prediction", "CTR prediction"),
 ])
 def test_the_topic_an_answer_names_leaves_the_request_words_out(question, topic):
     assert classify(question, False, today=TODAY).topic == topic

@@ -141,7 +141,7 @@ def answer_html(msg: dict, k: int, last: bool) -> str:
             head = text.split("\n\n", 1)[0]
             body = cites.sub(markdown_html(head)) + comparison_table(msg["comparison"], sources, cites)
         else:
-            shown, folded, total = _fold_list(text) if msg.get("kind", "list") == "list" else (text, "", 0)
+            shown, folded, total = _fold_list(text) if msg.get("kind", "list") in ("list", "code-list", "code-list-none", "facts") else (text, "", 0)
             body = cites.sub(markdown_html(shown))
             if folded:
                 body += (f'<details class="pc-more"><summary>Show all {total} papers</summary>'
