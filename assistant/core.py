@@ -306,6 +306,18 @@ class Assistant:
                 evidence = extra + sorted(evidence, key=lambda e: e.paper_id not in named)  # stable: it leads
             else:  # several named, or a list asked for: they join the candidates on their own scores
                 evidence = sorted(evidence + extra, key=lambda e: -e.relevance)
+        if title := intent.extra.get("title"):
+            # A paper named by its title ("the Attention Is All You Need paper"): the one paper whose
+            # title says it answers alone; when none does, it is said to be missing, not answered
+            # with papers sharing its words.
+            wanted = set(content_terms(title))
+            titled = [e for e in evidence if _says(e.title, title)] \
+                or [e for e in evidence if wanted <= content_terms(e.title)]  # a title remembered loosely
+            best_share = max((len(wanted & content_terms(e.title)) / len(wanted) for e in evidence[:5]), default=0.0)
+            if not titled and best_share < 0.8:
+                return extractive.Plan("refuse-title", intent, side_names=[title], **ctx), evidence
+            if len(titled) == 1:
+                evidence, alone = titled + [e for e in evidence if e is not titled[0]], True
         plan = extractive.plan(intent, evidence, s, max_cited,
                                unknown_terms=query.missing, missing_share=query.missing_share,
                                key_missing=query.key_missing,
@@ -530,6 +542,11 @@ class Assistant:
             if len(ids) >= at_least:
                 return ids
         return []
+
+
+def _says(title: str, phrase: str) -> bool:
+    """Does a paper's title contain the phrase, word for word (case and accents folded)?"""
+    return f" {' '.join(words(phrase))} " in f" {' '.join(words(title))} "
 
 
 def _pick(ordered: list, index: int):

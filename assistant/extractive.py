@@ -24,7 +24,7 @@ ASPECTS = ("proposes", "evaluated on", "result", "code")
 class Plan:
     # list | single | code | detail | detail-missing | subset | code-subset | summary | comparison |
     # refuse-none | refuse-meta | refuse-window | subset-none | code-none | outside-window |
-    # facts | facts-none | ordinal-none | code-list | code-list-none | count
+    # facts | facts-none | ordinal-none | code-list | code-list-none | count | refuse-title
     kind: str
     intent: Intent
     cited: list[PaperEvidence] = field(default_factory=list)
@@ -327,6 +327,9 @@ _ORDINAL_NAMES = {0: "first", 1: "second", 2: "third", 3: "fourth", 4: "fifth", 
 def _headline(p: Plan) -> str:
     topic = escape(p.intent.searched_topic)
     n = len(p.cited)
+    if p.kind == "refuse-title":
+        return (f"No paper in this corpus is titled “{escape(p.side_names[0])}”, so I can't answer about it from "
+                "here; ask about its topic to see the papers the corpus has on it.")
     if p.kind == "refuse-meta":
         return (
             f"The corpus holds only the titles and abstracts of its {p.corpus_size} papers: it has no "

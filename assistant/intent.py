@@ -24,6 +24,27 @@ AVAILABLE_RE = re.compile(r"\b(available|availability|releases?d?|releasing|publ
                           r"(?:has|have|is there|are there) (?:an? |any )?(?:\w+ )?implementations?)\b", re.I)
 
 
+# A paper named by its title: "the Attention Is All You Need paper" (three or more capitalised
+# words before "paper"), or a quoted title.
+_SMALL = r"(?:is|are|all|of|for|a|an|the|and|with|to|in|on|via|from|by|you|we|do|does|not)"
+TITLE_RE = re.compile(rf"\b((?:[A-Z][\w'’\-]*\s+(?:{_SMALL}\s+)*){{2,}}[A-Z][\w'’\-]*)\s+paper\b|"
+                      r"[“\"]([^”\"]{12,200})[”\"]")
+
+
+def named_title(question: str) -> str:
+    """The title a question names, or "" (a quoted phrase counts when written like a title: three or
+    more capitalised words, so "the term “mixture of experts”" names no paper)."""
+    for m in TITLE_RE.finditer(question):
+        title = (m.group(1) or m.group(2)).strip()
+        lead = title.split()
+        while lead and lead[0].lower() in FUNCTION_WORDS:  # "In the Merge Then Compress paper"
+            lead.pop(0)
+        title = " ".join(lead)
+        if len(re.findall(r"(?<![\w'’-])[A-Z]", title)) >= 3 and len(content_words(title)) >= 2:
+            return title
+    return ""
+
+
 def asks_for_code(text: str) -> bool:
     return bool(CODE_RE.search(text) or WEAK_CODE_RE.search(text) and AVAILABLE_RE.search(text))
 
@@ -452,5 +473,5 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         # Points at several papers ("code for those?", "any with code?"): read from the question,
         # since the topic drops such words.
         extra={"compare": compare_refs, "plural": bool(PLURAL_RE.search(body)), "by_date": by_date,
-               "count_papers": count_papers},
+               "count_papers": count_papers, "title": named_title(q)},
     )

@@ -466,6 +466,15 @@ def test_an_ordinal_beyond_the_previous_answer_is_said_not_guessed(assistant):
     assert answer.refused and "so there is no third one" in answer.answer and not answer.sources
 
 
+def test_a_paper_named_by_a_title_the_corpus_lacks_is_said_to_be_missing(assistant):
+    missing = assistant.ask("tell me about the Attention Is All You Need paper")
+    assert missing.refused and "No paper in this corpus is titled “Attention Is All You Need”" in missing.answer
+    assert not missing.sources
+    # A title the corpus has, even remembered loosely, answers with that paper alone.
+    found = assistant.ask("the Merging Models with Fisher Averaging paper")
+    assert not found.refused and [s.title for s in found.sources] == ["Merging Models with Fisher-Weighted Averaging"]
+
+
 def test_how_many_papers_is_a_count_of_the_papers(assistant):
     answer = assistant.ask("how many papers about mixup are there?")
     theme = assistant.ask("which papers are about mixup?")

@@ -437,6 +437,18 @@ def test_a_misspelt_code_word_still_asks_for_code(question, history):
     assert classify(question, history, today=TODAY).wants_code
 
 
+@pytest.mark.parametrize("question, title", [
+    ("tell me about the Attention Is All You Need paper", "Attention Is All You Need"),
+    ("In the Merge Then Compress paper, how much memory is saved?", "Merge Then Compress"),
+    ("the paper “Resolving Interference When Merging Models”", "Resolving Interference When Merging Models"),
+    ("papers that use the term “mixture of experts”", ""),  # a quoted phrase, not a title
+    ("the TIES-Merging paper", ""), ("which paper is best?", ""),
+])
+def test_a_paper_named_by_its_title(question, title):
+    from assistant.intent import named_title
+    assert named_title(question) == title
+
+
 def test_contractions_are_one_word():
     assert words("I've got the model's weights, don't I") == ["i", "got", "the", "model", "weights", "do", "i"]
 
