@@ -127,6 +127,7 @@ class PaperSentences:
     all_terms: set[str]
     has_number: np.ndarray
     has_url: np.ndarray
+    proposes: np.ndarray  # the sentence says what the paper does ("we propose", "this paper presents")
 
     @classmethod
     def build(cls, title: str, sentences: list[str], vectors: np.ndarray,
@@ -136,7 +137,8 @@ class PaperSentences:
         title_terms = content_terms(title)
         return cls(sentences, vectors, terms, title_terms, set().union(title_terms, *terms),
                    np.array([bool(NUMBER_RE.search(s)) for s in sentences]),
-                   np.array([bool(URL_RE.search(s)) for s in sentences]))
+                   np.array([bool(URL_RE.search(s)) for s in sentences]),
+                   np.array([sentence_role(s, "proposes") for s in sentences]))
 
 
 def share(weights: dict[str, float], terms: set[str]) -> float:
@@ -225,6 +227,10 @@ def score_papers(
             scores += 0.15 * paper.has_number
         if answer_type in ("number", "dataset", "name"):
             scores += 0.1 * np.array([type_strength(s, answer_type, asked, unit) for s in paper.sentences])
+        if not wants_detail and not wants_code:
+            # Of sentences about as close to the question, the one saying what the paper does tells a
+            # reader more than background ("Model merging aims to ...").
+            scores += 0.05 * paper.proposes
         if wants_code:
             scores += 0.5 * paper.has_url
         else:

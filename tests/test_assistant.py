@@ -475,6 +475,15 @@ def test_a_paper_named_by_a_title_the_corpus_lacks_is_said_to_be_missing(assista
     assert not found.refused and [s.title for s in found.sources] == ["Merging Models with Fisher-Weighted Averaging"]
 
 
+def test_a_theme_answer_quotes_what_a_paper_does_over_background_as_close(assistant):
+    # PLeaS's abstract opens with background ("Recent work has proposed to merge such models ...")
+    # about as close to the question as its own proposal; the proposal is what the entry shows.
+    answer = assistant.ask("which papers merge models without retraining?")
+    entry = next(part for part in answer.answer.split("**[") if "PLeaS" in part.split("](")[0])
+    assert "we propose a new two-step algorithm to merge models" in entry
+    assert "Recent work has proposed to merge such models" not in entry
+
+
 def test_how_many_papers_is_a_count_of_the_papers(assistant):
     answer = assistant.ask("how many papers about mixup are there?")
     theme = assistant.ask("which papers are about mixup?")
