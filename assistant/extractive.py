@@ -382,7 +382,8 @@ def _headline(p: Plan) -> str:
     if p.kind == "facts":
         if n == p.pool_size:
             return f"Each of the {n} papers from the previous answer, where its abstract states it:"
-        return (f"{n} of the {p.pool_size} papers from the previous answer state it in their abstracts "
+        return (f"{n} of the {p.pool_size} papers from the previous answer {'states' if n == 1 else 'state'} it in "
+                f"{'its abstract' if n == 1 else 'their abstracts'} "
                 f"(the others do not):")
     if p.kind == "ordinal-none":
         cited = "one paper" if p.pool_size == 1 else f"{p.pool_size} papers"
@@ -412,14 +413,14 @@ def _headline(p: Plan) -> str:
     if p.kind == "code-subset":
         if p.pool_size == 1:
             return "The paper from the previous answer links to its code:"
-        return f"{n} of the {p.pool_size} papers from the previous answer link to code:"
+        return f"{n} of the {p.pool_size} papers from the previous answer {'links' if n == 1 else 'link'} to code:"
     if p.kind == "subset-dated":
         verb = "is" if n == 1 else "are"
         return f"{n} of the {p.pool_size} papers from the previous answer {verb} {escape(p.window.meaning)}:"
     if p.kind == "subset":
         if p.pool_size == 1:
             return f"The paper from the previous answer matches “{topic}”:"
-        return f"{n} of the {p.pool_size} papers from the previous answer match “{topic}”:"
+        return f"{n} of the {p.pool_size} papers from the previous answer {'matches' if n == 1 else 'match'} “{topic}”:"
     if p.kind == "summary":
         return f"*{lead}* [1], in its own words (what it proposes, what it finds):"
     if p.kind == "comparison":
