@@ -354,20 +354,29 @@ def comparison_sides(question: str) -> tuple[str, ...]:
     return ()
 
 
+def _counted(phrase: str) -> str:
+    """The counted thing without a method's name after it ("how many GPUs TIES-Merging was trained
+    on" counts GPUs)."""
+    parts = phrase.split()
+    while len(parts) > 1 and written_as_names(parts[-1]):
+        parts.pop()
+    return " ".join(parts)
+
+
 def _asked_noun(question: str) -> str:
     """The thing a number question counts or measures: "how many GPUs were used" -> "GPUs"."""
     found = re.findall(r"\bhow (?:many|much)\s+((?:[\w\-]+\s+){0,2}?[\w\-]+?)(?=\s+(?:were|was|are|is|did|do|does|has|have|had|"
                        r"can|could|would|will|used|in|for|of|to|on|does|and)\b|[?.,!]|$)", question, re.I)
     if found:  # "how many GPUs and how many hours": both
-        return " or ".join(dict.fromkeys(f[0] if isinstance(f, tuple) else f for f in found))
+        return " or ".join(dict.fromkeys(_counted(f[0] if isinstance(f, tuple) else f) for f in found))
     m = re.search(r"\b(?:what|which) (?:is |was |are |were )?(?:the )?((?:[\w\-]+\s+){0,2}(?:accuracy|score|speed-?up|"
                   r"c-index|auc|f1|fid|bleu|psnr|error(?: rate)?|run ?time|latency|memory|size|datasets?|benchmarks?|"
                   r"backbones?|models?|formats?|metrics?))\b", question, re.I)
     if m:
         return m.group(1)
-    m = re.search(r"\bnumber of ([\w\-]+(?: [\w\-]+)?)", question, re.I)
+    m = re.search(r"\bnumber of ([\w\-]+(?: (?![\w\-]+ing\b)[\w\-]+)?)", question, re.I)  # not "gpus training"
     if m:
-        return m.group(1)
+        return _counted(m.group(1))
     # "what FPR95 does their network reach": the value named between "what" and "does"
     m = re.search(r"\b(?:what|which) ([\w\-]+(?: [\w\-]+){0,2}) (?:does|do|did)\b", question, re.I)
     return m.group(1) if m else ""

@@ -42,6 +42,8 @@ TODAY = dt.date(2026, 11, 21)
     ("Which papers make ViTs cheaper to run?", False, dict(answer_type=None)),
     ("what dice score does the aeropath model get?", False, dict(answer_type="number", asked="dice score")),
     ("How many GPUs and how many hours did it take to train FastSpeech?", False, dict(asked="GPUs or hours", counted=True)),
+    ("tell me how many GPUs TIES-Merging was trained on", False, dict(asked="GPUs", counted=True)),  # not the name
+    ("ties-merging number of gpus training", False, dict(asked="gpus", counted=True)),
     # follow-ups
     ("which of those has code available?", True, dict(followup=True, subset=True, wants_code=True)),
     ("which of those have a github link?", True, dict(followup=True, subset=True, wants_code=True)),
