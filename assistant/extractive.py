@@ -303,10 +303,12 @@ def suggestions(p: Plan) -> list[str]:
     n = len(p.cited)
     if p.refused or not n:
         return []
+    # Not a question the answer already answered: after code links, no "which have code?".
+    shown_code = p.kind in ("code", "code-subset", "code-list")
     if n == 1:
-        return ["Where is its code?", "Summarize [1]"]
-    out = ["Which of these have code?", "Compare [1] and [2]", "Summarize [1]"]
-    return out
+        return ["Summarize [1]"] if shown_code else ["Where is its code?", "Summarize [1]"]
+    out = ["Compare [1] and [2]", "Summarize [1]"]
+    return out if shown_code else ["Which of these have code?", *out]
 
 
 # ---- rendering ------------------------------------------------------------------------------------

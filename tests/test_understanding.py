@@ -507,6 +507,11 @@ def test_suggestions_are_follow_ups_the_planner_understands():
     for text in extractive.suggestions(p):
         intent = classify(text, True, today=TODAY)
         assert intent.followup and (intent.subset or intent.refs or intent.summarize or intent.wants_code), text
+    # After an answer that showed the code links, asking for them again is not offered.
+    code = extractive.plan_code_subset(classify("which of those have code?", True, today=TODAY),
+                                       [ev("a", 0.5, code="https://github.com/x/a"), ev("b", 0.5, code="https://github.com/x/b")],
+                                       corpus_size=294)
+    assert extractive.suggestions(code) and not any("code" in text for text in extractive.suggestions(code))
 
 
 @pytest.mark.parametrize("question, topic", [
