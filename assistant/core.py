@@ -32,14 +32,14 @@ MAX_QUESTION_CHARS = 2000
 LINK_RE = re.compile(r"\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 
-# "More like this" in the browser asks `which papers are similar to “<exact title>”?`; a user may
-# type the same. The quoted title names one paper; the rest of the corpus is ranked against it.
 # Verbs that ask for a fact of a paper ("what data did they use", "how were they evaluated"), by stem.
 FACT_VERBS = frozenset(stem(w) for w in """use used evaluate evaluated test tested benchmark benchmarked validate
     validated train trained report reported achieve achieved reach reached get got measure measured run ran
     experiment experiments compare compared""".split())
 # A question that only extends the previous topic: "and speech separation?", "what about GANs?".
 CONTINUATION_RE = re.compile(r"\s*(?:and|also|plus|what about|how about|or)\b", re.I)
+# "More like this" in the browser asks `which papers are similar to “<exact title>”?`; a user may
+# type the same. The quoted title names one paper; the rest of the corpus is ranked against it.
 SIMILAR_RE = re.compile(r"\b(?:similar to|like|related to|close to)\s+[“\"](.+?)[”\"]", re.I)
 
 
@@ -405,11 +405,11 @@ class Assistant:
         # Among papers that do not stand apart from the best, the one whose title says the side's
         # words as written ("latent diffusion models" -> "... with Latent Diffusion Models") is the
         # thing named; stemming makes "a paper using a latent diffusion model" tie with it otherwise.
-        said = " ".join(words(query.text))  # typos corrected: "latent diffusion modles"
+        said = query.text  # typos corrected: "latent diffusion modles"
         for e in evidence[1:4]:
             if top.relevance - e.relevance >= self.settings.standout_margin:
                 break
-            if said and f" {said} " in f" {' '.join(words(e.title))} " and f" {said} " not in f" {' '.join(words(top.title))} " \
+            if words(said) and _says(e.title, said) and not _says(top.title, said) \
                     and e.coverage >= self.settings.min_topic_coverage:
                 return e
         return top

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from .evidence import NAME_TOKEN_RE, PaperEvidence, holds_type, sentence_role, type_strength
-from .intent import Intent
+from .intent import ORDINALS, Intent
 from .links import safe_url
 from .markdown import escape
 from .models import Answer, ComparisonCell, ComparisonRow, Source
@@ -323,7 +323,9 @@ def headline(p: Plan) -> str:
     return line.replace("the previous answer", "the previous two answers") if p.answers_pooled > 1 else line
 
 
-_ORDINAL_NAMES = {0: "first", 1: "second", 2: "third", 3: "fourth", 4: "fifth", -1: "last"}
+# Plan.intent.ordinal (0-based, -1 for the last) back to its word: the first word intent.ORDINALS
+# gives each ("first", not "former"; "last", not "latter").
+_ORDINAL_NAMES = {(v - 1 if v > 0 else -1): k for k, v in reversed(ORDINALS.items()) if k.isalpha()}
 
 
 def _headline(p: Plan) -> str:

@@ -68,11 +68,11 @@ class Window:
         return {k: v for k, v in (("date_from", self.date_from), ("date_to", self.date_to)) if v}
 
 
-def _year(text: str) -> int:
+def _year(text: str, today: dt.date) -> int:
     """ "2023" -> 2023; "'23" -> 2023 ("'98" -> 1998: a two-digit year past this one is last century)."""
     if text[0] in "'’":
         short = int(text[1:])
-        return 2000 + short if short <= dt.date.today().year % 100 else 1900 + short
+        return 2000 + short if short <= today.year % 100 else 1900 + short
     return int(text)
 
 
@@ -100,7 +100,7 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
                 continue
             name, after_word = "in", before[-1].lower()
         if name == "between" or name == "range":
-            a, b = sorted((_year(g[0]), _year(g[1])))
+            a, b = sorted((_year(g[0], today), _year(g[1], today)))
             if b - a > 60:
                 continue
             return Window(f"{a}-01", f"{b}-12-31", said, f"published {a}–{b}")
@@ -108,7 +108,7 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
             start = int(g[0]) * 10
             return Window(f"{start}-01", f"{start + 9}-12-31", said, f"published in the {start}s")
         if name == "since":
-            month, part, year = (g[0], g[1], _year(g[2])) if len(g) == 3 else (g[0], None, _year(g[1]))
+            month, part, year = (g[0], g[1], _year(g[2], today)) if len(g) == 3 else (g[0], None, _year(g[1], today))
             after = re.match(r"(after|later than|newer than|published after|post)", said)
             if part:
                 m = PART_MONTH[part]
@@ -122,7 +122,7 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
             word = "after" if after else "since"
             return Window(start, None, said, f"published {word} {label}")
         if name == "before":
-            month, part, year = (g[0], g[1], _year(g[2])) if len(g) == 3 else (g[0], None, _year(g[1]))
+            month, part, year = (g[0], g[1], _year(g[2], today)) if len(g) == 3 else (g[0], None, _year(g[1], today))
             inclusive = re.match(r"(until|up to|through|by|not|no)\b", said)
             if part:
                 m = PART_MONTH[part]
@@ -136,7 +136,7 @@ def parse_window(question: str, today: dt.date, recent_months: int) -> Window | 
                 end, label = (f"{year}-12-31", str(year)) if inclusive else (f"{year - 1}-12-31", str(year))
             return Window(None, end, said, f"published {'up to' if inclusive else 'before'} {label}")
         if name == "in":
-            month, year = g[0], _year(g[1])
+            month, year = g[0], _year(g[1], today)
             if month:
                 return Window(f"{year}-{MONTHS[month]:02d}", _month_end(year, MONTHS[month]), said,
                               f"published in {month.capitalize()} {year}")
