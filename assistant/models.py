@@ -60,6 +60,11 @@ class ComparisonRow(BaseModel):
     cells: list[ComparisonCell] = Field(default_factory=list)
 
 
+# Answer kinds that list papers on a topic: each cites the papers close to the best match (a
+# count or a code filter of them included), so clients fold them alike and notes apply alike.
+LIST_KINDS = ("list", "count", "code-list", "code-list-none", "facts")
+
+
 class Answer(BaseModel):
     question: str
     answer: str  # markdown with [n] markers

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from assistant.core import LINK_RE
 from assistant.markdown import escape
 from assistant.models import Answer, Source
@@ -100,13 +102,14 @@ def test_comparison_renders_as_a_table_with_a_column_per_paper():
     assert "some text" not in html
 
 
-def test_long_lists_fold_after_the_first_papers():
+@pytest.mark.parametrize("kind", ["list", "count", "code-list"])
+def test_long_lists_fold_after_the_first_papers(kind):
     n = transcript.LIST_PREVIEW + 3
     sources = [Source(n=i, paper_id=str(i), title=f"T{i}", url=f"https://huggingface.co/papers/{i}", quote="q",
                       score=0.5) for i in range(1, n + 1)]
     text = "\n\n".join([f"{n} papers match [1]."] + [f"**[{i}]** [T{i}](https://huggingface.co/papers/{i}): “q” [{i}]"
                                                      for i in range(1, n + 1)])
-    html = transcript.transcript_html([{"role": "assistant", "content": text, "kind": "list", "done": True,
+    html = transcript.transcript_html([{"role": "assistant", "content": text, "kind": kind, "done": True,
                                         "sources": render.source_dicts(sources)}])
     shown, folded = html.split("<details", 1)
     assert f"Show all {n} papers" in folded

@@ -15,6 +15,8 @@ from typing import Iterable
 
 from markdown_it import MarkdownIt
 
+from assistant.models import LIST_KINDS
+
 from .render import MARKER, h, safe_url, source_dicts, strength
 
 # Lists longer than this show their first papers and a "show all N" control.
@@ -141,7 +143,7 @@ def answer_html(msg: dict, k: int, last: bool) -> str:
             head = text.split("\n\n", 1)[0]
             body = cites.sub(markdown_html(head)) + comparison_table(msg["comparison"], sources, cites)
         else:
-            shown, folded, total = _fold_list(text) if msg.get("kind", "list") in ("list", "code-list", "code-list-none", "facts") else (text, "", 0)
+            shown, folded, total = _fold_list(text) if msg.get("kind", "list") in LIST_KINDS else (text, "", 0)
             body = cites.sub(markdown_html(shown))
             if folded:
                 body += (f'<details class="pc-more"><summary>Show all {total} papers</summary>'
