@@ -110,6 +110,7 @@ def test_comparison_of_previous_papers_is_flagged():
     ("segmentation papers from '23", "2023-01", "2023-12-31"),  # a year with an apostrophe
     ("diffusion papers not older than 2023", "2023-01", None), ("no later than 2020", None, "2020-12-31"),
     ("segmentation papers after mid-2023", "2023-06", None), ("speech papers since last year", "2025-01", None),
+    ("any 2023 stuff on point clouds", "2023-01", "2023-12-31"),
 ])
 def test_parse_window(question, date_from, date_to):
     window = parse_window(question, TODAY, recent_months=24)
