@@ -17,7 +17,7 @@ from .dates import window as dates_window
 from .embedder import get_embedder
 from .errors import BadInput
 from .evidence import PaperEvidence, PaperSentences, score_papers
-from .intent import COMPARE_CUE_RE, Intent, classify, without_code_words
+from .intent import COMPARE_CUE_RE, GRADES, Intent, classify, without_code_words
 from .models import LIST_KINDS, Answer, Hit
 from . import derived
 from .query import ACRONYM_RE, Query, understand
@@ -34,8 +34,8 @@ LINK_RE = re.compile(r"\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 # Verbs that ask for a fact of a paper ("what data did they use", "how were they evaluated"), by stem.
 FACT_VERBS = frozenset(stem(w) for w in """use used evaluate evaluated test tested benchmark benchmarked validate
-    validated train trained report reported achieve achieved reach reached get got measure measured run ran
-    experiment experiments compare compared""".split())
+    validated train trained report reported achieve achieved reach reached get gets got measure measured run ran
+    experiment experiments compare compared""".split()) | {stem(w) for w in GRADES}  # "the lowest error" grades the fact
 # A question that only extends the previous topic: "and speech separation?", "what about GANs?".
 CONTINUATION_RE = re.compile(r"\s*(?:and|also|plus|what about|how about|or)\b", re.I)
 # "More like this" in the browser asks `which papers are similar to “<exact title>”?`; a user may
@@ -157,7 +157,7 @@ class Assistant:
             # A list of papers with code quotes what each is about; its entries show the code link.
             wants_detail=intent.wants_detail, wants_code=intent.wants_code and not intent.code_list,
             quotes_per_paper=self.settings.quotes_per_paper, answer_type=intent.answer_type, asked=intent.asked,
-            unit=intent.unit,
+            unit=intent.unit, same=query.same,
         )
 
     # ---- ask ---------------------------------------------------------------------------------
@@ -183,6 +183,13 @@ class Assistant:
         if previous and not intent.followup and intent.window is not None and not content_words(intent.topic):
             # "and which are from 2023?": only a date, so it filters the previous answer's papers.
             intent = replace(intent, followup=True)
+        if previous and intent.followup and intent.window is not None and not content_words(intent.topic):
+            # "super resolution papers before 2022" / "and ones after 2023?": dates that exclude the
+            # previous answer's own window ask its topic again, for those dates.
+            asked = next((str(m.get("content", "")) for m in reversed(history) if m.get("role") == "user"), "")
+            before = classify(asked, has_history=False, **opts)
+            if before.window is not None and content_words(before.topic) and not _overlap(before.window, intent.window):
+                intent = replace(before, window=intent.window)
         if previous and not intent.followup and intent.wants_code and not intent.sides and not self._names_topic(intent.topic):
             # "any with code?", "which have public implementations": nothing to search for but
             # code, so it asks about the previous answer's papers.
@@ -245,6 +252,14 @@ class Assistant:
             ordered = sorted(evidence, key=lambda e: e.meta.get("_order", 0))
             if intent.extra.get("by_date"):  # "which one is the newest?": by date, not by rank
                 return extractive.plan_by_date(intent, ordered, **ctx), evidence
+            named = self._named_papers(intent.topic) if not (
+                intent.refs or intent.ordinal is not None or intent.subset or intent.wants_code
+                or intent.extra.get("by_date")) else []
+            if named:
+                # "what about Lina-Speech, what is its architecture?", "how does it compare to
+                # TIES-Merging?": a paper named by a word only it uses is the one meant, not the
+                # previous answer's first.
+                return self._plan_named(intent, query, query_vector, ordered, named, evidence, max_cited, ctx)
             picks = [_pick(ordered, r - 1) for r in intent.refs] if intent.refs else []
             if intent.ordinal is not None and not picks:
                 picks = [_pick(ordered, intent.ordinal)]
@@ -450,6 +465,23 @@ class Assistant:
         rest = without_code_words(topic)
         return any(zipf(w) < self.settings.filler_zipf or w not in self.vocab for w in content_words(rest))
 
+    def _plan_named(self, intent: Intent, query: Query, query_vector, ordered: list[PaperEvidence], named: list[str],
+                    evidence: list[PaperEvidence], max_cited: int, ctx: dict):
+        """A follow-up that names a paper: compared with the previous answer's first when it asks to
+        compare; that paper when the previous answer cited it; otherwise asked afresh."""
+        if COMPARE_CUE_RE.search(intent.topic) and (others := [e for e in ordered if e.paper_id not in named]):
+            found = self._evidence(intent, query, query_vector, limit=1, restrict=named[:1])
+            side = found[0] if found else None
+            name = next((m.group(0) for n in written_as_names(intent.topic)
+                         if (m := re.search(re.escape(n), intent.topic, re.I))), "the paper named")  # as written
+            plan = extractive.plan_comparison(intent, [others[0], side], [others[0].title, name],
+                                              pool_size=len(ordered), **ctx)
+            return plan, [others[0], *found]
+        cited = [e for e in ordered if e.paper_id in named]
+        if cited:
+            return extractive.plan_one(intent, cited[0], len(ordered), **ctx), evidence
+        return self._plan(replace(intent, followup=False, summarize=False), query, query_vector, [], max_cited)
+
     def _named_papers(self, topic: str, window: Window | None = None) -> list[str]:
         """Papers whose abstract or title uses a word of the question written like a method's name
         ("DriveAdapter", "AFFNet", "TIES-Merging") that at most names_paper_max_df papers use."""
@@ -547,6 +579,13 @@ class Assistant:
 def _says(title: str, phrase: str) -> bool:
     """Does a paper's title contain the phrase, word for word (case and accents folded)?"""
     return f" {' '.join(words(phrase))} " in f" {' '.join(words(title))} "
+
+
+def _overlap(a: Window, b: Window) -> bool:
+    """Do two date windows share a month?"""
+    low = max((a.date_from or "0000")[:7], (b.date_from or "0000")[:7])
+    high = min((a.date_to or "9999")[:7], (b.date_to or "9999")[:7])
+    return low <= high
 
 
 def _pick(ordered: list, index: int):

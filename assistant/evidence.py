@@ -194,6 +194,7 @@ def score_papers(
     answer_type: str | None = None,
     asked: str = "",
     unit: str | None = None,
+    same: dict[str, str] | None = None,
 ) -> list[PaperEvidence]:
     """Relevance blends the best dense match (chunk with title, or one sentence) with how much of
     the question's topic (words weighted by rarity) the paper uses; quotes are the sentences that
@@ -208,11 +209,17 @@ def score_papers(
         if paper is None or not paper.sentences:
             continue
         sims = paper.vectors @ query_vector
+        title_terms, all_terms, sentence_terms_ = paper.title_terms, paper.all_terms, paper.terms
+        if same:  # a word the question counts as one of its own ("financial" for "finance")
+            def as_asked(terms: set[str]) -> set[str]:
+                return terms | {same[t] for t in same if t in terms}
+            title_terms, all_terms, sentence_terms_ = as_asked(title_terms), as_asked(all_terms), [
+                as_asked(t) for t in paper.terms]
         # One pass per sentence for both shares (no set union per sentence: this loop runs for
         # every sentence of every candidate on every question).
-        in_title = {k for k in items if k[0] in paper.title_terms}
-        shares, focus = np.zeros(len(paper.terms)), 0.0
-        for i, t in enumerate(paper.terms):
+        in_title = {k for k in items if k[0] in title_terms}
+        shares, focus = np.zeros(len(sentence_terms_)), 0.0
+        for i, t in enumerate(sentence_terms_):
             own = with_title = 0.0
             for k in items:
                 if k[0] in t:
@@ -238,8 +245,8 @@ def score_papers(
             # in the entry's "Code:" link when the question asks for code, and is quoted only then.
             scores -= 0.5 * paper.has_url
         best_sentence = float(sims.max())
-        coverage = share(weights, paper.all_terms)
-        relevance = 0.75 * max(cand.dense, best_sentence) + 0.15 * coverage + 0.1 * share(weights, paper.title_terms)
+        coverage = share(weights, all_terms)
+        relevance = 0.75 * max(cand.dense, best_sentence) + 0.15 * coverage + 0.1 * share(weights, title_terms)
         rank_score = relevance + 0.05 * (cand.fused / top_fused)
         # Facts hide in results sentences, which rarely name the method: quote one more.
         n_quotes = quotes_per_paper + 1 if wants_detail else quotes_per_paper
@@ -250,6 +257,6 @@ def score_papers(
         picked = [order[0]] + [i for i in order[1:] if scores[i] >= scores[order[0]] - margin]
         out.append(PaperEvidence(cand.paper_id, cand.meta, paper.sentences, scores.tolist(), relevance,
                                  rank_score, sorted(picked), coverage, focus,
-                                 key is None or key in paper.all_terms))
+                                 key is None or key in all_terms))
     out.sort(key=lambda e: e.rank_score, reverse=True)
     return out

@@ -150,9 +150,15 @@ def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_
     return p
 
 
-def detail(p: Plan, intent: Intent, settings: Settings) -> None:
+# What a question asking for a kind of quantity, and naming none, asked ("which one is fastest?").
+_UNIT_NAMES = {"speedup": "a speed-up", "time": "a run time", "compute": "its compute", "memory": "its memory use",
+               "percent": "an accuracy"}
+
+
+def detail(p: Plan, intent: Intent, settings: Settings, strict: bool = False) -> None:
     """Quote the sentence that holds the asked fact; when no cited abstract states it, say so
-    rather than quote a near miss."""
+    rather than quote a near miss. strict: when the question says what kind of quantity it wants
+    ("which one is fastest?": a speed-up), only a sentence with that kind states it."""
     holders = []
     asked_names = {n.lower() for n in NAME_TOKEN_RE.findall(intent.topic)}
     for e in p.cited:
@@ -162,6 +168,8 @@ def detail(p: Plan, intent: Intent, settings: Settings) -> None:
                         key=lambda k: (-type_strength(e.sentences[k], intent.answer_type, intent.asked, intent.unit),
                                        -e.sentence_scores[k]))
         ranked = [k for k in ranked if e.sentence_scores[k] >= max(e.sentence_scores) - settings.detail_margin]
+        if strict and intent.unit:
+            ranked = [k for k in ranked if type_strength(e.sentences[k], intent.answer_type, intent.asked, intent.unit) == 2]
         if not ranked and holds_type(e.title, intent.answer_type, intent.asked, intent.counted):
             # The title states it ("… Built on over 10 Million Recordings"): the paper reports the
             # fact; quote the abstract's best sentence that holds a quantity of that kind.
@@ -200,7 +208,8 @@ def plan_facts(intent: Intent, previous: list[PaperEvidence], settings: Settings
     where its abstract states it; the answer cites those that do and says when none does."""
     p = Plan("single" if len(previous) == 1 else "facts", intent, cited=list(previous), pool_size=len(previous),
              **context)
-    detail(p, intent, settings)
+    # Over several papers a near miss of the asked kind would be compared with real answers: strict.
+    detail(p, intent, settings, strict=len(previous) > 1)
     if len(previous) > 1:
         p.cited = [e for e in p.cited if e.paper_id in p.quotes]
         p.kind = "facts" if p.cited else "facts-none"
@@ -382,7 +391,8 @@ def _headline(p: Plan) -> str:
             return f"The paper from the previous answer is not about “{topic}”."
         return f"None of the {p.pool_size} papers from the previous answer is about “{topic}”."
     if p.kind == "facts-none":
-        return f"None of the {p.pool_size} papers from the previous answer reports {escape(p.intent.asked or 'that')} in its abstract."
+        asked = p.intent.asked or _UNIT_NAMES.get(p.intent.unit, "that")
+        return f"None of the {p.pool_size} papers from the previous answer reports {escape(asked)} in its abstract."
     if p.kind == "facts":
         if n == p.pool_size:
             return f"Each of the {n} papers from the previous answer, where its abstract states it:"

@@ -63,7 +63,14 @@ NUMBER_RE = re.compile(
     r"c-index|auc|f1|fid|bleu|psnr|error|percentage|improvement|gains?)|number of|how (?:much|many) times|"
     # "what FPR95 does their network reach?": a value the method reaches, whatever the metric is called
     r"(?:what|which) (?!papers?\b|works?\b|methods?\b|ones?\b)[\w\-]+(?: [\w\-]+){0,2} (?:does|do|did) [^?]{1,80}?"
-    r"\b(?:reach|achieve|attain|obtain|score|get|gets|got|report|reports)\b)\b",
+    r"\b(?:reach|achieve|attain|obtain|score|get|gets|got|report|reports)\b|"
+    # "which of them reports the highest accuracy?", "which one has the lowest FID?": a metric's value
+    r"(?:what|which) (?!papers?\b|works?\b|methods?\b|studies\b|approaches\b)[^?]{0,40}?\b(?:reports?|gets?|got|"
+    r"achieves?|reach(?:es)?|has|have|attains?|obtains?|shows?) (?:the |an? )?(?:[\w\-]+ )?(?:accuracy|score|c-index|"
+    r"auc|f1|fid|bleu|psnr|error|error rate|speed-?up|map|miou|top-1|(?-i:[A-Z][A-Za-z0-9\-]*[A-Z]\w*))\b|"
+    # "which one is fastest?", "which of them is the most accurate?"
+    r"(?:which|what) (?:one|of (?:them|those|these))\b[^?]{0,20}?\b(?:is|was|are|runs?) (?:the )?(?:fastest|quickest|"
+    r"most accurate|most efficient|smallest|lightest|cheapest)\b)\b",
     re.I,
 )
 # Weaker hints that a fact is wanted: they favour sentences with numbers without changing the answer's shape.
@@ -71,7 +78,9 @@ DETAIL_HINT_RE = re.compile(
     r"\b(accuracy|score|scores|speed-?ups?|faster|slower|percent|auc|c-index|f1|fid|bleu|psnr|top-1|error rate|"
     r"gpus?|hours|days|parameters|params?|compute|cost|latency|run ?time|memory|flops|results?|improvements?|gains?)\b", re.I)
 DATASET_RE = re.compile(
-    r"\b(which|what) (?:datasets?|benchmarks?|data|corpora|tasks)\b|\b(?:evaluated|tested|benchmarked|validated|trained) "
+    r"\b(which|what) (?:datasets?|benchmarks?|data|corpora|tasks)\b|"
+    # "what was it trained on?"; not "... higher resolution than a model was trained on" (a theme)
+    r"\b(?:which|what|where)\b(?:(?!\b(?:than|that|which)\b)[^?]){0,50}\b(?:evaluated|tested|benchmarked|validated|trained) "
     r"(?:on|with)\b|\bon (?:which|what) (?:datasets?|benchmarks?)\b|\bdatasets?\b|\bbenchmarks?\b",
     re.I,
 )
@@ -82,12 +91,12 @@ NAME_RE = re.compile(
 )
 # The kind of quantity a number question wants: a sentence with that kind of number answers it.
 UNIT_QUESTIONS = [  # first match wins: "how long ... to train" is compute, "how fast on a GPU" a time
-    ("speedup", r"\bhow much (?:faster|quicker)|\bspeed-?ups?\b|\btimes faster\b|\bby how much\b"),
+    ("speedup", r"\bhow much (?:faster|quicker)|\b(?:fastest|quickest)\b|\bspeed-?ups?\b|\btimes faster\b|\bby how much\b"),
     ("compute", r"\btraining (?:cost|time)\b|\bcost (?:to|of) train|\bhow long\b.{0,40}\btrain"),
     ("time", r"\bhow (?:long|fast|quickly)\b|\brun ?time\b|\blatency\b|\binference time\b"),
     ("compute", r"\bcompute\b|\bgpus?\b|\btraining cost\b|\bcost (?:to|of) train|\bflops\b"),
     ("memory", r"\bmemory\b|\bstorage\b|\bdisk\b|\bgigabytes?\b"),
-    ("percent", r"\baccuracy\b|\bpercent(?:age)?\b|\berror rate\b|\bf1\b"),
+    ("percent", r"\baccuracy\b|\bmost accurate\b|\bpercent(?:age)?\b|\berror rate\b|\bf1\b"),
 ]
 # What titles and abstracts cannot tell. Kept narrow so "citation recommendation" stays a topic.
 META_PATTERNS = {
@@ -111,6 +120,12 @@ FOLLOWUP_RE = re.compile(
     r"^\s*(?:and\s+)?the one\b",
     re.I,
 )
+# "which one reports the highest accuracy?" after a list asks about that list; "which one should I
+# pick, TIES or Fisher?" names its own options and is not a follow-up.
+WHICH_ONE_RE = re.compile(r"^\s*(?:and\s+|so\s+|ok\w*[,.]?\s+)?(?:which|what) ones?\b", re.I)
+# "compare the first two", "the top 2", "both of them": the previous answer's first two papers.
+FIRST_TWO_RE = re.compile(r"\b(?:the )?(?:first|top) (?:two|2)\b|\bboth(?: of)? (?:them|those|these)\b", re.I)
+LAST_TWO_RE = re.compile(r"\bthe last (?:two|2)\b", re.I)
 # "filter (it) to the ones", "narrow down to those": a follow-up that filters the previous answer.
 _NARROW_TO = r"(?:filter|narrow|cut|restrict|limit)\w*(?: (?:it|them|this|that|down))? (?:to|down to) (?:the ones?|those|these)"
 SUBSET_RE = re.compile(r"\b(which|what|how many|any|do|does|are|is|did) (?:ones? )?(of|one of|among)? ?(those|these|them|they)\b|"
@@ -129,7 +144,9 @@ ORDINAL_RE = re.compile(r"\bthe (first|second|third|fourth|fifth|sixth|seventh|e
                         r"1st|2nd|3rd|4th|5th)\b(?! (?:stage|step|time|layer|order|author)s?\b)", re.I)
 # "which one is the newest?", "and the oldest?" after a list: a pick by date among its papers, not a
 # "recent" date window.
-DATE_PICK_RE = re.compile(r"\b(newest|latest|most recent|oldest|earliest)\b", re.I)
+DATE_PICK_RE = re.compile(r"\b(newest|latest|most recent|oldest|earliest|came (?:out )?first|(?:was )?published first|"
+                          r"came (?:out )?last)\b", re.I)
+_OLDEST = ("oldest", "earliest", "came first", "came out first", "published first", "was published first")
 REF_RE = re.compile(r"\[(\d{1,2})\]|(?:\b(?:paper|number|no\.|item|source) ?|#)(\d{1,2})\b", re.I)
 SUMMARY_RE = re.compile(r"\b(summar\w*|tell me (?:more|about)|more (?:about|on|details)|explain|details? (?:on|about|of)|"
                         r"what (?:does|did|is) (?:it|that|this|the \w+ one)|elaborate|describe|overview|gist|main idea|"
@@ -161,6 +178,7 @@ BOILERPLATE_RE = re.compile(
     r"(are|is) there (any )?(papers?|works?|studies|research)( that| on| about)?|"
     r"(any|some)( good| cool| interesting| nice| other| more)? (papers?|works?|studies|research|stuff)( that| on| about| for)?|"
     r"(anything|something) (on|about)|"
+    r"(?:what'?s|what is|anything) (?:new|happening|going on) (?:in|on|with|about)|"  # what the topic is, not a word of it
     r"(?:what(?:'?s| is| are) )?(?:the )?best (?:approach(?:es)?|methods?|ways?|papers?|work|models?|techniques?) (?:for|to|on)|"
     r"(?:(?:have )?(?:you )?got) (?:any )?(?:good )?(?:papers?|works?|anything|something) (?:on|about|for)|"
     r"(those|these|the ones?)( that| which| about| on)?(?= \w+ing\b| with\b| that\b| which\b| about\b| on\b)|"
@@ -379,6 +397,12 @@ def _asked_noun(question: str) -> str:
         return _counted(m.group(1))
     # "what FPR95 does their network reach": the value named between "what" and "does"
     m = re.search(r"\b(?:what|which) ([\w\-]+(?: [\w\-]+){0,2}) (?:does|do|did)\b", question, re.I)
+    if m:
+        return m.group(1)
+    # "which one has the lowest FID?": the metric named
+    m = re.search(r"\b(?:reports?|gets?|got|achieves?|reach(?:es)?|has|have|attains?|obtains?|shows?) (?:the |an? )?"
+                  r"(?:[\w\-]+ )?((?-i:[A-Z][A-Za-z0-9\-]*[A-Z]\w*))\b", question, re.I) \
+        or re.search(r"\b(accuracy|c-index|auc|f1|fid|bleu|psnr|error rate|speed-?up|map|miou|top-1)\b", question, re.I)
     return m.group(1) if m else ""
 
 
@@ -401,7 +425,9 @@ def _fix_cue_words(text: str, has_history: bool) -> str:
 
 _IS_CONTRACTED_RE = re.compile(r"\b(what|which|who|how|where|when|that|there|it)(?:['’]s|s)\b", re.I)
 # Superlatives that only grade the asked quantity: "the best accuracy" is the accuracy reported.
-_GRADED_RE = re.compile(r"\b(the) (?:best|highest|top|reported|final|overall|maximum|peak) ", re.I)
+GRADES = ("best", "highest", "top", "reported", "final", "overall", "maximum", "peak", "lowest", "smallest", "fewest",
+          "worst", "largest", "biggest", "fastest", "minimum")
+_GRADED_RE = re.compile(rf"\b(the) (?:{'|'.join(GRADES)}) ", re.I)
 
 
 def _spelled_out(text: str) -> str:
@@ -419,7 +445,7 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
     window = parse_window(q, today or dt.date.today(), recent_months)
     by_date = None
     if has_history and (pick := DATE_PICK_RE.search(q)) and not content_words(topic_of(DATE_PICK_RE.sub(" ", q))):
-        by_date = "oldest" if pick.group(1).lower() in ("oldest", "earliest") else "newest"
+        by_date = "oldest" if pick.group(1).lower() in _OLDEST else "newest"
         window = None
     if window is not None and window.after_word and names_a_thing is not None \
             and names_a_thing(f"{window.after_word} {window.date_from[:4]}"):
@@ -430,15 +456,19 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         body = re.sub(r"^[\s,;:\-–—]+|[\s,;:\-–—]+(?=[?.!]*$)", "", body)  # "in 2024, what ..." -> "what ..."
     body = _fix_cue_words(body, has_history)
     refs = tuple(int(a or b) for a, b in REF_RE.findall(body)) if has_history else ()
-    followup = has_history and bool(FOLLOWUP_RE.search(body) or refs or ORDINAL_RE.search(body) or by_date)
+    followup = has_history and bool(FOLLOWUP_RE.search(body) or refs or ORDINAL_RE.search(body) or by_date
+                                    or WHICH_ONE_RE.search(body) and not comparison_sides(body))
     ordinal_match = ORDINAL_RE.search(body) if followup else None
     ordinal = ORDINALS[ordinal_match.group(1).lower()] if ordinal_match else None
     sides = comparison_sides(body)
     compare_refs = False
     if followup and re.search(r"\b(compare|comparing|contrast|differ\w*|vs\.?|versus)\b", body, re.I):
         picks = [int(x) for x in refs]
-        picks += [ORDINALS[m.lower()] for m in re.findall(
-            r"\b(first|second|third|fourth|fifth|last|former|latter|1st|2nd|3rd)\b", body, re.I)]
+        if FIRST_TWO_RE.search(body) or LAST_TWO_RE.search(body):
+            picks += [1, 2] if FIRST_TWO_RE.search(body) else [-2, -1]
+        else:
+            picks += [ORDINALS[m.lower()] for m in re.findall(
+                r"\b(first|second|third|fourth|fifth|last|former|latter|1st|2nd|3rd)\b", body, re.I)]
         if len(picks) >= 2:
             refs, compare_refs, sides = tuple(picks), True, ()
     if followup and sides and not compare_refs:

@@ -20,6 +20,10 @@ class Query:
     corrections: dict[str, str] = field(default_factory=dict)  # typo -> corpus word
     lang: str = "en"
     surprisals: dict[str, float] = field(default_factory=dict)  # stem -> how much the word says in English
+    # stem -> the topic word's stem it counts as: the corpus's adjective for a noun asked ("financial"
+    # for "finance", "convolutional" for "convolution"), and back. ("X or Y" as one word was measured
+    # and not kept: dev topic citation recall 0.654 -> 0.638.)
+    same: dict[str, str] = field(default_factory=dict)
 
     @property
     def key_missing(self) -> bool:
@@ -57,7 +61,9 @@ def negated(topic: str) -> set[str]:
 
 def _slip_of_filler(word: str) -> bool:
     """A typo of a request or function word ("publised", "wich", "abuot") is no topic word either."""
-    return len(word) >= 4 and any(len(f) >= 4 and _one_edit(word, f) for f in FUNCTION_WORDS | REQUEST_WORDS)
+    # Three letters only for a dropped letter ("wat" for "what"): most three-letter words are names.
+    return (len(word) >= 4 or len(word) == 3 and word.isalpha()) and any(
+        len(f) >= 4 and (len(word) >= 4 or len(f) == 4) and _one_edit(word, f) for f in FUNCTION_WORDS | REQUEST_WORDS)
 
 
 def _degree_of_common(word: str, filler_zipf: float) -> bool:
@@ -68,6 +74,37 @@ def _degree_of_common(word: str, filler_zipf: float) -> bool:
         if len(base) >= 3 and zipf(base, "en") >= filler_zipf:
             return True
     return False
+
+
+# A noun and its adjective are one topic ("finance" / "financial", "robot" / "robotic"): the stemmer
+# keeps them apart. Only suffixes that do not make a different word of a short one: "-al" only after
+# "-ion" ("sign" is not "signal", "norm" not "normal").
+_ADJECTIVE_OF = (("ion", ("al", "ally")), ("ce", ("ial",)), ("y", ("ic", "ical", "ics")), ("e", ("ic", "ics")),
+                 ("", ("ic", "ics", "ical")))
+_NOUN_OF = (("ionally", "ion"), ("ional", "ion"), ("cial", "ce"), ("ical", "y"), ("ical", "ic"), ("ical", ""),
+            ("ics", ""), ("ics", "e"), ("ic", ""), ("ic", "e"), ("ic", "y"))
+
+
+def relatives(word: str, vocab: Vocabulary) -> set[str]:
+    """The corpus words that are this word's adjective or noun ("finance" -> {"financial"})."""
+    found = set()
+    for end, suffixes in _ADJECTIVE_OF:
+        if word.endswith(end) and not (end == "" and word[-1] in "aeiouy"):
+            base = word if end in ("ion", "") else word[:-1]  # "finance" -> "financ" + "ial"
+            found |= {base + s for s in suffixes if len(base) >= 4}
+    for suffix, end in _NOUN_OF:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            found.add(word[: -len(suffix)] + end)
+    return {w for w in found if w != word and w in vocab.df}
+
+
+def _same(weights: dict[str, float], vocab: Vocabulary, kept: list[str]) -> dict[str, str]:
+    same: dict[str, str] = {}
+    for word in kept:
+        for other in relatives(word, vocab):
+            if stem(other) not in weights:
+                same[stem(other)] = stem(word)
+    return same
 
 
 def surprisal(word: str, lang: str = "en") -> float:
@@ -107,6 +144,9 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
         if w in vocab:
             weigh(w)
             continue
+        if lang == "en" and (relative := min(relatives(w, vocab), default=None)):
+            weigh(relative)  # "robot": the corpus says "robotic"; the question's word is not lacking
+            continue
         common = zipf(w, "en") >= filler_zipf or (lang != "en" and zipf(w, lang) >= filler_zipf) \
             or _degree_of_common(w, filler_zipf)
         if lang != "en":
@@ -126,7 +166,7 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
             weigh(fixed)
             text = re.sub(rf"(?<!\w){re.escape(w)}(?!\w)", fixed, fold(text))
             continue
-        if common or lang != "en" or _slip_of_filler(w):
+        if common or lang != "en" or _slip_of_filler(w) and w not in names:
             continue  # filler ("anything", "hey", "publised"), or a word an English corpus cannot know
         weights[stem(w)] = vocab.idf("") * surprisal(w)
         said[stem(w)] = surprisal(w)
@@ -140,4 +180,6 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
         # topic words: the small talk would otherwise steer the embedding away from the topic.
         text = " ".join(w for w in dict.fromkeys(content_words(text))
                         if "-" not in w and zipf(w) < filler_zipf + 1.0) or text
-    return Query(text=text, weights=weights, missing=missing, corrections=corrections, lang=lang, surprisals=said)
+    same = _same(weights, vocab, kept)
+    return Query(text=text, weights=weights, missing=missing, corrections=corrections, lang=lang, surprisals=said,
+                 same=same)

@@ -38,7 +38,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ("before", rf"\bpre-?\s?(){YEAR}\b"),
     # A bare year needs a preposition or "papers" next to it: "COCO 2017" is a dataset, not a date.
     ("in", rf"\b(?:in|of|during|from|published in)\s+(?:{MONTH}\s+)?{YEAR}\b"),
-    ("in", rf"\b(){YEAR}(?:'s)?\s+(?:papers?|works?|articles?|studies|research|publications?|stuff)\b"),
+    ("in", rf"\b(){YEAR}(?:'s)?\s+(?:papers?|works?|articles?|studies|research|publications?|stuff|ones?)\b"),
     # ... or leads the question, keyword style: "2024 model merging".
     ("in", rf"^\s*(){YEAR}(?=\s+[a-z])"),
     # ... or ends it after a plain word: "model quantization 2024". After a name ("COCO 2017",

@@ -15,9 +15,9 @@ BASELINE_NAMES = ("bm25", "dense", "starter")
 
 def register(sub) -> None:
     p = sub.add_parser("eval", help="measure retrieval, citations, groundedness and refusals on a question set")
-    p.add_argument("--split", choices=["dev", "dev2", "dev3", "dev4", "paraphrase", "test"], default="dev",
+    p.add_argument("--split", choices=["dev", "dev2", "dev3", "dev4", "dev5", "paraphrase", "test"], default="dev",
                    help="dev: eval/questions.jsonl (tuned on); paraphrase: eval/paraphrases.jsonl with the dev "
-                   "questions they rephrase; dev2, dev3, dev4: eval/dev<N>_questions.jsonl (written blind, then tuned "
+                   "questions they rephrase; dev2 to dev5: eval/dev<N>_questions.jsonl (written blind, then tuned "
                    "on); test: eval/test_questions.jsonl (written blind, report only)")
     p.add_argument("--questions", type=Path, help="questions JSONL instead of the split's file")
     p.add_argument("--json", type=Path, metavar="OUT", help="JSON report path (default: eval/reports/eval-<time>.json)")

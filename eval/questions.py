@@ -26,7 +26,10 @@ SPLITS = {"dev": DEFAULT_QUESTIONS, "test": EVAL_DIR / "test_questions.jsonl",
           "dev3": EVAL_DIR / "dev3_questions.jsonl",
           # dev4: a fourth, written blind on the night of 21 Nov by a helper who saw only the corpus;
           # first run on the submitted main of that evening (cef4f6c), then tuned on.
-          "dev4": EVAL_DIR / "dev4_questions.jsonl"}
+          "dev4": EVAL_DIR / "dev4_questions.jsonl",
+          # dev5: a fifth, written blind on 22 Nov (new themes, 6 ideas described without their
+          # names, 17 facts); first run on the submitted main 4132155, then tuned on.
+          "dev5": EVAL_DIR / "dev5_questions.jsonl"}
 FIELDS = {"id", "kind", "question", "turns", "relevant", "must_contain", "code_url", "note",
           "sides", "date_from", "date_to", "absent", "ordinal", "code_followup", "style", "lang"}
 PARAPHRASE_FIELDS = {"id", "paraphrase_of", "style", "question", "note", "lang"}

@@ -460,6 +460,55 @@ def test_a_fact_asked_of_them_is_each_papers_fact_not_a_filter(assistant):
     assert answer.kind != "facts"
 
 
+def test_which_one_is_best_at_a_metric_quotes_the_papers_that_report_it(assistant):
+    # "which one reports the highest accuracy?" was refused as a new question ("None of the 294
+    # papers is about ..."); "which one is fastest?" over papers that report no speed says so.
+    answer, history = _chat(assistant, "papers that evaluate on ImageNet and COCO", "which one reports the highest accuracy?")
+    assert answer.kind == "facts" and set(answer.paper_ids) <= set(history[1]["paper_ids"])
+    assert "accuracy of 88.0%" in answer.answer
+    answer, _ = _chat(assistant, "model merging", "which one is fastest?")
+    assert answer.refused and not answer.sources and "reports a speed-up" in answer.answer
+    answer, _ = _chat(assistant, "speech enhancement papers", "which of them gets the best PESQ?")
+    assert answer.refused and not answer.sources and "reports PESQ" in answer.answer
+
+
+def test_compare_the_first_two_compares_the_previous_answers_first_two_papers(assistant):
+    answer, history = _chat(assistant, "model merging", "compare the first two")
+    assert answer.kind == "comparison" and answer.paper_ids == history[1]["paper_ids"][:2]
+
+
+def test_only_the_2024_ones_keeps_the_previous_answers_2024_papers(assistant):
+    answer, history = _chat(assistant, "model merging", "only the 2024 ones")
+    assert answer.sources and set(answer.paper_ids) < set(history[1]["paper_ids"])
+    assert all(s.date and s.date.startswith("2024") for s in answer.sources)
+
+
+def test_a_follow_up_naming_another_paper_is_about_that_paper(assistant):
+    # "what about Lina-Speech, what is its architecture?" was answered about FastSpeech, the
+    # previous answer's paper, because of "its".
+    answer, _ = _chat(assistant, "text-to-speech papers", "is fastspeech faster than autoregressive models? by how much",
+                      "what about Lina-Speech, what is its architecture?")
+    assert [s.title.split(":")[0] for s in answer.sources] == ["Lina-Speech"]
+    answer, _ = _chat(assistant, "what is Lina-Speech?", "how does it compare to FastSpeech?")
+    assert answer.kind == "comparison" and [s.title.split(":")[0] for s in answer.sources] == ["Lina-Speech", "FastSpeech"]
+
+
+def test_dates_outside_the_previous_answers_window_ask_its_topic_again(assistant):
+    # "and ones after 2023?" after "... before 2022" filtered the pre-2022 list and found nothing.
+    answer, _ = _chat(assistant, "super resolution papers before 2022", "and ones after 2023?")
+    assert answer.sources and all(s.date and s.date >= "2024" for s in answer.sources)
+    assert any("Super-Resolution" in s.title for s in answer.sources)
+
+
+def test_a_topic_the_corpus_words_differently_is_found(assistant):
+    # "finance": the abstracts say "financial"; it was "None of the 294 papers is about finance".
+    answer = assistant.ask("anything on finance?")
+    assert not answer.refused and any("Stock Price" in s.title for s in answer.sources)
+    # "wat" is "what" short a letter, not a missing topic word.
+    answer = assistant.ask("wat does scalekd do")
+    assert not answer.refused and answer.sources[0].title.startswith("ScaleKD")
+
+
 def test_an_ordinal_beyond_the_previous_answer_is_said_not_guessed(assistant):
     answer, history = _chat(assistant, "speech separation papers", "summarize the third one")
     assert len(history[1]["paper_ids"]) < 3

@@ -1,4 +1,4 @@
-"""eval/dev2_questions.jsonl, dev3 and dev4 (the splits written blind and then tuned on)
+"""eval/dev2_questions.jsonl to dev5 (the splits written blind and then tuned on)
 against the bundled corpus: their labels must hold in the abstracts, or tuning on them would chase a
 wrong key. Pure data checks (no index, no model)."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ from eval.questions import load_split
 from ingest.pipeline import load_papers
 
 
-@pytest.fixture(scope="module", params=["dev2", "dev3", "dev4"])
+@pytest.fixture(scope="module", params=["dev2", "dev3", "dev4", "dev5"])
 def questions(request):
     return load_split(request.param)
 

@@ -52,6 +52,13 @@ TODAY = dt.date(2026, 11, 21)
     ("tell me more about [2]", True, dict(followup=True, refs=(2,), summarize=True)),
     ("compare [1] and [3]", True, dict(followup=True, refs=(1, 3), sides=())),
     ("where is its code?", True, dict(followup=True, wants_code=True, subset=False)),
+    # "which one ..." after a list asks about that list; a graded metric is that metric's value
+    ("which one reports the highest accuracy?", True, dict(followup=True, answer_type="number", unit="percent")),
+    ("which of them gets the best PESQ?", True, dict(followup=True, answer_type="number", asked="PESQ")),
+    ("which one is fastest?", True, dict(followup=True, answer_type="number", unit="speedup")),
+    ("which one should I pick, TIES-Merging or Fisher merging?", True, dict(followup=False)),
+    ("compare the first two", True, dict(followup=True, refs=(1, 2))),
+    ("how do the last two differ?", True, dict(followup=True, refs=(-2, -1))),
     # words that are research topics too ask for code only beside an availability word
     ("combining several fine-tuned checkpoints into one set of weights without retraining?", False, dict(wants_code=False)),
     ("source-free domain adaptation for segmentation", False, dict(wants_code=False)),
@@ -111,6 +118,7 @@ def test_comparison_of_previous_papers_is_flagged():
     ("diffusion papers not older than 2023", "2023-01", None), ("no later than 2020", None, "2020-12-31"),
     ("segmentation papers after mid-2023", "2023-06", None), ("speech papers since last year", "2025-01", None),
     ("any 2023 stuff on point clouds", "2023-01", "2023-12-31"),
+    ("only the 2024 ones", "2024-01", "2024-12-31"),
 ])
 def test_parse_window(question, date_from, date_to):
     window = parse_window(question, TODAY, recent_months=24)
@@ -155,6 +163,8 @@ VOCAB = Vocabulary([
     ("SSMs for vision", ["ssms"], {}),                            # not "sums" or "ssm"-like corpus words
     ("newer merging methods", [], {}),                            # "newer" is "new", not a missing topic
     ("mamba papers publised after june", [], {}),                 # a typo of a request word is filler
+    ("wat does mamba do", [], {}),                               # "wat" is "what" short a letter
+    ("RNN papers", ["rnn"], {}),                                  # ... but a written acronym is a name
     ("polyps in colonoscopy images", ["polyps", "colonoscopy"], {}),
     ("how to denoise speech", [], {}),                            # "denoise" is the corpus's "denoising"
     ("speech separation pls", [], {}),                            # chat abbreviations are filler
@@ -187,6 +197,22 @@ def test_unicode_words_and_languages():
 ])
 def test_words_of_other_languages_meet_the_corpus_words_they_spell(word, english):
     assert ([VOCAB.cognate(word)] if VOCAB.cognate(word) else VOCAB.compound(word)) == english
+
+
+def test_a_noun_asked_meets_the_corpus_adjective_and_back():
+    vocab = Vocabulary(["Financial market prediction", "Convolution kernels", "Robotics at scale",
+                        "Signal processing", "Normal distributions"])
+    from assistant.query import relatives
+    assert relatives("finance", vocab) == {"financial"} and relatives("convolutional", vocab) == {"convolution"}
+    assert relatives("robot", vocab) == {"robotics"}
+    assert relatives("sign", vocab) == set() and relatives("norm", vocab) == set()  # other words, not forms
+    # Only the adjective in the corpus: it is the word searched ("finance" was "not in the corpus").
+    query = understand("anything on finance?", vocab, 4.5)
+    assert query.missing == [] and list(query.weights) == ["financial"]
+    assert understand("robot learning", vocab, 4.5).missing == []  # the corpus says "robotics"
+    # Both in the corpus: a paper using either covers the word.
+    both = Vocabulary(["Finance with transformers", "Financial market prediction"])
+    assert understand("finance", both, 4.5).same == {"financial": "financ"}
 
 
 def test_another_language_searches_each_shared_word_once():
@@ -423,6 +449,7 @@ def test_a_misspelt_ordinal_still_points_at_a_paper(question, ordinal):
 
 @pytest.mark.parametrize("question, history, by_date, window", [
     ("which one is the newest?", True, "newest", False), ("and the earliest?", True, "oldest", False),
+    ("which came first?", True, "oldest", False),
     ("the most recent one", True, "newest", False),
     ("what is the latest work on mamba?", True, None, True),  # a topic: a new question, "recent" window
     ("which one is the newest?", False, None, True),           # no list to pick from
@@ -516,7 +543,8 @@ def test_suggestions_are_follow_ups_the_planner_understands():
 
 
 @pytest.mark.parametrize("question, topic", [
-    ("whats new in model quantization", "new in model quantization"),  # "whats": "what's" typed plainly
+    ("whats new in model quantization", "model quantization"),  # "whats": "what's" typed plainly
+    ("anything new on mixup?", "mixup"),
     ("dont know much about mixture of experts, what's here", "know much about mixture of experts"),
     ("papers on model merging before 2019", "model merging"),
     ("in 2024, what happened with diffusion models?", "happened with diffusion models"),
