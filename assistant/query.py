@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from .words import FUNCTION_WORDS, REQUEST_WORDS, Vocabulary, _one_edit, content_words, fold, language_of, stem, words, zipf
 
 
+# Below this Zipf value in the question's language a word is not of that language (English words
+# in a Spanish question: "deepfakes" 1.1 in Spanish; "trabajos" is 4.9).
+LOANWORD_ZIPF = 1.5
+
 ACRONYM_RE = re.compile(r"(?<![\w-])[A-Z]{2,6}s?(?![\w-])")
 
 
@@ -98,6 +102,21 @@ def relatives(word: str, vocab: Vocabulary) -> set[str]:
     return {w for w in found if w != word and w in vocab.df}
 
 
+# British spellings of the corpus's American words ("recognising", "modelling", "colour", "centre").
+_AMERICAN = [(re.compile(r"is(e|ed|es|ing|ation|ations|er|ers)$"), r"iz\1"), (re.compile(r"ys(e|ed|es|ing)$"), r"yz\1"),
+             (re.compile(r"our(s|ed|ing)?$"), r"or\1"), (re.compile(r"tre(s)?$"), r"ter\1"),
+             (re.compile(r"ell(ing|ed|er|ers)$"), r"el\1")]
+
+
+def american(word: str, vocab: Vocabulary) -> str | None:
+    """The corpus's American spelling of a British one, if the corpus uses it."""
+    for pattern, repl in _AMERICAN:
+        other = pattern.sub(repl, word)
+        if other != word and other in vocab:
+            return other
+    return None
+
+
 def _same(weights: dict[str, float], vocab: Vocabulary, kept: list[str]) -> dict[str, str]:
     same: dict[str, str] = {}
     for word in kept:
@@ -144,6 +163,10 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
         if w in vocab:
             weigh(w)
             continue
+        if lang == "en" and (spelt := american(w, vocab)):
+            weigh(spelt)  # "recognising" is the corpus's "recognizing"
+            text = re.sub(rf"(?<!\w){re.escape(w)}(?!\w)", spelt, text, flags=re.I)
+            continue
         if lang == "en" and (relative := min(relatives(w, vocab), default=None)):
             weigh(relative)  # "robot": the corpus says "robotic"; the question's word is not lacking
             continue
@@ -166,7 +189,10 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
             weigh(fixed)
             text = re.sub(rf"(?<!\w){re.escape(w)}(?!\w)", fixed, fold(text))
             continue
-        if common or lang != "en" or _slip_of_filler(w) and w not in names:
+        # An English word inside another language ("detección de deepfakes", "machine unlearning"):
+        # English knows it, that language does not; the corpus lacking it counts as in English.
+        loanword = lang != "en" and not common and zipf(w, "en") > 0 and zipf(w, lang) < LOANWORD_ZIPF
+        if (common or lang != "en" or _slip_of_filler(w) and w not in names) and not loanword:
             continue  # filler ("anything", "hey", "publised"), or a word an English corpus cannot know
         weights[stem(w)] = vocab.idf("") * surprisal(w)
         said[stem(w)] = surprisal(w)

@@ -509,6 +509,17 @@ def test_a_topic_the_corpus_words_differently_is_found(assistant):
     assert not answer.refused and answer.sources[0].title.startswith("ScaleKD")
 
 
+def test_follow_ups_in_another_language_work_on_the_previous_answer(assistant):
+    # "Quali di questi hanno il codice disponibile?" was "please ask in English".
+    answer, history = _chat(assistant, "Ci sono articoli sulla compressione delle immagini con reti neurali?",
+                            "Quali di questi hanno il codice disponibile?")
+    assert answer.kind == "code-subset" and answer.sources and set(answer.paper_ids) <= set(history[1]["paper_ids"])
+    assert "are in English" in answer.answer  # still said: the abstracts are English
+    answer, history = _chat(assistant, "¿Hay artículos sobre segmentación de imágenes médicas?",
+                            "¿Cuáles son de 2023 o más recientes?")
+    assert answer.sources and all(s.date and s.date >= "2023" for s in answer.sources)
+
+
 def test_an_ordinal_beyond_the_previous_answer_is_said_not_guessed(assistant):
     answer, history = _chat(assistant, "speech separation papers", "summarize the third one")
     assert len(history[1]["paper_ids"]) < 3

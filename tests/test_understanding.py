@@ -210,6 +210,10 @@ def test_a_noun_asked_meets_the_corpus_adjective_and_back():
     query = understand("anything on finance?", vocab, 4.5)
     assert query.missing == [] and list(query.weights) == ["financial"]
     assert understand("robot learning", vocab, 4.5).missing == []  # the corpus says "robotics"
+    # A British spelling is the corpus's American one.
+    us = Vocabulary(["Recognizing text in images", "Color constancy"])
+    assert understand("recognising text", us, 4.5).missing == [] and "recognizing" in understand("recognising text", us, 4.5).text
+    assert understand("colour constancy", us, 4.5).missing == []
     # Both in the corpus: a paper using either covers the word.
     both = Vocabulary(["Finance with transformers", "Financial market prediction"])
     assert understand("finance", both, 4.5).same == {"financial": "financ"}
@@ -669,3 +673,28 @@ def test_a_long_question_whose_key_word_no_abstract_uses_and_a_weak_match_sharin
     e = ev("a", 0.40, coverage=coverage)
     e.key_covered = False
     assert extractive.should_refuse(e, 0.17, S, 7, key_missing=key_missing) is refused
+
+
+@pytest.mark.parametrize("question, lang, expected", [
+    # follow-ups in another language: the steering words in English, the rest as written
+    ("¿Cuáles de estos tienen código?", "es", dict(followup=True, subset=True, wants_code=True)),
+    ("Quali di questi hanno il codice disponibile?", "it", dict(followup=True, wants_code=True)),
+    ("Welche davon haben Code?", "de", dict(followup=True, wants_code=True)),
+    ("resume el segundo", "es", dict(followup=True, ordinal=1, summarize=True)),
+    ("Résume le deuxième article", "fr", dict(followup=True, ordinal=1)),
+])
+def test_follow_ups_in_other_languages_are_read_as_follow_ups(question, lang, expected):
+    from assistant.cues import in_english
+    intent = classify(in_english(question, lang), True, today=TODAY)
+    assert {k: getattr(intent, k) for k in expected} == expected
+
+
+def test_dates_in_other_languages_are_windows():
+    from assistant.cues import in_english
+    window = classify(in_english("¿Cuáles son de 2023 o más recientes?", "es"), True, today=TODAY).window
+    assert (window.date_from, window.date_to) == ("2023-01", None)
+    window = classify(in_english("Quais trabalhos sobre aprendizado multitarefa foram publicados antes de 2024?", "pt"),
+                      False, today=TODAY).window
+    assert window.date_to == "2023-12-31"
+    # A name keeps its case: it is still written like a name.
+    assert "iTransformer" in in_english("Erzähl mir mehr über iTransformer", "de")

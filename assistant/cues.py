@@ -1,0 +1,68 @@
+"""The few words that steer a follow-up, in the languages the word splitter recognises, put into
+English before the question is read ("¿Cuáles de estos tienen código?" -> "which of these have code?").
+
+The corpus is English, so a question in another language is searched with the words it shares
+with the abstracts; but the words that say what is asked of the previous answer (which of these,
+the second one, code, more about, before 2024) are a closed class, not topic words, and without
+them every follow-up in another language was answered as a new search, or refused. Topic words
+are left as they are: `understand` matches them to the corpus by their spelling.
+"""
+from __future__ import annotations
+
+import re
+
+from .words import fold
+
+# Longest phrases first within each language; matched on the accent-folded, lower-cased question.
+_CUES: dict[str, list[tuple[str, str]]] = {
+    "es": [("son", "are"), ("cuales de (?:estos|estas|esos|esas|ellos|ellas)", "which of these"), ("alguno de (?:estos|ellos)", "any of these"),
+           ("cuales", "which"), ("tienen", "have"), ("tiene", "has"), ("codigo", "code"), ("disponible", "available"),
+           ("primero|primera|primer", "first"), ("segundo|segunda", "second"), ("tercero|tercera|tercer", "third"),
+           ("cuarto|cuarta", "fourth"), ("ultimo|ultima", "last"), ("mas sobre", "more about"),
+           ("cuentame", "tell me"), ("resume|resumen|resumeme", "summarize"), ("compara", "compare"),
+           ("antes de", "before"), ("desde", "since"), ("despues de", "after"), ("o mas recientes?", "or later"),
+           ("que tal", "what about")],
+    "pt": [("sao", "are"), ("quais (?:destes|destas|deles|delas|desses|dessas)", "which of these"), ("quais", "which"),
+           ("tem|teem", "have"), ("codigo", "code"), ("disponivel", "available"), ("primeiro|primeira", "first"),
+           ("segundo|segunda", "second"), ("terceiro|terceira", "third"), ("ultimo|ultima", "last"),
+           ("mais sobre", "more about"), ("resuma|resumo", "summarize"), ("compare", "compare"),
+           ("antes de", "before"), ("desde", "since"), ("depois de", "after")],
+    "fr": [("sont", "are"), ("lesquels|lesquelles", "which of these"), ("d'entre eux|parmi eux|parmi ceux-ci", "of these"),
+           ("ont", "have"), ("code", "code"), ("disponible", "available"), ("premier|premiere", "first"),
+           ("deuxieme|second|seconde", "second"), ("troisieme", "third"), ("dernier|derniere", "last"),
+           ("plus sur|davantage sur", "more about"), ("resume|resumer", "summarize"), ("compare|comparer", "compare"),
+           ("avant", "before"), ("depuis", "since"), ("apres", "after")],
+    "it": [("sono", "are"), ("quali di (?:questi|queste|loro)", "which of these"), ("quali", "which"), ("hanno", "have"), ("ha", "has"),
+           ("codice", "code"), ("disponibile", "available"), ("primo|prima", "first"), ("secondo|seconda", "second"),
+           ("terzo|terza", "third"), ("ultimo|ultima", "last"), ("di piu su", "more about"),
+           ("riassumi|riassunto", "summarize"), ("confronta", "compare"), ("prima del", "before"), ("dal", "since"),
+           ("dopo il", "after")],
+    "de": [("sind", "are"), ("welche davon|welche von (?:diesen|ihnen)", "which of these"), ("welche", "which"), ("haben", "have"),
+           ("hat", "has"), ("code|quellcode", "code"), ("verfugbar", "available"), ("erste|ersten|erstes", "first"),
+           ("zweite|zweiten|zweites", "second"), ("dritte|dritten|drittes", "third"), ("letzte|letzten|letztes", "last"),
+           ("mehr uber", "more about"), ("erzahl mir|erzahle mir", "tell me"), ("fasse .{0,20} zusammen", "summarize"),
+           ("vergleiche", "compare"), ("vor", "before"), ("seit", "since"), ("nach", "after")],
+}
+# Last, so "antes de 2024" is "before 2024" first: "de 2023" alone is "from 2023".
+_FROM_YEAR = ("(?:de|del|do|du|di|von|aus)(?= \\d{4})", "from")
+# After the ordinals are English: "el segundo" -> "the second".
+_ARTICLE = ("(?:el|la|los|las|le|les|il|lo|o|a|der|die|das|den|dem)(?= (?:first|second|third|fourth|last)(?!\\w))", "the")
+_COMPILED = {lang: [(re.compile(rf"(?<!\w)(?:{pat})(?!\w)"), eng) for pat, eng in [*table, _FROM_YEAR, _ARTICLE]]
+             for lang, table in _CUES.items()}
+
+
+def in_english(question: str, lang: str) -> str:
+    """The question with its follow-up words in English; unchanged for English or an unknown
+    language. Other words keep their case ("iTransformer" stays a name)."""
+    table = _COMPILED.get(lang)
+    if not table:
+        return question
+    text = question.replace("¿", " ").replace("¡", " ")
+    for pattern, english in table:
+        folded = fold(text)
+        if len(folded) != len(text):  # a letter that folds to two ("ß"): work on the folded text
+            text = folded
+        spans = [m.span() for m in pattern.finditer(folded)]
+        for start, end in reversed(spans):
+            text = text[:start] + english + text[end:]
+    return " ".join(text.split())
