@@ -274,7 +274,7 @@ class Assistant:
                 plan = extractive.plan_comparison(intent, sides, names, pool_size=len(ordered), **ctx)
                 return plan, evidence
             if picks:
-                return extractive.plan_one(intent, picks[0], len(ordered), **ctx), evidence
+                return extractive.plan_one(intent, picks[0], len(ordered), s, **ctx), evidence
             if intent.ordinal is not None and not intent.extra.get("compare"):
                 return extractive.plan_no_such(intent, len(ordered), **ctx), evidence
             if intent.answer_type and not intent.wants_code and window is None and not self._filters(intent, query, ordered):
@@ -293,7 +293,7 @@ class Assistant:
                 evidence = inside
             if intent.subset:
                 return extractive.plan_subset(intent, evidence, s, max_cited, len(ordered), **ctx), evidence
-            return extractive.plan_one(intent, ordered[0], len(ordered), **ctx), evidence
+            return extractive.plan_one(intent, ordered[0], len(ordered), s, **ctx), evidence
         if intent.sides:
             sides, evidence = [], []
             for side in intent.sides[:2]:
@@ -482,7 +482,7 @@ class Assistant:
             return plan, [others[0], *found]
         cited = [e for e in ordered if e.paper_id in named]
         if cited:
-            return extractive.plan_one(intent, cited[0], len(ordered), **ctx), evidence
+            return extractive.plan_one(intent, cited[0], len(ordered), self.settings, **ctx), evidence
         return self._plan(replace(intent, followup=False, summarize=False), query, query_vector, [], max_cited)
 
     def _named_papers(self, topic: str, window: Window | None = None) -> list[str]:

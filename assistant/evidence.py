@@ -39,6 +39,8 @@ UNIT_ANSWERS = {
     "compute": re.compile(r"gpu[- ]?(?:days|hours)|\b(?:t|g|p)?flops\b|\d\s*(?:\w+\s)?(?:gpus?|tpus?)\b", re.I),
     "memory": re.compile(r"\d\s?(?:gb|mb|tb|kb|gib|mib)(?![A-Za-z])|memory", re.I),
     "percent": re.compile(r"\d\s?%"),
+    # a number format is a bit width too: "FP4", "INT8", "W4A8", "4-bit"
+    "bits": re.compile(r"\b\d+[- ]?bits?\b|\b(?:fp|int|bf|uint)\d+\b|\bw\d+a\d+\b", re.I),
 }
 # In an asked "... score"/"... index", a word rarer than this in English names the metric ("dice",
 # "f1", "bleu"; not "accuracy" 4.2, "classification" 4.2): only a sentence saying it reports it.

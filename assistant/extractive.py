@@ -8,7 +8,7 @@ import statistics
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
-from .evidence import NAME_TOKEN_RE, PaperEvidence, holds_type, sentence_role, type_strength
+from .evidence import NAME_TOKEN_RE, UNIT_ANSWERS, PaperEvidence, holds_type, sentence_role, type_strength
 from .intent import ORDINALS, Intent
 from .links import safe_url
 from .markdown import escape
@@ -163,8 +163,10 @@ def detail(p: Plan, intent: Intent, settings: Settings, strict: bool = False) ->
     asked_names = {n.lower() for n in NAME_TOKEN_RE.findall(intent.topic)}
     for e in p.cited:
         own = frozenset(asked_names & {n.lower() for n in NAME_TOKEN_RE.findall(e.title)})
+        unit = UNIT_ANSWERS.get(intent.unit) if intent.answer_type == "number" else None
         ranked = sorted((k for k, s in enumerate(e.sentences)
-                         if holds_type(s, intent.answer_type, intent.asked, intent.counted, own)),
+                         if holds_type(s, intent.answer_type, intent.asked, intent.counted, own)
+                         or unit is not None and unit.search(s)),  # "FP4": a number inside a name
                         key=lambda k: (-type_strength(e.sentences[k], intent.answer_type, intent.asked, intent.unit),
                                        -e.sentence_scores[k]))
         ranked = [k for k in ranked if e.sentence_scores[k] >= max(e.sentence_scores) - settings.detail_margin]
@@ -233,10 +235,14 @@ def plan_code_subset(intent: Intent, previous: list[PaperEvidence], **context) -
     return p
 
 
-def plan_one(intent: Intent, target: PaperEvidence, pool_size: int, **context) -> Plan:
-    """A follow-up about one paper of the previous answer: its code, a summary, or a fact."""
+def plan_one(intent: Intent, target: PaperEvidence, pool_size: int, settings: Settings | None = None,
+             **context) -> Plan:
+    """A follow-up about one paper of the previous answer: its code, a summary, or a fact (quoted
+    where the abstract states it, said to be unreported where it does not)."""
     p = Plan("single", intent, cited=[target], pool_size=pool_size, **context)
-    if intent.wants_code:
+    if intent.answer_type in ("number", "dataset") and not intent.wants_code and settings is not None:
+        detail(p, intent, settings)  # "what accuracy does it reach on CIFAR-100?"
+    elif intent.wants_code:
         p.kind = "code"
         i = target.best_with(lambda s: "http" in s or "github" in s.lower())
         if i is not None:

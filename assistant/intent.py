@@ -57,10 +57,13 @@ def without_code_words(text: str) -> str:
 
 
 # What kind of fact is asked for. The type decides which sentence holds the answer.
+# Things measured in numbers that a "what X does it ..." question asks the value of.
+QUANTITY_NOUNS = (r"bit[- ]?widths?|bits|learning rates?|batch sizes?|resolutions?|epochs|(?:sampling |denoising )?steps|"
+                  r"compression ratios?|frame rates?|fps|throughput|latency|parameter counts?")
 NUMBER_RE = re.compile(
     r"\b(how (many|much|fast|large|big|small|accurate|long|well|often|quickly)|by how much|what (?:is|was|were|are) the "
     r"(?:accuracy|score|speed|size|number|cost|error|gain|improvement|speed-?up)|(?:what|which) (?:[\w\-]+ ){0,2}(?:accuracy|score|speed-?up|"
-    r"c-index|auc|f1|fid|bleu|psnr|error|percentage|improvement|gains?)|number of|how (?:much|many) times|"
+    r"c-index|auc|f1|fid|bleu|psnr|error|percentage|improvement|gains?|" + QUANTITY_NOUNS + r")|number of|how (?:much|many) times|"
     # "what FPR95 does their network reach?": a value the method reaches, whatever the metric is called
     r"(?:what|which) (?!papers?\b|works?\b|methods?\b|ones?\b)[\w\-]+(?: [\w\-]+){0,2} (?:does|do|did) [^?]{1,80}?"
     r"\b(?:reach|achieve|attain|obtain|score|get|gets|got|report|reports)\b|"
@@ -96,6 +99,7 @@ UNIT_QUESTIONS = [  # first match wins: "how long ... to train" is compute, "how
     ("time", r"\bhow (?:long|fast|quickly)\b|\brun ?time\b|\blatency\b|\binference time\b"),
     ("compute", r"\bcompute\b|\bgpus?\b|\btraining cost\b|\bcost (?:to|of) train|\bflops\b"),
     ("memory", r"\bmemory\b|\bstorage\b|\bdisk\b|\bgigabytes?\b"),
+    ("bits", r"\bbit[- ]?widths?\b|\bbits\b|\bprecision (?:format|level)s?\b"),
     ("percent", r"\baccuracy\b|\bmost accurate\b|\bpercent(?:age)?\b|\berror rate\b|\bf1\b"),
 ]
 # What titles and abstracts cannot tell. Kept narrow so "citation recommendation" stays a topic.
@@ -389,7 +393,7 @@ def _asked_noun(question: str) -> str:
         return " or ".join(dict.fromkeys(_counted(f[0] if isinstance(f, tuple) else f) for f in found))
     m = re.search(r"\b(?:what|which) (?:is |was |are |were )?(?:the )?((?:[\w\-]+\s+){0,2}(?:accuracy|score|speed-?up|"
                   r"c-index|auc|f1|fid|bleu|psnr|error(?: rate)?|run ?time|latency|memory|size|datasets?|benchmarks?|"
-                  r"backbones?|models?|formats?|metrics?))\b", question, re.I)
+                  r"backbones?|models?|formats?|metrics?|" + QUANTITY_NOUNS + r"))\b", question, re.I)
     if m:
         return m.group(1)
     m = re.search(r"\bnumber of ([\w\-]+(?: (?![\w\-]+ing\b)[\w\-]+)?)", question, re.I)  # not "gpus training"

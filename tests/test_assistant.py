@@ -520,6 +520,19 @@ def test_follow_ups_in_another_language_work_on_the_previous_answer(assistant):
     assert answer.sources and all(s.date and s.date >= "2023" for s in answer.sources)
 
 
+def test_a_fact_asked_of_one_paper_is_quoted_or_said_unreported(assistant):
+    # "what accuracy does it reach on CIFAR-100?" about a paper that reports none got its summary
+    # again under "The best match is"; "what bit width does it quantize to?" of ZeroQuant-FP, whose
+    # answer is a number format ("FP8 and FP4"), was said to be unreported.
+    answer, _ = _chat(assistant, "anything on mixup?", "tell me more about the second one",
+                      "what accuracy does it reach on CIFAR-100?")
+    assert "does not report accuracy" in answer.answer and len(answer.sources) == 1
+    answer, _ = _chat(assistant, "ZeroQuant-FP", "what bit width does it quantize to?")
+    assert "does not report" not in answer.answer and "FP4" in answer.answer
+    answer = assistant.ask("What learning rate does MambaOut use for training?")
+    assert "does not report learning rate" in answer.answer
+
+
 def test_an_ordinal_beyond_the_previous_answer_is_said_not_guessed(assistant):
     answer, history = _chat(assistant, "speech separation papers", "summarize the third one")
     assert len(history[1]["paper_ids"]) < 3

@@ -44,6 +44,8 @@ TODAY = dt.date(2026, 11, 21)
     ("How many GPUs and how many hours did it take to train FastSpeech?", False, dict(asked="GPUs or hours", counted=True)),
     ("tell me how many GPUs TIES-Merging was trained on", False, dict(asked="GPUs", counted=True)),  # not the name
     ("ties-merging number of gpus training", False, dict(asked="gpus", counted=True)),
+    ("what bit width does it quantize to?", True, dict(answer_type="number", asked="bit width", unit="bits")),
+    ("What learning rate does MambaOut use for training?", False, dict(answer_type="number", asked="learning rate")),
     # follow-ups
     ("which of those has code available?", True, dict(followup=True, subset=True, wants_code=True)),
     ("which of those have a github link?", True, dict(followup=True, subset=True, wants_code=True)),
