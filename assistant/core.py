@@ -253,11 +253,21 @@ class Assistant:
         if intent.followup and previous:
             evidence = self._evidence(intent, query, query_vector, limit=len(previous), restrict=previous)
             ordered = sorted(evidence, key=lambda e: e.meta.get("_order", 0))
+            if intent.meta:  # "who are the authors of that paper?": what the corpus does not hold, said
+                return extractive.plan(intent, ordered[:1], s, max_cited, **ctx), evidence
             if intent.extra.get("by_date"):  # "which one is the newest?": by date, not by rank
                 return extractive.plan_by_date(intent, ordered, **ctx), evidence
             named = self._named_papers(intent.topic) if not (
                 intent.refs or intent.ordinal is not None or intent.subset or intent.wants_code
                 or intent.extra.get("by_date")) else []
+            elsewhere = [] if named or intent.refs or intent.ordinal is not None else [
+                m.group(0) for n in written_as_names(intent.topic)
+                if n not in self.vocab and (m := re.search(re.escape(n), intent.topic, re.I))]
+            if elsewhere and ordered and COMPARE_CUE_RE.search(intent.topic):
+                # "how does it compare to ESPCN?": a method no abstract names is said to be missing,
+                # beside the paper the question is about.
+                return extractive.plan_comparison(intent, [ordered[0], None], [ordered[0].title, elsewhere[0]],
+                                                  unnamed=True, **ctx), evidence
             if named:
                 # "what about Lina-Speech, what is its architecture?", "how does it compare to
                 # TIES-Merging?": a paper named by a word only it uses is the one meant, not the
@@ -489,8 +499,9 @@ class Assistant:
         """Papers whose abstract or title uses a word of the question written like a method's name
         ("DriveAdapter", "AFFNet", "TIES-Merging") that at most names_paper_max_df papers use."""
         out: list[str] = []
-        # Not an all-capitals acronym: "GPUs", "LLMs", "CNNs" name kinds of things, not one method.
-        acronyms = {fold(a) for a in ACRONYM_RE.findall(topic)}
+        # Not an all-capitals acronym: "GPUs", "LLMs", "CNNs" name kinds of things, not one method;
+        # a longer one ("ESPCN", "DeFTAN") names a method.
+        acronyms = {fold(a) for a in ACRONYM_RE.findall(topic) if len(a.rstrip("s")) < 5}
         # Nor a two- or three-letter one ("S4", "T5"): short names recur across unrelated work.
         for name in dict.fromkeys(n for n in written_as_names(topic) if n not in acronyms and len(n) >= 4):
             terms = content_terms(name)

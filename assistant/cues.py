@@ -41,7 +41,7 @@ _CUES: dict[str, list[tuple[str, str]]] = {
            ("hat", "has"), ("code|quellcode", "code"), ("verfugbar", "available"), ("erste|ersten|erstes", "first"),
            ("zweite|zweiten|zweites", "second"), ("dritte|dritten|drittes", "third"), ("letzte|letzten|letztes", "last"),
            ("mehr uber", "more about"), ("erzahl mir|erzahle mir", "tell me"), ("fasse .{0,20} zusammen", "summarize"),
-           ("vergleiche", "compare"), ("vor", "before"), ("seit", "since"), ("nach", "after")],
+           ("im vergleich zu|verglichen mit", "compared to"), ("vergleiche", "compare"), ("vor", "before"), ("seit", "since"), ("nach", "after")],
 }
 # Last, so "antes de 2024" is "before 2024" first: "de 2023" alone is "from 2023".
 _FROM_YEAR = ("(?:de|del|do|du|di|von|aus)(?= \\d{4})", "from")

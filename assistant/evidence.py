@@ -18,6 +18,7 @@ URL_RE = re.compile(r"https?://|www\.", re.I)
 # Sentences that name datasets or benchmarks: "evaluated on", "experiments on", "benchmarks", or
 # several capitalised / alphanumeric names (ImageNet, COCO, WSJ0-2mix).
 DATASET_CUE_RE = re.compile(r"\b(datasets?|benchmarks?|evaluat\w*|experiments?|tested|validated|corpora|corpus)\b", re.I)
+ON_NAME_RE = re.compile(r"\bon (?:the )?[A-Z][A-Za-z]*[A-Z0-9][\w\-]*")
 NAME_TOKEN_RE = re.compile(r"\b(?:[A-Z][A-Za-z]*[A-Z0-9][\w\-/!]*|[A-Z][a-z]+[A-Z][\w\-]*)")
 # Roles of abstract sentences, read from the abstracts' own conventions (used for summaries and
 # comparisons, never to match the question).
@@ -104,7 +105,8 @@ def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted:
     # "Experiments on three well-known datasets demonstrate HyperFormer's effectiveness" names no dataset.
     names = [n for n in NAME_TOKEN_RE.findall(sentence) if n.lower() not in own_names]
     if answer_type == "dataset":
-        return bool(DATASET_CUE_RE.search(sentence)) and len(names) >= 1
+        # ... or a name right after "on": "surpasses all visual Mamba models on ImageNet image classification"
+        return bool(DATASET_CUE_RE.search(sentence) or ON_NAME_RE.search(sentence)) and len(names) >= 1
     if answer_type == "name":
         return len(names) >= 1
     return True

@@ -38,6 +38,7 @@ class Plan:
     comparison: list[ComparisonRow] | None = None
     side_names: list[str] = field(default_factory=list)  # comparison: how the question named each side
     missing_sides: list[str] = field(default_factory=list)  # comparison sides not in the corpus
+    unnamed: bool = False  # a missing side is a name no abstract uses (the paper may be here, unnamed)
     suggestions: list[str] = field(default_factory=list)
     about_one: bool = False  # the question is about one paper (not a theme)
     dated: int = 0  # by-date follow-up: how many of the previous answer's papers have a date
@@ -295,6 +296,11 @@ def aspect_quote(e: PaperEvidence, aspect: str) -> str | None:
         i = e.best_with(lambda s: "http" in s or "github" in s.lower()) if url else None
         return e.sentences[i] if i is not None else None
     hits = [k for k, s in enumerate(e.sentences) if sentence_role(s, aspect)]
+    if aspect == "evaluated on":
+        # The sentence naming the data first ("surpasses ... on ImageNet image classification");
+        # "Experimental results support our hypotheses" names none.
+        named = [k for k, s in enumerate(e.sentences) if holds_type(s, "dataset")]
+        hits = [k for k in hits if k in named] or named or hits
     if aspect == "result":
         hits = hits[::-1]  # results come late in an abstract
     return e.sentences[hits[0]] if hits else None
@@ -448,8 +454,12 @@ def _headline(p: Plan) -> str:
         text = f"Comparing {sides}, side by side in their own words:"
         if p.missing_sides and p.pool_size:
             gone = " or ".join(escape(s) for s in p.missing_sides)
-            text = (f"{gone} is not among the {p.pool_size} papers of the previous answer. "
+            text = (f"{gone} is not among the {p.pool_size} paper{'s' if p.pool_size != 1 else ''} of the previous answer. "
                     f"Here is *{escape(p.cited[0].title)}* [1]:")
+        elif p.missing_sides and p.unnamed:
+            gone = " or ".join(f"“{escape(s)}”" for s in p.missing_sides)
+            text = (f"No abstract in this corpus names {gone}, so I can't tell which paper that is (ask about "
+                    f"its topic to find it). Here is *{escape(p.cited[0].title)}* [1]:")
         elif p.missing_sides:
             gone = " or ".join(f"“{escape(s)}”" for s in p.missing_sides)
             text = (f"{gone} is not in this corpus: no abstract matches it. "

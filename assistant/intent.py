@@ -256,7 +256,7 @@ _EDGE_WORDS = FUNCTION_WORDS | frozenset(
     """hey hi hello please thanks anyone anything something someone tell show find list give summarize
     summarise explain describe overview paper papers work works study studies research article articles
     publication publications corpus collection ideas suggestions pointers refs references recommendations
-    asap pls plz thx lol""".split())
+    asap pls plz thx lol stuff""".split())
 
 
 def _trim_edges(text: str) -> str:
@@ -275,7 +275,14 @@ def _trim_edges(text: str) -> str:
 
 
 # Chat openers before the question proper ("lol anything on ...", "yo whats new in ...").
-_OPENERS_RE = re.compile(r"^\s*(?:(?:lol|yo|sup|hey|hi|hello|ok|okay|so|hmm|um|uh|well|btw|fyi|pls|plz)\b[,.!:]*\s+)+", re.I)
+_OPENERS_RE = re.compile(r"^\s*(?:(?:(?:lol|yo|sup|hey|hi|hello|ok|okay|so|hmm|um|uh|well|btw|fyi|pls|plz)\b|"
+                         # a change of subject: "ok different topic: ...", "switching gears - ..."
+                         r"(?:a )?(?:different|new|another|other|unrelated) (?:topic|question|subject)\b|"
+                         r"switching gears\b|chang(?:e|ing) (?:the )?(?:topic|subject)\b|"
+                         r"on (?:a |an )?(?:different|other|another|unrelated|separate) note\b|"
+                         # thanks for the last answer: "nice list!", "great, thanks."
+                         r"(?:nice|great|cool|thanks|thank you|awesome|perfect|interesting)(?: (?:list|answer|one|stuff|"
+                         r"results?))?(?=[,.!]))[,.!:;\-–—]*\s+)+", re.I)
 
 
 # What the asker is doing or wants, before what they ask about: "I'm looking for work that ...",
@@ -300,6 +307,8 @@ def _clean_side(text: str) -> str:
     text = text.strip(" \"'“”‘’`*()[],.;:?!—–-")
     for _ in range(3):
         text = _SIDE_CLEAN.sub("", text).strip(" \"'“”‘’`*,")
+    if text.count("(") > text.count(")"):  # "ToMe (Token Merging)": the strip took its ")"
+        text += ")"
     return text
 
 

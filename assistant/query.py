@@ -63,11 +63,11 @@ def negated(topic: str) -> set[str]:
     return out if set(content_words(topic)) - out else set()
 
 
-def _slip_of_filler(word: str) -> bool:
+def _slip_of_filler(word: str, fillers: frozenset[str] = FUNCTION_WORDS | REQUEST_WORDS) -> bool:
     """A typo of a request or function word ("publised", "wich", "abuot") is no topic word either."""
     # Three letters only for a dropped letter ("wat" for "what"): most three-letter words are names.
     return (len(word) >= 4 or len(word) == 3 and word.isalpha()) and any(
-        len(f) >= 4 and (len(word) >= 4 or len(f) == 4) and _one_edit(word, f) for f in FUNCTION_WORDS | REQUEST_WORDS)
+        len(f) >= 4 and (len(word) >= 4 or len(f) == 4) and _one_edit(word, f) for f in fillers)
 
 
 def _degree_of_common(word: str, filler_zipf: float) -> bool:
@@ -182,6 +182,8 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
                 for part in parts:
                     weigh(part)
                 continue
+        elif _slip_of_filler(w, REQUEST_WORDS) and w not in names:
+            continue  # "paprs" is "papers" before it is the corpus's "pairs" ("clould" is still "cloud")
         else:
             fixed = None if w in names or zipf(w, "en") >= known_zipf else vocab.correction(w)
         if fixed and not (common and lang == "en"):

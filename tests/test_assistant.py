@@ -533,6 +533,23 @@ def test_a_fact_asked_of_one_paper_is_quoted_or_said_unreported(assistant):
     assert "does not report learning rate" in answer.answer
 
 
+def test_follow_ups_about_what_the_corpus_does_not_hold_say_so(assistant):
+    # "who are the authors of that paper?" repeated the paper's summary.
+    answer, _ = _chat(assistant, "federated learning stuff?", "which one is about long-tailed data",
+                      "who are the authors of that paper?")
+    assert answer.refused and "it has no authors" in answer.answer
+    # "how does it compare to ESPCN?": no abstract says "ESPCN"; it repeated the summary.
+    answer, _ = _chat(assistant, "super resolution papers before 2022", "tell me more about the third one",
+                      "how does it compare to ESPCN?")
+    assert "No abstract in this corpus names “ESPCN”" in answer.answer and len(answer.sources) == 1
+
+
+def test_a_comparison_quotes_the_sentence_naming_the_evaluation_data(assistant):
+    answer = assistant.ask("compare MambaOut with Multi-Scale VMamba")
+    row = next(r for r in answer.comparison if r.aspect == "evaluated on")
+    assert all(cell.quote and "ImageNet" in cell.quote for cell in row.cells)
+
+
 def test_an_ordinal_beyond_the_previous_answer_is_said_not_guessed(assistant):
     answer, history = _chat(assistant, "speech separation papers", "summarize the third one")
     assert len(history[1]["paper_ids"]) < 3

@@ -212,6 +212,11 @@ def test_a_noun_asked_meets_the_corpus_adjective_and_back():
     query = understand("anything on finance?", vocab, 4.5)
     assert query.missing == [] and list(query.weights) == ["financial"]
     assert understand("robot learning", vocab, 4.5).missing == []  # the corpus says "robotics"
+    # A slip of "papers" is filler before it is a corpus word one edit away ("pairs"); a slip of a
+    # function word is not ("clould" is "cloud", though one edit from "could").
+    slips = Vocabulary(["Pairs of images", "Point cloud data"])
+    assert understand("paprs on point clouds", slips, 4.5).corrections == {}
+    assert understand("3d point clould data", slips, 4.5).corrections == {"clould": "cloud"}
     # A British spelling is the corpus's American one.
     us = Vocabulary(["Recognizing text in images", "Color constancy"])
     assert understand("recognising text", us, 4.5).missing == [] and "recognizing" in understand("recognising text", us, 4.5).text
@@ -555,6 +560,9 @@ def test_suggestions_are_follow_ups_the_planner_understands():
     ("papers on model merging before 2019", "model merging"),
     ("in 2024, what happened with diffusion models?", "happened with diffusion models"),
     ("new view synthesis papers", "new view synthesis"),  # "new" may start a topic's name
+    ("ok different topic: neural collapse?", "neural collapse"),  # a change of subject is no topic word
+    ("switching gears - anything on click-through rate prediction?", "click-through rate prediction"),
+    ("federated learning stuff?", "federated learning"),
 ])
 def test_the_named_topic_neither_starts_nor_ends_with_filler(question, topic):
     assert classify(question, False, today=TODAY).topic == topic
