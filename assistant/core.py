@@ -38,6 +38,7 @@ FACT_VERBS = frozenset(stem(w) for w in """use used evaluate evaluated test test
     validated train trained report reported achieve achieved reach reached get gets got measure measured run ran
     experiment experiments compare compared""".split()) | {stem(w) for w in GRADES}  # "the lowest error" grades the fact
 # A question that only extends the previous topic: "and speech separation?", "what about GANs?".
+OTHER_RE = re.compile(r"\bthe other (?:one|paper|work|method|model)\b", re.I)
 CONTINUATION_RE = re.compile(r"\s*(?:and|also|plus|what about|how about|or)\b", re.I)
 # "More like this" in the browser asks `which papers are similar to “<exact title>”?`; a user may
 # type the same. The quoted title names one paper; the rest of the corpus is ranked against it.
@@ -202,6 +203,16 @@ class Assistant:
             # "anything on speech enhancement?" / "and speech separation?" / "do any of them have
             # code?": "them" are the papers of both answers, the latest first.
             previous, pooled = list(dict.fromkeys(previous + earlier)), 2
+        if intent.followup and OTHER_RE.search(question) and not intent.refs:
+            # "and the other one - what model does it use?": after an answer about one paper, the
+            # other of the list before it; after a list, its second.
+            listed = self.papers_in_history(history, at_least=2)
+            lead = previous[0] if len(previous) == 1 else None
+            rest = [pid for pid in listed if pid != lead]
+            if lead and rest:
+                previous, intent = listed, replace(intent, ordinal=listed.index(rest[0]), subset=False)
+            elif len(previous) >= 2:
+                intent = replace(intent, ordinal=1, subset=False)
         if intent.followup and (intent.ordinal is not None or intent.refs):
             # "the last paper", "[3]" after a one-paper answer ("summarize the second one") point
             # back at the latest answer that listed that many papers.

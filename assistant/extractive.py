@@ -487,7 +487,7 @@ def _headline(p: Plan) -> str:
         noun = "paper matches" if n == 1 else "papers match"
         return f"{n} {noun} “{topic}”; the closest is *{lead}* [1]."
     if n > 1:
-        return f"The best match is *{lead}* [1]; {n - 1} more paper{'s' if n > 2 else ''} come close."
+        return f"The best match is *{lead}* [1]; {n - 1} more paper{'s come' if n > 2 else ' comes'} close."
     return f"The best match is *{lead}* [1]."
 
 

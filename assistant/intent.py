@@ -129,6 +129,10 @@ FOLLOWUP_RE = re.compile(
 WHICH_ONE_RE = re.compile(r"^\s*(?:and\s+|so\s+|ok\w*[,.]?\s+)?(?:which|what) ones?\b", re.I)
 # "compare the first two", "the top 2", "both of them": the previous answer's first two papers.
 FIRST_TWO_RE = re.compile(r"\b(?:the )?(?:first|top) (?:two|2)\b|\bboth(?: of)? (?:them|those|these)\b", re.I)
+# "compare them", "how do they differ?" (not "compare those with a transformer baseline")
+_COMPARE_THEM_RE = re.compile(r"\b(?:compare|contrast)\s+(?:them|these|those|the two|both)(?:\s+(?:papers|ones))?\s*[?.!]*\s*$|"
+                              r"\bhow do (?:they|these|those|the two|both)(?: papers)? (?:compare|differ)\b|"
+                              r"\bdifference between (?:them|these|those|the two)\b", re.I)
 LAST_TWO_RE = re.compile(r"\bthe last (?:two|2)\b", re.I)
 # "filter (it) to the ones", "narrow down to those": a follow-up that filters the previous answer.
 _NARROW_TO = r"(?:filter|narrow|cut|restrict|limit)\w*(?: (?:it|them|this|that|down))? (?:to|down to) (?:the ones?|those|these)"
@@ -477,7 +481,9 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
     compare_refs = False
     if followup and re.search(r"\b(compare|comparing|contrast|differ\w*|vs\.?|versus)\b", body, re.I):
         picks = [int(x) for x in refs]
-        if FIRST_TWO_RE.search(body) or LAST_TWO_RE.search(body):
+        if not picks and not ORDINAL_RE.search(body) and _COMPARE_THEM_RE.search(body):
+            picks = [1, 2]  # "compare them": the previous answer's first two
+        elif FIRST_TWO_RE.search(body) or LAST_TWO_RE.search(body):
             picks += [1, 2] if FIRST_TWO_RE.search(body) else [-2, -1]
         else:
             picks += [ORDINALS[m.lower()] for m in re.findall(

@@ -550,6 +550,17 @@ def test_a_comparison_quotes_the_sentence_naming_the_evaluation_data(assistant):
     assert all(cell.quote and "ImageNet" in cell.quote for cell in row.cells)
 
 
+def test_the_other_one_and_compare_them(assistant):
+    # "and the other one ..." after a summary of the first was answered about the first again, and
+    # "compare them" summarized one paper.
+    answer, history = _chat(assistant, "anything on ECG?", "tell me more about the first one",
+                            "and the other one - what model does it use?")
+    listed = history[1]["paper_ids"]
+    assert len(listed) == 2 and answer.paper_ids == [listed[1]]
+    answer, _ = _chat(assistant, "anything on ECG?", "compare them")
+    assert answer.kind == "comparison" and answer.paper_ids == listed
+
+
 def test_an_ordinal_beyond_the_previous_answer_is_said_not_guessed(assistant):
     answer, history = _chat(assistant, "speech separation papers", "summarize the third one")
     assert len(history[1]["paper_ids"]) < 3

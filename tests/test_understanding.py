@@ -60,6 +60,9 @@ TODAY = dt.date(2026, 11, 21)
     ("which one is fastest?", True, dict(followup=True, answer_type="number", unit="speedup")),
     ("which one should I pick, TIES-Merging or Fisher merging?", True, dict(followup=False)),
     ("compare the first two", True, dict(followup=True, refs=(1, 2))),
+    ("compare them", True, dict(followup=True, refs=(1, 2))),
+    ("how do they differ?", True, dict(followup=True, refs=(1, 2))),
+    ("compare those with a transformer baseline", True, dict(refs=())),
     ("how do the last two differ?", True, dict(followup=True, refs=(-2, -1))),
     # words that are research topics too ask for code only beside an availability word
     ("combining several fine-tuned checkpoints into one set of weights without retraining?", False, dict(wants_code=False)),
