@@ -358,6 +358,10 @@ def comparison_sides(question: str) -> tuple[str, ...]:
             # named deep inside the question is part of its topic, not what it asks to compare.
             continue
         sides = tuple(_clean_side(s) for s in m.groups())
+        if pattern.pattern.startswith("^") and "vs" in pattern.pattern and len(words(sides[0])) > 6:
+            # "summarize what the corpus says about which features nets prefer, e.g. simple vs.
+            # complex": an example inside a long question, not two things it weighs.
+            continue
         if pattern.pattern.startswith("^") and r"\s+or\s+" in pattern.pattern and any(len(words(s)) > 5 for s in sides):
             # "X or Y? Which ...": a choice between two short names ("PLeaS or Fisher merging, which
             # is better?"), not a long question that happens to say "or" ("... on a specific subject

@@ -48,6 +48,12 @@ class Query:
 
 
 NEGATION_RE = re.compile(r"\b(?:without|w/o)\s+((?:[\w-]+\s*){1,3})", re.I)
+# What the asker rules out: "recommenders that aren't just ad click prediction", "(not counting
+# Mamba/SSMs)", "other than CTR". Neither weighed nor searched: the embedding of those words would
+# pull in exactly the papers they exclude.
+EXCLUSION_RE = re.compile(r"(?:\b(?:is|are|was|were)n['’]?t|\bnot)\s+(?:just|only|about|counting|including)\s+"
+                          r"((?:[\w/-]+\s*){1,3})|\b(?:excluding|except(?: for)?|other than|apart from)\s+"
+                          r"((?:[\w/-]+\s*){1,3})", re.I)
 
 
 def negated(topic: str) -> set[str]:
@@ -60,7 +66,15 @@ def negated(topic: str) -> set[str]:
             if w in FUNCTION_WORDS and out:
                 break
             out.update(content_words(w))
+    for m in EXCLUSION_RE.finditer(topic):  # all of it, as it is not searched either ("counting" too)
+        out.update(content_words(m.group(0)))
     return out if set(content_words(topic)) - out else set()
+
+
+def without_exclusions(text: str) -> str:
+    """The text without what it rules out ("... that isn't just ad click prediction")."""
+    kept = EXCLUSION_RE.sub(" ", text)
+    return " ".join(kept.split()) if content_words(kept) else text
 
 
 def _slip_of_filler(word: str, fillers: frozenset[str] = FUNCTION_WORDS | REQUEST_WORDS) -> bool:
@@ -142,7 +156,7 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
     said: dict[str, float] = {}
     missing: list[str] = []
     corrections: dict[str, str] = {}
-    text = topic
+    text = without_exclusions(topic)
     kept: list[str] = []  # a non-English question is searched with the words the corpus shares
 
     def weigh(word: str) -> None:  # a corpus word the question means: searched, and weighed by IDF

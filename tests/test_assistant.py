@@ -561,6 +561,15 @@ def test_the_other_one_and_compare_them(assistant):
     assert answer.kind == "comparison" and answer.paper_ids == listed
 
 
+def test_what_the_question_rules_out_does_not_steer_the_answer(assistant):
+    # "... that isn't just ad click prediction" led with click-prediction papers.
+    answer = assistant.ask("hey, anything on recommender systems that isn't just ad click prediction? "
+                           "like recommending items, bundles, whatever")
+    titles = [s.title for s in answer.sources]
+    assert "Click" not in titles[0] and "CTR" not in titles[0]
+    assert any("Recommendation" in t or "Bundle" in t for t in titles)
+
+
 def test_an_ordinal_beyond_the_previous_answer_is_said_not_guessed(assistant):
     answer, history = _chat(assistant, "speech separation papers", "summarize the third one")
     assert len(history[1]["paper_ids"]) < 3

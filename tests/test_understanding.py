@@ -672,11 +672,23 @@ def test_word_forms_share_a_stem(a, b):
     ("merge models without retraining", {"retraining"}, {"merg", "model"}),
     ("segmentation w/o any labels", {"labels"}, {"segment"}),
     ("without retraining", set(), {"retrain"}),  # nothing else to search for: the words stay
+    # what the asker rules out is not the topic either, and is not searched
+    ("speech papers that aren't just about separation", {"separation"}, {"speech"}),
+    ("state space models (not counting mamba)", {"counting", "mamba"}, {"stat", "spac", "model"}),
 ])
 def test_words_under_without_are_not_the_topic(topic, absent, weighed):
     from assistant.query import negated
     assert negated(topic) == absent
     assert set(understand(topic, VOCAB, filler_zipf=4.5).weights) == weighed
+
+
+def test_what_the_asker_rules_out_is_not_searched_and_an_example_is_no_comparison():
+    from assistant.query import without_exclusions
+    assert without_exclusions("recommenders that isn't just ad click prediction? like bundles") == \
+        "recommenders that ? like bundles"
+    assert without_exclusions("merge models without retraining") == "merge models without retraining"
+    assert classify("summarize what the corpus says about which features nets prefer to learn, e.g. simple vs. complex "
+                    "features", False, today=TODAY).sides == ()
 
 
 @pytest.mark.parametrize("coverage, key_missing, refused", [(0.16, True, True), (0.16, False, False), (0.3, True, False)])
