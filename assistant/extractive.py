@@ -164,7 +164,8 @@ def detail(p: Plan, intent: Intent, settings: Settings, strict: bool = False) ->
     asked_names = {n.lower() for n in NAME_TOKEN_RE.findall(intent.topic)}
     for e in p.cited:
         own = frozenset(asked_names & {n.lower() for n in NAME_TOKEN_RE.findall(e.title)})
-        unit = UNIT_ANSWERS.get(intent.unit) if intent.answer_type == "number" else None
+        # A number inside a name ("FP4") answers "what bit width"; "how many GPUs" still needs GPUs.
+        unit = UNIT_ANSWERS.get(intent.unit) if intent.answer_type == "number" and not intent.counted else None
         ranked = sorted((k for k, s in enumerate(e.sentences)
                          if holds_type(s, intent.answer_type, intent.asked, intent.counted, own)
                          or unit is not None and unit.search(s)),  # "FP4": a number inside a name

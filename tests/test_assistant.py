@@ -531,6 +531,9 @@ def test_a_fact_asked_of_one_paper_is_quoted_or_said_unreported(assistant):
     assert "does not report" not in answer.answer and "FP4" in answer.answer
     answer = assistant.ask("What learning rate does MambaOut use for training?")
     assert "does not report learning rate" in answer.answer
+    # A counted thing still has to be counted: "reduce FLOPs by 44%" reports no GPUs.
+    answer = assistant.ask("How many GPUs and what hardware did they use to train the DeiT models with MCTF?")
+    assert "does not report GPUs" in answer.answer
 
 
 def test_follow_ups_about_what_the_corpus_does_not_hold_say_so(assistant):

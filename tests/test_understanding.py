@@ -707,6 +707,7 @@ def test_a_long_question_whose_key_word_no_abstract_uses_and_a_weak_match_sharin
     ("Welche davon haben Code?", "de", dict(followup=True, wants_code=True)),
     ("resume el segundo", "es", dict(followup=True, ordinal=1, summarize=True)),
     ("Résume le deuxième article", "fr", dict(followup=True, ordinal=1)),
+    ("¿Cuántas GPUs y qué hardware usaron?", "es", dict(answer_type="number", asked="GPUs", counted=True)),
 ])
 def test_follow_ups_in_other_languages_are_read_as_follow_ups(question, lang, expected):
     from assistant.cues import in_english
