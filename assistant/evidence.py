@@ -18,6 +18,8 @@ URL_RE = re.compile(r"https?://|www\.", re.I)
 # Sentences that name datasets or benchmarks: "evaluated on", "experiments on", "benchmarks", or
 # several capitalised / alphanumeric names (ImageNet, COCO, WSJ0-2mix).
 DATASET_CUE_RE = re.compile(r"\b(datasets?|benchmarks?|evaluat\w*|experiments?|tested|validated|corpora|corpus)\b", re.I)
+DESCRIBED_DATA_RE = re.compile(r"\b(?:publicly available|public|open|new|novel|large-scale|real-world|our own|"
+                               r"collected|curated|in-house)\s+(?:\w+\s+)?(?:datasets?|benchmarks?|corpus|corpora)\b", re.I)
 ON_NAME_RE = re.compile(r"\bon (?:the )?[A-Z][A-Za-z]*[A-Z0-9][\w\-]*")
 NAME_TOKEN_RE = re.compile(r"\b(?:[A-Z][A-Za-z]*[A-Z0-9][\w\-/!]*|[A-Z][a-z]+[A-Z][\w\-]*)")
 # Roles of abstract sentences, read from the abstracts' own conventions (used for summaries and
@@ -103,10 +105,15 @@ def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted:
         return False
     # own_names: the method's own name, which the question and the title both say ("HyperFormer").
     # "Experiments on three well-known datasets demonstrate HyperFormer's effectiveness" names no dataset.
-    names = [n for n in NAME_TOKEN_RE.findall(sentence) if n.lower() not in own_names]
+    # Not the parts of a link ("github.com/.../HKGC-HyperFormer" names no dataset).
+    names = [n for n in NAME_TOKEN_RE.findall(prose(sentence)) if n.lower() not in own_names]
     if answer_type == "dataset":
         # ... or a name right after "on": "surpasses all visual Mamba models on ImageNet image classification"
-        return bool(DATASET_CUE_RE.search(sentence) or ON_NAME_RE.search(sentence)) and len(names) >= 1
+        # ... or names three sources ("fuses ultra-violet (GALEX), optical (PanSTARRS), and infrared
+        # (UnWISE) imagery"); asked what data (not which datasets), a dataset described, not named
+        # ("a publicly available dataset").
+        return bool(DATASET_CUE_RE.search(sentence) or ON_NAME_RE.search(sentence)) and len(names) >= 1 \
+            or len(set(names)) >= 3 or asked.strip().lower() == "data" and bool(DESCRIBED_DATA_RE.search(sentence))
     if answer_type == "name":
         return len(names) >= 1
     return True

@@ -171,7 +171,11 @@ def detail(p: Plan, intent: Intent, settings: Settings, strict: bool = False) ->
                          or unit is not None and unit.search(s)),  # "FP4": a number inside a name
                         key=lambda k: (-type_strength(e.sentences[k], intent.answer_type, intent.asked, intent.unit),
                                        -e.sentence_scores[k]))
-        ranked = [k for k in ranked if e.sentence_scores[k] >= max(e.sentence_scores) - settings.detail_margin]
+        close = [k for k in ranked if e.sentence_scores[k] >= max(e.sentence_scores) - settings.detail_margin]
+        # The data a paper used is named where it is named, however unlike the question that
+        # sentence reads ("Experimental evaluation on a publicly available dataset ..."); a number
+        # far from the question is more likely another quantity.
+        ranked = close or (ranked if intent.answer_type == "dataset" else [])
         if strict and intent.unit:
             ranked = [k for k in ranked if type_strength(e.sentences[k], intent.answer_type, intent.asked, intent.unit) == 2]
         if not ranked and holds_type(e.title, intent.answer_type, intent.asked, intent.counted):

@@ -119,7 +119,8 @@ META_PATTERNS = {
 # Words that point back at the previous answer.
 FOLLOWUP_RE = re.compile(
     r"\b(those|these|them|they|their|its|it|this (paper|one|work|method)|that (paper|one|work|method)|"
-    r"the (first|second|third|fourth|fifth|last|above|previous|same|latter|former) ?(one|paper|papers|work)?|"
+    r"the (first|second|third|fourth|fifth|last|above|previous|same|latter|former|other) ?(one|paper|papers|work)?|"
+    r"the two(?: papers| ones)?|both of (?:them|these|those)|"
     r"which of|of those|same paper|the latter|the former|above|ones)\b|\[\d+\]|(?:\b(?:paper|number|no\.) ?|#)\d\b|"
     r"^\s*(?:and\s+)?the one\b",
     re.I,

@@ -53,7 +53,11 @@ NEGATION_RE = re.compile(r"\b(?:without|w/o)\s+((?:[\w-]+\s*){1,3})", re.I)
 # pull in exactly the papers they exclude.
 EXCLUSION_RE = re.compile(r"(?:\b(?:is|are|was|were)n['’]?t|\bnot)\s+(?:just|only|about|counting|including)\s+"
                           r"((?:[\w/-]+\s*){1,3})|\b(?:excluding|except(?: for)?|other than|apart from)\s+"
-                          r"((?:[\w/-]+\s*){1,3})", re.I)
+                          r"((?:[\w/-]+\s*){1,3})|"
+                          # "long sequence models that aren't transformers", "that don't use attention"
+                          r"\b(?:that|which)\s+(?:(?:is|are)n['’]?t(?!\s+(?:just|only|about|counting|including)\b)"
+                          r"(?:\s+(?:based on|using))?|(?:do|does)n['’]?t\s+"
+                          r"(?:use|rely on|need|require|involve))\s+((?:[\w/-]+\s*){1,3})", re.I)
 
 
 def negated(topic: str) -> set[str]:

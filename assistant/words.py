@@ -118,7 +118,7 @@ def content_terms(text: str) -> set[str]:
 
 # A word as written, case kept (no folding, no dots): what name shapes are judged on.
 RAW_WORD_RE = re.compile(r"[^\W_](?:[\w\-]*[^\W_])?")
-_NAME_SHAPE = re.compile(r"^(?:[A-Z]{2,}[\w\-]*|\w+[a-z][A-Z][\w\-]*|[A-Za-z]+[\-]?\d[\w\-]*|\w+-[A-Z][\w\-]*)$")
+_NAME_SHAPE = re.compile(r"^(?:[A-Z]{2,}[\w\-]*|\w+[a-z][A-Z][\w\-]*|[a-z][A-Z][\w\-]{2,}|[A-Za-z]+[\-]?\d[\w\-]*|\w+-[A-Z][\w\-]*)$")
 
 
 def written_as_names(text: str) -> list[str]:

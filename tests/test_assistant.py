@@ -573,6 +573,26 @@ def test_what_the_question_rules_out_does_not_steer_the_answer(assistant):
     assert any("Recommendation" in t or "Bundle" in t for t in titles)
 
 
+def test_the_data_a_paper_names_or_describes_is_not_called_unreported(assistant):
+    # Both were "does not report data" although the abstracts name or describe it.
+    answer = assistant.ask("what data does the mantis shrimp photometric redshift paper use")
+    assert "does not report" not in answer.answer and "GALEX" in answer.answer
+    answer = assistant.ask("which paper predicts NFT prices and what data does it use?")
+    assert "does not report" not in answer.answer and "publicly available dataset" in answer.answer
+    # ... but "three well-known datasets" and a code link name no dataset.
+    answer = assistant.ask("Which datasets was HyperFormer evaluated on for hyper-relational knowledge graph completion?")
+    assert "does not report datasets" in answer.answer
+
+
+def test_follow_ups_about_the_two_or_the_other_one(assistant):
+    answer, history = _chat(assistant, "zero shot composed image retrieval", "compare the two")
+    assert answer.kind == "comparison" and answer.paper_ids == history[1]["paper_ids"][:2]
+    answer, history = _chat(assistant, "large kernel convnets", "whats the imagenet acc of unireplknet",
+                            "what about the other one?")
+    assert not answer.refused and answer.paper_ids[0] in history[1]["paper_ids"]
+    assert answer.paper_ids[0] != history[3]["paper_ids"][0]
+
+
 def test_an_ordinal_beyond_the_previous_answer_is_said_not_guessed(assistant):
     answer, history = _chat(assistant, "speech separation papers", "summarize the third one")
     assert len(history[1]["paper_ids"]) < 3

@@ -61,6 +61,7 @@ TODAY = dt.date(2026, 11, 21)
     ("which one should I pick, TIES-Merging or Fisher merging?", True, dict(followup=False)),
     ("compare the first two", True, dict(followup=True, refs=(1, 2))),
     ("compare them", True, dict(followup=True, refs=(1, 2))),
+    ("compare the two", True, dict(followup=True, refs=(1, 2))),
     ("how do they differ?", True, dict(followup=True, refs=(1, 2))),
     ("compare those with a transformer baseline", True, dict(refs=())),
     ("how do the last two differ?", True, dict(followup=True, refs=(-2, -1))),
@@ -675,6 +676,7 @@ def test_word_forms_share_a_stem(a, b):
     # what the asker rules out is not the topic either, and is not searched
     ("speech papers that aren't just about separation", {"separation"}, {"speech"}),
     ("state space models (not counting mamba)", {"counting", "mamba"}, {"stat", "spac", "model"}),
+    ("speech models that aren't transformers", {"transformers"}, {"speech", "model"}),
 ])
 def test_words_under_without_are_not_the_topic(topic, absent, weighed):
     from assistant.query import negated
