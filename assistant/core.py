@@ -199,7 +199,10 @@ class Assistant:
             # code, so it asks about the previous answer's papers.
             intent = replace(intent, followup=True, subset=True)
         pooled = 1
-        if intent.subset and (earlier := self._continued_papers(history)):
+        if intent.extra.get("described") and len(answers := [t for t in history if t.get("role") == "assistant"]) >= 2:
+            # "the one with Fisher weights" may be in the answer before the latest one
+            previous = list(dict.fromkeys(previous + self.papers_in_history(answers[:-1])))
+        elif intent.subset and (earlier := self._continued_papers(history)):
             # "anything on speech enhancement?" / "and speech separation?" / "do any of them have
             # code?": "them" are the papers of both answers, the latest first.
             previous, pooled = list(dict.fromkeys(previous + earlier)), 2
@@ -314,7 +317,11 @@ class Assistant:
                 evidence = inside
             if intent.subset:
                 return extractive.plan_subset(intent, evidence, s, max_cited, len(ordered), **ctx), evidence
-            return extractive.plan_one(intent, ordered[0], len(ordered), s, **ctx), evidence
+            # "the one with Fisher weights", "the ViT one": the paper the description fits best,
+            # not the previous answer's first.
+            described = intent.extra.get("described") and len(evidence) > 1
+            target = max(evidence, key=lambda e: e.rank_score) if described else ordered[0]
+            return extractive.plan_one(intent, target, len(ordered), s, **ctx), evidence
         if intent.sides:
             sides, evidence = [], []
             for side in intent.sides[:2]:

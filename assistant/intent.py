@@ -130,6 +130,9 @@ FOLLOWUP_RE = re.compile(
 WHICH_ONE_RE = re.compile(r"^\s*(?:and\s+|so\s+|ok\w*[,.]?\s+)?(?:which|what) ones?\b", re.I)
 # "compare the first two", "the top 2", "both of them": the previous answer's first two papers.
 FIRST_TWO_RE = re.compile(r"\b(?:the )?(?:first|top) (?:two|2)\b|\bboth(?: of)? (?:them|those|these)\b", re.I)
+# A paper of the previous answer picked by what it is: "the one with Fisher weights", "the ViT one".
+DESCRIBED_ONE_RE = re.compile(r"\bthe one (?:with|about|on|that|which|using|where|for)\b|"
+                              r"\bthe (?!other\b|first\b|second\b|third\b|last\b|same\b)[\w\-]+ (?:one|paper)\b", re.I)
 # "compare them", "how do they differ?" (not "compare those with a transformer baseline")
 _COMPARE_THEM_RE = re.compile(r"\b(?:compare|contrast)\s+(?:them|these|those|the two|both)(?:\s+(?:papers|ones))?\s*[?.!]*\s*$|"
                               r"\bhow do (?:they|these|those|the two|both)(?: papers)? (?:compare|differ)\b|"
@@ -479,7 +482,8 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
     body = _fix_cue_words(body, has_history)
     refs = tuple(int(a or b) for a, b in REF_RE.findall(body)) if has_history else ()
     followup = has_history and bool(FOLLOWUP_RE.search(body) or refs or ORDINAL_RE.search(body) or by_date
-                                    or WHICH_ONE_RE.search(body) and not comparison_sides(body))
+                                    or WHICH_ONE_RE.search(body) and not comparison_sides(body)
+                                    or re.search(r"\bthe one (?:with|about|on|that|which|using|where)\b", body, re.I))
     ordinal_match = ORDINAL_RE.search(body) if followup else None
     ordinal = ORDINALS[ordinal_match.group(1).lower()] if ordinal_match else None
     sides = comparison_sides(body)
@@ -536,5 +540,6 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         # Points at several papers ("code for those?", "any with code?"): read from the question,
         # since the topic drops such words.
         extra={"compare": compare_refs, "plural": bool(PLURAL_RE.search(body)), "by_date": by_date,
-               "count_papers": count_papers, "title": named_title(q)},
+               "count_papers": count_papers, "title": named_title(q),
+               "described": followup and bool(DESCRIBED_ONE_RE.search(body))},
     )

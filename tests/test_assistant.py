@@ -593,6 +593,14 @@ def test_follow_ups_about_the_two_or_the_other_one(assistant):
     assert answer.paper_ids[0] != history[3]["paper_ids"][0]
 
 
+def test_a_paper_described_in_a_follow_up_is_the_one_meant(assistant):
+    # "the one with Fisher weights" after a comparison of TIES and Twin-Merging, two answers after
+    # the list that had it, was answered about TIES.
+    answer, _ = _chat(assistant, "papers on model merging", "how does TIES-Merging compare to Twin-Merging?",
+                      "what about the one with Fisher weights - what is its main idea?")
+    assert [s.title for s in answer.sources] == ["Merging Models with Fisher-Weighted Averaging"]
+
+
 def test_an_ordinal_beyond_the_previous_answer_is_said_not_guessed(assistant):
     answer, history = _chat(assistant, "speech separation papers", "summarize the third one")
     assert len(history[1]["paper_ids"]) < 3

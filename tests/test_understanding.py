@@ -62,6 +62,7 @@ TODAY = dt.date(2026, 11, 21)
     ("compare the first two", True, dict(followup=True, refs=(1, 2))),
     ("compare them", True, dict(followup=True, refs=(1, 2))),
     ("compare the two", True, dict(followup=True, refs=(1, 2))),
+    ("what about the one with Fisher weights - what is its main idea?", True, dict(followup=True, ordinal=None)),
     ("how do they differ?", True, dict(followup=True, refs=(1, 2))),
     ("compare those with a transformer baseline", True, dict(refs=())),
     ("how do the last two differ?", True, dict(followup=True, refs=(-2, -1))),
@@ -700,6 +701,12 @@ def test_a_long_question_whose_key_word_no_abstract_uses_and_a_weak_match_sharin
     e = ev("a", 0.40, coverage=coverage)
     e.key_covered = False
     assert extractive.should_refuse(e, 0.17, S, 7, key_missing=key_missing) is refused
+
+
+def test_a_paper_described_in_a_follow_up_is_marked_described():
+    assert classify("what about the one with Fisher weights?", True, today=TODAY).extra["described"]
+    assert classify("and the ViT one - does it need training data?", True, today=TODAY).extra["described"]
+    assert not classify("and the other one?", True, today=TODAY).extra["described"]
 
 
 @pytest.mark.parametrize("question, lang, expected", [
