@@ -207,7 +207,10 @@ def plan_subset(intent: Intent, evidence: list[PaperEvidence], settings: Setting
         return p
     floor = max(settings.subset_min_relevance, top.relevance * settings.relative_cutoff)
     p.kind = "subset"
-    p.cited = [e for e in evidence if e.relevance >= floor][:max_cited]
+    # ... or that says the condition in one sentence, however its embedding scores ("are they
+    # training free?": PDV's "training-free enhancement" scored far below the paper titled so).
+    p.cited = [e for e in evidence if e.relevance >= floor
+               or e.focus >= 0.999 and e.relevance >= settings.subset_min_relevance][:max_cited]
     return p
 
 
@@ -451,6 +454,8 @@ def _headline(p: Plan) -> str:
     if p.kind == "subset":
         if p.pool_size == 1:
             return f"The paper from the previous answer matches “{topic}”:"
+        if n == p.pool_size:
+            return f"{'Both' if n == 2 else f'All {n}'} papers from the previous answer match “{topic}”:"
         return f"{n} of the {p.pool_size} papers from the previous answer {'matches' if n == 1 else 'match'} “{topic}”:"
     if p.kind == "summary":
         return f"*{lead}* [1], in its own words (what it proposes, what it finds):"

@@ -128,6 +128,9 @@ FOLLOWUP_RE = re.compile(
 # "which one reports the highest accuracy?" after a list asks about that list; "which one should I
 # pick, TIES or Fisher?" names its own options and is not a follow-up.
 WHICH_ONE_RE = re.compile(r"^\s*(?:and\s+|so\s+|ok\w*[,.]?\s+)?(?:which|what) ones?\b", re.I)
+# A short "which are training-free?", "which use transformers?" after a list narrows that list.
+WHICH_NARROW_RE = re.compile(r"^\s*(?:and\s+)?which (?:are|is|were|have|has|use|uses|do|does|need|needs)\s+"
+                             r"(?:\S+\s*){1,3}[?.!]*\s*$", re.I)
 # "compare the first two", "the top 2", "both of them": the previous answer's first two papers.
 FIRST_TWO_RE = re.compile(r"\b(?:the )?(?:first|top) (?:two|2)\b|\bboth(?: of)? (?:them|those|these)\b", re.I)
 # A paper of the previous answer picked by what it is: "the one with Fisher weights", "the ViT one".
@@ -483,6 +486,7 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
     refs = tuple(int(a or b) for a, b in REF_RE.findall(body)) if has_history else ()
     followup = has_history and bool(FOLLOWUP_RE.search(body) or refs or ORDINAL_RE.search(body) or by_date
                                     or WHICH_ONE_RE.search(body) and not comparison_sides(body)
+                                    or WHICH_NARROW_RE.search(body)
                                     or re.search(r"\bthe one (?:with|about|on|that|which|using|where)\b", body, re.I))
     ordinal_match = ORDINAL_RE.search(body) if followup else None
     ordinal = ORDINALS[ordinal_match.group(1).lower()] if ordinal_match else None
@@ -516,7 +520,7 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         r"\bhow many (?:papers|works|studies|articles|publications)\b", body, re.I))
     if count_papers:
         answer_type = None
-    subset = followup and bool(SUBSET_RE.search(body)) and not refs and ordinal is None
+    subset = followup and bool(SUBSET_RE.search(body) or WHICH_NARROW_RE.search(body)) and not refs and ordinal is None
     summarize = followup and bool(SUMMARY_RE.search(body))
     return Intent(
         wants_list=bool(LIST_RE.search(body)) and not ONE_PAPER_RE.search(body),

@@ -601,6 +601,15 @@ def test_a_paper_described_in_a_follow_up_is_the_one_meant(assistant):
     assert [s.title for s in answer.sources] == ["Merging Models with Fisher-Weighted Averaging"]
 
 
+def test_a_narrowing_keeps_every_paper_that_states_the_condition(assistant):
+    # "are they training free?" kept only the paper titled "Training-free ..."; PDV's abstract says
+    # "training-free" too. "which are training-free?" searched the whole corpus.
+    for ask in ("are they training free?", "which are training-free?"):
+        answer, history = _chat(assistant, "zero shot composed image retrieval", ask)
+        assert answer.kind == "subset" and sorted(answer.paper_ids) == sorted(history[1]["paper_ids"])
+        assert answer.answer.startswith("Both papers from the previous answer match")
+
+
 def test_an_ordinal_beyond_the_previous_answer_is_said_not_guessed(assistant):
     answer, history = _chat(assistant, "speech separation papers", "summarize the third one")
     assert len(history[1]["paper_ids"]) < 3

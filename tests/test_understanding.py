@@ -62,6 +62,8 @@ TODAY = dt.date(2026, 11, 21)
     ("compare the first two", True, dict(followup=True, refs=(1, 2))),
     ("compare them", True, dict(followup=True, refs=(1, 2))),
     ("compare the two", True, dict(followup=True, refs=(1, 2))),
+    ("which are training-free?", True, dict(followup=True, subset=True)),
+    ("which are the best papers on speech enhancement?", True, dict(followup=False)),
     ("what about the one with Fisher weights - what is its main idea?", True, dict(followup=True, ordinal=None)),
     ("how do they differ?", True, dict(followup=True, refs=(1, 2))),
     ("compare those with a transformer baseline", True, dict(refs=())),
