@@ -174,7 +174,8 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
             continue  # what the papers do without ("retraining") is not what they are about
         if lang != "en" and zipf(w, lang) >= filler_zipf + 1.0:
             continue  # that language's grammatical words ("de", "la", "qué"), even if a name uses them
-        if "-" in w and w not in vocab and all(part in vocab for part in w.split("-") if part):
+        if "-" in w and w not in vocab and all(part in vocab for part in w.split("-") if part) and (
+                lang != "en" or zipf(w.split("-")[-1]) >= filler_zipf or len(w.split("-")) != 2):
             continue  # "denoising-based": its parts are known words and are weighed on their own
         if w in names and w not in vocab and w.endswith("s") and w[:-1] in vocab:
             w = w[:-1]  # "GANs" is the corpus's "GAN" (the stemmer keeps a short word's "s")

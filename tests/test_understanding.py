@@ -224,6 +224,11 @@ def test_a_noun_asked_meets_the_corpus_adjective_and_back():
     slips = Vocabulary(["Pairs of images", "Point cloud data"])
     assert understand("paprs on point clouds", slips, 4.5).corrections == {}
     assert understand("3d point clould data", slips, 4.5).corrections == {"clould": "cloud"}
+    # A compound no abstract uses, of two topic words it does use, is a phrase the corpus lacks;
+    # with a common second word ("-free", "-aware") it is its first word's variant.
+    parts = Vocabulary(["Retrieval of images", "Augmented data", "Training without labels"])
+    assert understand("retrieval-augmented generation", parts, 4.5).missing == ["retrieval-augmented"]
+    assert understand("training-free retrieval", parts, 4.5).missing == []
     # A British spelling is the corpus's American one.
     us = Vocabulary(["Recognizing text in images", "Color constancy"])
     assert understand("recognising text", us, 4.5).missing == [] and "recognizing" in understand("recognising text", us, 4.5).text
