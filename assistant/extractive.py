@@ -495,6 +495,9 @@ def _headline(p: Plan) -> str:
         return f"None of the {p.pool_size} papers on “{topic}” links code in its abstract; these are the closest:"
     if p.kind == "list":
         noun = "paper matches" if n == 1 else "papers match"
+        if p.pool_size > n:
+            # Not "10 papers match" when 17 came close: the list is the closest of them.
+            return f"{p.pool_size} papers match “{topic}”; the {n} closest are below, the closest being *{lead}* [1]."
         return f"{n} {noun} “{topic}”; the closest is *{lead}* [1]."
     if n > 1:
         return f"The best match is *{lead}* [1]; {n - 1} more paper{'s come' if n > 2 else ' comes'} close."

@@ -46,7 +46,11 @@ def test_which_papers_lists_several_merging_papers_each_quoted_verbatim(assistan
         for piece in quote.split(" … "):  # skipped sentences are marked with an ellipsis
             assert piece in abstracts[source.paper_id].abstract
         assert f"]({source.url})" in answer.answer  # the title links to the paper
-    assert answer.answer.splitlines()[0].startswith(f"{len(cited)} papers match")
+    # The headline counts every paper that came close, and says when only the closest are listed
+    # (it said "10 papers match" when 15 did).
+    matched = int(re.match(r"(\d+) papers match", answer.answer).group(1))
+    assert matched >= len(cited)
+    assert (f"the {len(cited)} closest are below" in answer.answer.splitlines()[0]) == (matched > len(cited))
 
 
 def test_search_ranks_papers_with_scores(assistant):
