@@ -38,6 +38,10 @@ FACT_VERBS = frozenset(stem(w) for w in """use used evaluate evaluated test test
     validated train trained report reported achieve achieved reach reached get gets got measure measured run ran
     experiment experiments compare compared""".split()) | {stem(w) for w in GRADES}  # "the lowest error" grades the fact
 # A question that only extends the previous topic: "and speech separation?", "what about GANs?".
+# "more", "show me the others", "the rest?", "next 10": the previous list continued.
+MORE_RE = re.compile(r"^\s*(?:ok\w*[,.]?\s+|and\s+)?(?:(?:show|list|give)(?: me)?\s+)?(?:the\s+)?(?:others|rest|"
+                     r"more(?: papers| results| of them| please)?|next(?: ones| \d+| page)?|remaining(?: ones| papers)?)"
+                     r"\s*(?:please)?\s*[?.!]*\s*$", re.I)
 OTHER_RE = re.compile(r"\bthe other (?:one|paper|work|method|model)\b", re.I)
 CONTINUATION_RE = re.compile(r"\s*(?:and|also|plus|what about|how about|or)\b", re.I)
 # "More like this" in the browser asks `which papers are similar to “<exact title>”?`; a user may
@@ -187,6 +191,15 @@ class Assistant:
         if previous and not intent.followup and intent.window is not None and not content_words(intent.topic):
             # "and which are from 2023?": only a date, so it filters the previous answer's papers.
             intent = replace(intent, followup=True)
+        shown: list[str] = []
+        if previous and MORE_RE.match(question):
+            # "show me the others", "more": the same question again, past the papers already shown.
+            asked, shown = self._asked_before_more(history)
+            before = classify(asked, has_history=False, **opts) if asked else None
+            if before is not None and content_words(before.topic) and not before.sides:
+                intent = before
+            else:
+                shown = []
         if previous and intent.followup and intent.window is not None and not content_words(intent.topic):
             # "super resolution papers before 2022" / "and ones after 2023?": dates that exclude the
             # previous answer's own window ask its topic again, for those dates.
@@ -246,8 +259,14 @@ class Assistant:
         if like is not None:
             plan, evidence = self._plan_similar(intent, like, max_cited or self.settings.max_cited)
         else:
-            plan, evidence = self._plan(intent, query, query_vector, previous, max_cited or self.settings.max_cited)
+            limit = max_cited or self.settings.max_cited
+            plan, evidence = self._plan(intent, query, query_vector, previous, limit + len(shown))
             plan.answers_pooled = pooled if intent.followup else 1
+            if shown and plan.kind == "list":
+                plan.cited = [e for e in plan.cited if e.paper_id not in shown][:limit]
+                plan.shown_before = len(shown)
+                if not plan.cited:
+                    plan.kind = "more-none"
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
@@ -578,6 +597,16 @@ class Assistant:
     def unknown_terms(self, text: str) -> list[str]:
         """The question's topic words that no paper in the corpus uses (filler and typos excluded)."""
         return sorted(self.understand(text).missing)
+
+    def _asked_before_more(self, history: list[dict]) -> tuple[str, list[str]]:
+        """The question a run of "more" follow-ups extends, and every paper shown since it."""
+        shown: list[str] = []
+        for turn in reversed(history):
+            if turn.get("role") == "assistant":
+                shown += self.papers_in_history([turn])
+            elif turn.get("role") == "user" and not MORE_RE.match(str(turn.get("content", ""))):
+                return str(turn.get("content", "")), list(dict.fromkeys(shown))
+        return "", []
 
     def _continued_papers(self, history: list[dict]) -> list[str]:
         """The papers of the answer before the latest one, when the latest question only extended

@@ -39,6 +39,7 @@ class Plan:
     side_names: list[str] = field(default_factory=list)  # comparison: how the question named each side
     missing_sides: list[str] = field(default_factory=list)  # comparison sides not in the corpus
     unnamed: bool = False  # a missing side is a name no abstract uses (the paper may be here, unnamed)
+    shown_before: int = 0  # "show me the others": papers earlier answers already listed
     suggestions: list[str] = field(default_factory=list)
     about_one: bool = False  # the question is about one paper (not a theme)
     dated: int = 0  # by-date follow-up: how many of the previous answer's papers have a date
@@ -50,7 +51,7 @@ class Plan:
     @property
     def refused(self) -> bool:
         return self.kind.startswith("refuse") or self.kind in ("subset-none", "code-none", "dated-none", "facts-none",
-                                                               "ordinal-none")
+                                                               "ordinal-none", "more-none")
 
     def quote_of(self, e: PaperEvidence) -> str:
         return e.quote_text(self.quotes.get(e.paper_id))
@@ -337,6 +338,8 @@ def suggestions(p: Plan) -> list[str]:
     if n == 1:
         return ["Summarize [1]"] if shown_code else ["Where is its code?", "Summarize [1]"]
     out = ["Compare [1] and [2]", "Summarize [1]"]
+    if p.kind == "list" and p.pool_size > n + p.shown_before:
+        out = ["Show more papers", *out[:1]]  # the list was cut: its next papers (core.MORE_RE)
     return out if shown_code else ["Which of these have code?", *out]
 
 
@@ -430,6 +433,8 @@ def _headline(p: Plan) -> str:
         if p.pool_size == 1:
             return "The paper from the previous answer has no date in the corpus."
         return f"None of the {p.pool_size} papers from the previous answer has a date in the corpus, so I can't tell."
+    if p.kind == "more-none":
+        return f"All {p.pool_size} papers that match “{topic}” were in the previous answers."
     lead = escape(p.cited[0].title)
     if p.kind == "dated-pick":
         which = "oldest" if p.intent.extra.get("by_date") == "oldest" else "newest"
@@ -493,6 +498,9 @@ def _headline(p: Plan) -> str:
                 f"{'its abstract' if n == 1 else 'their abstracts'} (the others do not); the closest is *{lead}* [1].")
     if p.kind == "code-list-none":
         return f"None of the {p.pool_size} papers on “{topic}” links code in its abstract; these are the closest:"
+    if p.kind == "list" and p.shown_before:
+        return (f"{n} more of the {p.pool_size} papers that match “{topic}” (after the {p.shown_before} already "
+                f"shown); the closest of them is *{lead}* [1].")
     if p.kind == "list":
         noun = "paper matches" if n == 1 else "papers match"
         if p.pool_size > n:

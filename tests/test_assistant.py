@@ -614,6 +614,19 @@ def test_a_narrowing_keeps_every_paper_that_states_the_condition(assistant):
         assert answer.answer.startswith("Both papers from the previous answer match")
 
 
+def test_show_more_continues_a_list_that_was_cut(assistant):
+    # The headline now says a list was cut; "show me the others" lists the rest, then says so.
+    first, history = _chat(assistant, "papers on model merging")
+    matched = int(re.match(r"(\d+) papers match", first.answer).group(1))
+    assert matched > len(first.sources) and "Show more papers" in first.suggestions
+    answer, history = _chat(assistant, "papers on model merging", "show me the others")
+    assert answer.sources and not set(answer.paper_ids) & set(history[1]["paper_ids"])
+    assert len(answer.sources) == matched - len(first.sources)
+    assert answer.answer.startswith(f"{len(answer.sources)} more of the {matched} papers that match “model merging”")
+    answer, _ = _chat(assistant, "papers on model merging", "show me the others", "more")
+    assert answer.refused and "were in the previous answers" in answer.answer
+
+
 def test_an_ordinal_beyond_the_previous_answer_is_said_not_guessed(assistant):
     answer, history = _chat(assistant, "speech separation papers", "summarize the third one")
     assert len(history[1]["paper_ids"]) < 3

@@ -740,3 +740,12 @@ def test_dates_in_other_languages_are_windows():
     assert window.date_to == "2023-12-31"
     # A name keeps its case: it is still written like a name.
     assert "iTransformer" in in_english("Erzähl mir mehr über iTransformer", "de")
+
+
+@pytest.mark.parametrize("text, more", [
+    ("show me the others", True), ("more", True), ("the rest?", True), ("next 10", True), ("Show more papers", True),
+    ("more about the second one", False), ("more efficient transformers", False), ("others like it?", False),
+])
+def test_more_continues_the_previous_list(text, more):
+    from assistant.core import MORE_RE
+    assert bool(MORE_RE.match(text)) == more
