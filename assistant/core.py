@@ -284,6 +284,7 @@ class Assistant:
         ctx = dict(corpus_size=self.paper_count, corpus_dates=self.corpus_dates(), lang=query.lang)
         window = intent.window
         if intent.followup and previous:
+            key = max(query.weights, key=query.weights.get) if query.weights else None  # a yes/no turns on it
             evidence = self._evidence(intent, query, query_vector, limit=len(previous), restrict=previous)
             ordered = sorted(evidence, key=lambda e: e.meta.get("_order", 0))
             if intent.meta:  # "who are the authors of that paper?": what the corpus does not hold, said
@@ -317,7 +318,7 @@ class Assistant:
                 plan = extractive.plan_comparison(intent, sides, names, pool_size=len(ordered), **ctx)
                 return plan, evidence
             if picks:
-                return extractive.plan_one(intent, picks[0], len(ordered), s, **ctx), evidence
+                return extractive.plan_one(intent, picks[0], len(ordered), s, key=key, **ctx), evidence
             if intent.ordinal is not None and not intent.extra.get("compare"):
                 return extractive.plan_no_such(intent, len(ordered), **ctx), evidence
             if intent.answer_type and not intent.wants_code and window is None and not self._filters(intent, query, ordered):
@@ -340,7 +341,7 @@ class Assistant:
             # not the previous answer's first.
             described = intent.extra.get("described") and len(evidence) > 1
             target = max(evidence, key=lambda e: e.rank_score) if described else ordered[0]
-            return extractive.plan_one(intent, target, len(ordered), s, **ctx), evidence
+            return extractive.plan_one(intent, target, len(ordered), s, key=key, **ctx), evidence
         if intent.sides:
             sides, evidence = [], []
             for side in intent.sides[:2]:
@@ -529,7 +530,8 @@ class Assistant:
             return plan, [others[0], *found]
         cited = [e for e in ordered if e.paper_id in named]
         if cited:
-            return extractive.plan_one(intent, cited[0], len(ordered), self.settings, **ctx), evidence
+            key = max(query.weights, key=query.weights.get) if query.weights else None
+            return extractive.plan_one(intent, cited[0], len(ordered), self.settings, key=key, **ctx), evidence
         return self._plan(replace(intent, followup=False, summarize=False), query, query_vector, [], max_cited)
 
     def _named_papers(self, topic: str, window: Window | None = None) -> list[str]:

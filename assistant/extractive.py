@@ -4,6 +4,7 @@
 to the best match, not the question's wording); `render` turns a plan into markdown."""
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass, field, replace
 from typing import Iterator
@@ -40,6 +41,7 @@ class Plan:
     missing_sides: list[str] = field(default_factory=list)  # comparison sides not in the corpus
     unnamed: bool = False  # a missing side is a name no abstract uses (the paper may be here, unnamed)
     shown_before: int = 0  # "show me the others": papers earlier answers already listed
+    asked_word: str = ""  # a yes/no follow-up: the word it turns on, as the question wrote it
     suggestions: list[str] = field(default_factory=list)
     about_one: bool = False  # the question is about one paper (not a theme)
     dated: int = 0  # by-date follow-up: how many of the previous answer's papers have a date
@@ -246,10 +248,24 @@ def plan_code_subset(intent: Intent, previous: list[PaperEvidence], **context) -
 
 
 def plan_one(intent: Intent, target: PaperEvidence, pool_size: int, settings: Settings | None = None,
-             **context) -> Plan:
+             key: str | None = None, **context) -> Plan:
     """A follow-up about one paper of the previous answer: its code, a summary, or a fact (quoted
-    where the abstract states it, said to be unreported where it does not)."""
+    where the abstract states it, said to be unreported where it does not). key: the question's most
+    informative word (a stem), for a yes/no question ("does it evaluate on GPT-2?")."""
     p = Plan("single", intent, cited=[target], pool_size=pool_size, **context)
+    if intent.extra.get("yesno") and key and not intent.wants_code and not intent.answer_type:
+        # The sentences that say the word the question turns on; or that none does.
+        saying = [k for k, s in enumerate(target.sentences) if key in content_terms(s)]
+        if saying or key in content_terms(target.title):
+            p.kind = "mentions"
+            p.quotes[target.paper_id] = sorted(sorted(saying, key=lambda k: -target.sentence_scores[k])[:2]) \
+                or target.quotes
+        else:
+            p.kind = "mentions-none"
+            p.quotes[target.paper_id] = summary_sentences(target)
+        # The word as the question wrote it ("GPT-2"), not its stem.
+        p.asked_word = next((raw for raw in re.findall(r"[^\W_][\w\-]*", intent.topic) if key in content_terms(raw)), key)
+        return p
     if intent.answer_type in ("number", "dataset") and not intent.wants_code and settings is not None:
         detail(p, intent, settings)  # "what accuracy does it reach on CIFAR-100?"
     elif intent.wants_code:
@@ -462,6 +478,11 @@ def _headline(p: Plan) -> str:
         if n == p.pool_size:
             return f"{'Both' if n == 2 else f'All {n}'} papers from the previous answer match “{topic}”:"
         return f"{n} of the {p.pool_size} papers from the previous answer {'matches' if n == 1 else 'match'} “{topic}”:"
+    if p.kind == "mentions":
+        return f"*{lead}* [1] on “{escape(p.asked_word)}”, in its own words:"
+    if p.kind == "mentions-none":
+        return (f"The abstract of *{lead}* [1] does not mention “{escape(p.asked_word)}”, so it does not say; "
+                "what it proposes and finds:")
     if p.kind == "summary":
         return f"*{lead}* [1], in its own words (what it proposes, what it finds):"
     if p.kind == "comparison":

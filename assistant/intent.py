@@ -136,6 +136,10 @@ FIRST_TWO_RE = re.compile(r"\b(?:the )?(?:first|top) (?:two|2)\b|\bboth(?: of)? 
 # A paper of the previous answer picked by what it is: "the one with Fisher weights", "the ViT one".
 DESCRIBED_ONE_RE = re.compile(r"\bthe one (?:with|about|on|that|which|using|where|for)\b|"
                               r"\bthe (?!other\b|first\b|second\b|third\b|last\b|same\b)[\w\-]+ (?:one|paper)\b", re.I)
+# "does that paper evaluate on GPT-2?", "is it trained on ImageNet?": asked of one paper, answered
+# with the sentence that says it, or that the abstract does not mention it.
+YESNO_RE = re.compile(r"^\s*(?:and\s+|so\s+|ok\w*[,.]?\s+)?(?:does|do|did|is|are|was|were|can|could|has|have)\s+"
+                      r"(?:it|they|that paper|this paper|that one|this one|the paper|that work|this work)\b", re.I)
 # "compare them", "how do they differ?" (not "compare those with a transformer baseline")
 _COMPARE_THEM_RE = re.compile(r"\b(?:compare|contrast)\s+(?:them|these|those|the two|both)(?:\s+(?:papers|ones))?\s*[?.!]*\s*$|"
                               r"\bhow do (?:they|these|those|the two|both)(?: papers)? (?:compare|differ)\b|"
@@ -545,5 +549,6 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         # since the topic drops such words.
         extra={"compare": compare_refs, "plural": bool(PLURAL_RE.search(body)), "by_date": by_date,
                "count_papers": count_papers, "title": named_title(q),
-               "described": followup and bool(DESCRIBED_ONE_RE.search(body))},
+               "described": followup and bool(DESCRIBED_ONE_RE.search(body)),
+               "yesno": followup and bool(YESNO_RE.search(body))},
     )

@@ -627,6 +627,16 @@ def test_show_more_continues_a_list_that_was_cut(assistant):
     assert answer.refused and "were in the previous answers" in answer.answer
 
 
+def test_a_yes_no_question_about_one_paper_quotes_where_it_says_so(assistant):
+    # "does that paper evaluate on GPT-2?" repeated the paper's summary, which does not say.
+    turns = ("what do you have on mechanistic interpretability", "just the sparse autoencoder ones",
+             "which came first?")
+    answer, _ = _chat(assistant, *turns, "does that paper evaluate on GPT-2?")
+    assert answer.kind == "mentions" and "GPT-2 Small" in answer.answer and "on “GPT-2”" in answer.answer
+    answer, _ = _chat(assistant, *turns, "does it use ImageNet?")
+    assert answer.kind == "mentions-none" and "does not mention “ImageNet”" in answer.answer
+
+
 def test_an_ordinal_beyond_the_previous_answer_is_said_not_guessed(assistant):
     answer, history = _chat(assistant, "speech separation papers", "summarize the third one")
     assert len(history[1]["paper_ids"]) < 3

@@ -716,6 +716,12 @@ def test_a_paper_described_in_a_follow_up_is_marked_described():
     assert not classify("and the other one?", True, today=TODAY).extra["described"]
 
 
+def test_a_yes_no_question_about_the_paper_is_marked():
+    assert classify("does that paper evaluate on GPT-2?", True, today=TODAY).extra["yesno"]
+    assert classify("is it trained on ImageNet?", True, today=TODAY).extra["yesno"]
+    assert not classify("does any of them have code?", True, today=TODAY).extra["yesno"]
+
+
 @pytest.mark.parametrize("question, lang, expected", [
     # follow-ups in another language: the steering words in English, the rest as written
     ("¿Cuáles de estos tienen código?", "es", dict(followup=True, subset=True, wants_code=True)),
