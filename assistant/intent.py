@@ -357,8 +357,14 @@ HEAD_WORDS = 5
 _OPTIONS_RE = re.compile(r"^\s*([^,;:?]+?)\s+or\s+([^,;:?]+?)\s*(?:\s(?:for|in|on|to)\s[^?]*)?[?.!]*\s*$", re.I)
 
 
+_PAPERS_THAT_COMPARE_RE = re.compile(r"\b(?:papers?|works?|studies|study|research|articles?|anything|something)\s+"
+                                     r"(?:that\s+|which\s+)?(?:compar\w*|contrast\w*|benchmark\w*)\b", re.I)
+
+
 def comparison_sides(question: str) -> tuple[str, ...]:
     q = " ".join(question.split())
+    if _PAPERS_THAT_COMPARE_RE.search(q):
+        return ()  # "papers comparing CNNs and ViTs on small datasets": papers that compare, as a topic
     cued = COMPARE_CUE_RE.search(q) is not None
     for pattern in COMPARE_RES + (CUED_SIDES_RES if cued else []):
         m = pattern.search(q)

@@ -34,6 +34,7 @@ TODAY = dt.date(2026, 11, 21)
     ("what's the difference between FastSpeech and Tacotron?", False, dict(sides=("FastSpeech", "Tacotron"))),
     ("LoRA or full fine-tuning — which should I pick?", False, dict(sides=("LoRA", "full fine-tuning"))),
     ("Which papers compare models?", False, dict(sides=())),
+    ("papers comparing CNNs and ViTs on small datasets", False, dict(sides=())),  # papers that compare: a topic
     # facts: the kind of answer
     ("How many GPUs were used to train the largest model?", False, dict(answer_type="number", asked="GPUs", counted=True)),
     ("How long does MEFLUT take on a 4K image?", False, dict(answer_type="number", unit="time")),
