@@ -180,7 +180,11 @@ def detail(p: Plan, intent: Intent, settings: Settings, strict: bool = False) ->
         # far from the question is more likely another quantity.
         ranked = close or (ranked if intent.answer_type == "dataset" else [])
         if strict and intent.unit:
-            ranked = [k for k in ranked if type_strength(e.sentences[k], intent.answer_type, intent.asked, intent.unit) == 2]
+            ranked = [k for k in ranked if type_strength(e.sentences[k], intent.answer_type, intent.asked, intent.unit) == 2
+                      or unit is not None and unit.search(e.sentences[k])]
+        elif strict and intent.answer_type == "number" and (asked := [stem(w) for w in content_words(intent.asked)]):
+            # "what sparsity does it reach": a sentence with some other number does not say it.
+            ranked = [k for k in ranked if any(t.startswith(a) for a in asked for t in content_terms(e.sentences[k]))]
         if not ranked and holds_type(e.title, intent.answer_type, intent.asked, intent.counted):
             # The title states it ("… Built on over 10 Million Recordings"): the paper reports the
             # fact; quote the abstract's best sentence that holds a quantity of that kind.
@@ -222,8 +226,8 @@ def plan_facts(intent: Intent, previous: list[PaperEvidence], settings: Settings
     where its abstract states it; the answer cites those that do and says when none does."""
     p = Plan("single" if len(previous) == 1 else "facts", intent, cited=list(previous), pool_size=len(previous),
              **context)
-    # Over several papers a near miss of the asked kind would be compared with real answers: strict.
-    detail(p, intent, settings, strict=len(previous) > 1)
+    # A near miss of the asked kind (another number) would pass for the answer: strict.
+    detail(p, intent, settings, strict=True)
     if len(previous) > 1:
         p.cited = [e for e in p.cited if e.paper_id in p.quotes]
         p.kind = "facts" if p.cited else "facts-none"
@@ -267,7 +271,7 @@ def plan_one(intent: Intent, target: PaperEvidence, pool_size: int, settings: Se
         p.asked_word = next((raw for raw in re.findall(r"[^\W_][\w\-]*", intent.topic) if key in content_terms(raw)), key)
         return p
     if intent.answer_type in ("number", "dataset") and not intent.wants_code and settings is not None:
-        detail(p, intent, settings)  # "what accuracy does it reach on CIFAR-100?"
+        detail(p, intent, settings, strict=True)  # "what accuracy does it reach on CIFAR-100?"
     elif intent.wants_code:
         p.kind = "code"
         i = target.best_with(lambda s: "http" in s or "github" in s.lower())

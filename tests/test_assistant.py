@@ -535,6 +535,10 @@ def test_a_fact_asked_of_one_paper_is_quoted_or_said_unreported(assistant):
     assert "does not report" not in answer.answer and "FP4" in answer.answer
     answer = assistant.ask("What learning rate does MambaOut use for training?")
     assert "does not report learning rate" in answer.answer
+    # Asked of one paper, another number ("4.7% higher top-1 accuracy") does not say the sparsity.
+    answer, _ = _chat(assistant, "pruning vision transformers", "and layer-adaptive pruning for CNNs?",
+                      "that one, what sparsity does it reach")
+    assert "does not report sparsity" in answer.answer
     # A counted thing still has to be counted: "reduce FLOPs by 44%" reports no GPUs.
     answer = assistant.ask("How many GPUs and what hardware did they use to train the DeiT models with MCTF?")
     assert "does not report GPUs" in answer.answer
