@@ -15,29 +15,29 @@ from .words import fold
 
 # Longest phrases first within each language; matched on the accent-folded, lower-cased question.
 _CUES: dict[str, list[tuple[str, str]]] = {
-    "es": [("y", "and"), ("cuantos|cuantas", "how many"), ("cuanto", "how much"), ("son", "are"), ("cuales de (?:estos|estas|esos|esas|ellos|ellas)", "which of these"), ("alguno de (?:estos|ellos)", "any of these"),
+    "es": [("el otro|la otra", "the other one"), ("conjuntos? de datos", "datasets"), ("evaluad[oa]s?", "evaluated"), ("y", "and"), ("cuantos|cuantas", "how many"), ("cuanto", "how much"), ("son", "are"), ("cuales de (?:estos|estas|esos|esas|ellos|ellas)", "which of these"), ("alguno de (?:estos|ellos)", "any of these"),
            ("cuales", "which"), ("tienen", "have"), ("tiene", "has"), ("codigo", "code"), ("disponible", "available"),
            ("primero|primera|primer", "first"), ("segundo|segunda", "second"), ("tercero|tercera|tercer", "third"),
            ("cuarto|cuarta", "fourth"), ("ultimo|ultima", "last"), ("mas sobre", "more about"),
            ("cuentame", "tell me"), ("resume|resumen|resumeme", "summarize"), ("compara", "compare"),
            ("antes de", "before"), ("desde", "since"), ("despues de", "after"), ("o mas recientes?", "or later"),
            ("que tal", "what about")],
-    "pt": [("e", "and"), ("quantos|quantas", "how many"), ("quanto", "how much"), ("sao", "are"), ("quais (?:destes|destas|deles|delas|desses|dessas)", "which of these"), ("quais", "which"),
+    "pt": [("qual deles|qual delas", "which of them"), ("deles|delas", "of them"), ("o outro(?: artigo)?|a outra", "the other one"), ("ele|ela", "it"), ("conjuntos? de dados", "datasets"), ("avaliad[oa]s?", "evaluated"), ("e", "and"), ("quantos|quantas", "how many"), ("quanto", "how much"), ("sao", "are"), ("quais (?:destes|destas|deles|delas|desses|dessas)", "which of these"), ("quais", "which"),
            ("tem|teem", "have"), ("codigo", "code"), ("disponivel", "available"), ("primeiro|primeira", "first"),
            ("segundo|segunda", "second"), ("terceiro|terceira", "third"), ("ultimo|ultima", "last"),
            ("mais sobre", "more about"), ("resuma|resumo", "summarize"), ("compare", "compare"),
            ("antes de", "before"), ("desde", "since"), ("depois de", "after")],
-    "fr": [("et", "and"), ("combien de", "how many"), ("combien", "how much"), ("sont", "are"), ("lesquels|lesquelles", "which of these"), ("d'entre eux|parmi eux|parmi ceux-ci", "of these"),
+    "fr": [("l'autre", "the other one"), ("est", "is"), ("il|elle", "it"), ("ils|elles", "they"), ("jeux? de donnees", "datasets"), ("evalue(?:e|s|es)?", "evaluated"), ("et", "and"), ("combien de", "how many"), ("combien", "how much"), ("sont", "are"), ("lesquels|lesquelles", "which of these"), ("d'entre eux|parmi eux|parmi ceux-ci", "of these"),
            ("ont", "have"), ("code", "code"), ("disponible", "available"), ("premier|premiere", "first"),
            ("deuxieme|second|seconde", "second"), ("troisieme", "third"), ("dernier|derniere", "last"),
            ("plus sur|davantage sur", "more about"), ("resume|resumer", "summarize"), ("compare|comparer", "compare"),
            ("avant", "before"), ("depuis", "since"), ("apres", "after")],
-    "it": [("e", "and"), ("quanti|quante", "how many"), ("quanto", "how much"), ("sono", "are"), ("quali di (?:questi|queste|loro)", "which of these"), ("quali", "which"), ("hanno", "have"), ("ha", "has"),
+    "it": [("l'altro|l'altra", "the other one"), ("set di dati", "datasets"), ("valutat[oaie]", "evaluated"), ("e", "and"), ("quanti|quante", "how many"), ("quanto", "how much"), ("sono", "are"), ("quali di (?:questi|queste|loro)", "which of these"), ("quali", "which"), ("hanno", "have"), ("ha", "has"),
            ("codice", "code"), ("disponibile", "available"), ("primo|prima", "first"), ("secondo|seconda", "second"),
            ("terzo|terza", "third"), ("ultimo|ultima", "last"), ("di piu su", "more about"),
            ("riassumi|riassunto", "summarize"), ("confronta", "compare"), ("prima del", "before"), ("dal", "since"),
            ("dopo il", "after")],
-    "de": [("und", "and"), ("wie viele", "how many"), ("wie viel", "how much"), ("sind", "are"), ("welche davon|welche von (?:diesen|ihnen)", "which of these"), ("welche", "which"), ("haben", "have"),
+    "de": [("gibt es", "are there"), ("der andere|die andere|das andere", "the other one"), ("es", "it"), ("datensatze|datensatzen|datensatz", "datasets"), ("evaluiert|ausgewertet", "evaluated"), ("und", "and"), ("wie viele", "how many"), ("wie viel", "how much"), ("sind", "are"), ("welche davon|welche von (?:diesen|ihnen)", "which of these"), ("welche", "which"), ("haben", "have"),
            ("hat", "has"), ("code|quellcode", "code"), ("verfugbar", "available"), ("erste|ersten|erstes", "first"),
            ("zweite|zweiten|zweites", "second"), ("dritte|dritten|drittes", "third"), ("letzte|letzten|letztes", "last"),
            ("mehr uber", "more about"), ("erzahl mir|erzahle mir", "tell me"), ("fasse .{0,20} zusammen", "summarize"),
@@ -58,6 +58,8 @@ def in_english(question: str, lang: str) -> str:
     if not table:
         return question
     text = question.replace("¿", " ").replace("¡", " ")
+    if lang == "fr":  # "a-t-il", "est-il", "sont-ils": the pronoun after the verb
+        text = re.sub(r"(?:-t)?-(?:il|elle)\b", " il", re.sub(r"(?:-t)?-(?:ils|elles)\b", " ils", text))
     for pattern, english in table:
         folded = fold(text)
         if len(folded) != len(text):  # a letter that folds to two ("ß"): work on the folded text

@@ -731,6 +731,8 @@ def test_a_yes_no_question_about_the_paper_is_marked():
     ("resume el segundo", "es", dict(followup=True, ordinal=1, summarize=True)),
     ("Résume le deuxième article", "fr", dict(followup=True, ordinal=1)),
     ("¿Cuántas GPUs y qué hardware usaron?", "es", dict(answer_type="number", asked="GPUs", counted=True)),
+    ("Le code est-il disponible ?", "fr", dict(wants_code=True, followup=True)),
+    ("Em quais conjuntos de dados ele foi avaliado?", "pt", dict(followup=True, answer_type="dataset")),
 ])
 def test_follow_ups_in_other_languages_are_read_as_follow_ups(question, lang, expected):
     from assistant.cues import in_english
