@@ -42,6 +42,7 @@ FACT_VERBS = frozenset(stem(w) for w in """use used evaluate evaluated test test
 MORE_RE = re.compile(r"^\s*(?:ok\w*[,.]?\s+|and\s+)?(?:(?:show|list|give)(?: me)?\s+)?(?:the\s+)?(?:others|rest|"
                      r"more(?: papers| results| of them| please)?|next(?: ones| \d+| page)?|remaining(?: ones| papers)?)"
                      r"\s*(?:please)?\s*[?.!]*\s*$", re.I)
+_SIDE_FILLER = frozenset({"one", "paper", "work", "method", "approach", "model"})
 OTHER_RE = re.compile(r"\bthe other (?:one|paper|work|method|model)\b", re.I)
 CONTINUATION_RE = re.compile(r"\s*(?:and|also|plus|what about|how about|or)\b", re.I)
 # "More like this" in the browser asks `which papers are similar to “<exact title>”?`; a user may
@@ -345,7 +346,9 @@ class Assistant:
         if intent.sides:
             sides, evidence = [], []
             for side in intent.sides[:2]:
-                found = self._side(intent, side, window)
+                # "compare the orthogonal transformation one with BT^2": a side the previous answer's
+                # titles name is that paper, before anything the whole corpus might match.
+                found = self._listed_side(intent, side, previous) or self._side(intent, side, window)
                 sides.append(found)
                 evidence += [found] if found is not None else []
             return extractive.plan_comparison(intent, sides, list(intent.sides[:2]), **ctx), evidence
@@ -452,6 +455,19 @@ class Assistant:
         plan = extractive.plan(intent, evidence, s, max_cited, topic_words=len(query.weights),
                                corpus_size=self.paper_count, corpus_dates=self.corpus_dates(), lang=query.lang)
         return plan, evidence
+
+    def _listed_side(self, intent: Intent, side: str, previous: list[str]) -> PaperEvidence | None:
+        """The paper of the previous answer whose title has every word of a comparison side."""
+        terms = content_terms(side) - _SIDE_FILLER
+        have = self.sentences_for(previous) if previous and terms else {}
+        pid = next((pid for pid in previous if pid in have and terms <= have[pid].title_terms), None)
+        if pid is None:
+            return None
+        query = self.understand(side)
+        found = self._evidence(replace(intent, answer_type=None, wants_detail=False), query,
+                               self.embedder.embed_query(query.text, self.settings.query_threads), limit=1,
+                               restrict=[pid])
+        return found[0] if found else None
 
     def _side(self, intent: Intent, side: str, window: Window | None) -> PaperEvidence | None:
         """The paper one side of a comparison names, or None when the corpus lacks it: its own

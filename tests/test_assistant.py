@@ -641,6 +641,15 @@ def test_a_yes_no_question_about_one_paper_quotes_where_it_says_so(assistant):
     assert answer.kind == "mentions-none" and "does not mention “ImageNet”" in answer.answer
 
 
+def test_a_comparison_side_the_previous_answer_names_is_that_paper(assistant):
+    # "the orthogonal transformation one" is the listed "...via an Orthogonal Transformation Layer",
+    # not "Orthogonal Convolutional Neural Networks" found in the whole corpus.
+    answer, history = _chat(assistant, "backward compatible embeddings / model replacement",
+                            "compare the orthogonal transformation one with BT^2")
+    assert answer.kind == "comparison" and "Orthogonal Transformation Layer" in answer.sources[0].title
+    assert answer.sources[0].paper_id in history[1]["paper_ids"]
+
+
 def test_an_ordinal_beyond_the_previous_answer_is_said_not_guessed(assistant):
     answer, history = _chat(assistant, "speech separation papers", "summarize the third one")
     assert len(history[1]["paper_ids"]) < 3
