@@ -164,8 +164,8 @@ ORDINAL_RE = re.compile(r"\bthe (first|second|third|fourth|fifth|sixth|seventh|e
 # "which one is the newest?", "and the oldest?" after a list: a pick by date among its papers, not a
 # "recent" date window.
 DATE_PICK_RE = re.compile(r"\b(newest|latest|most recent|oldest|earliest|came (?:out )?first|(?:was )?published first|"
-                          r"came (?:out )?last)\b", re.I)
-_OLDEST = ("oldest", "earliest", "came first", "came out first", "published first", "was published first")
+                          r"came (?:out )?last|newer|older|more recent)\b", re.I)
+_OLDEST = ("oldest", "earliest", "came first", "came out first", "published first", "was published first", "older")
 REF_RE = re.compile(r"\[(\d{1,2})\]|(?:\b(?:paper|number|no\.|item|source) ?|#)(\d{1,2})\b", re.I)
 SUMMARY_RE = re.compile(r"\b(summar\w*|tell me (?:more|about)|more (?:about|on|details)|explain|details? (?:on|about|of)|"
                         r"what (?:does|did|is) (?:it|that|this|the \w+ one)|elaborate|describe|overview|gist|main idea|"

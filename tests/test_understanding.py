@@ -474,6 +474,7 @@ def test_a_misspelt_ordinal_still_points_at_a_paper(question, ordinal):
 @pytest.mark.parametrize("question, history, by_date, window", [
     ("which one is the newest?", True, "newest", False), ("and the earliest?", True, "oldest", False),
     ("which came first?", True, "oldest", False),
+    ("which is newer?", True, "newest", False), ("and which one is older", True, "oldest", False),
     ("the most recent one", True, "newest", False),
     ("what is the latest work on mamba?", True, None, True),  # a topic: a new question, "recent" window
     ("which one is the newest?", False, None, True),           # no list to pick from
