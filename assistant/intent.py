@@ -517,7 +517,9 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         sides = ()  # "compare those with ..." over the previous answer: handled as a follow-up
     answer_type = None
     said = _spelled_out(body)  # "what's the best accuracy" asks what "what is the accuracy" asks
-    if NUMBER_RE.search(said):
+    if re.search(r"\b(?:which|what) (?:datasets?|benchmarks?|data|corpora)\b", said, re.I):
+        answer_type = "dataset"  # "what benchmarks does DiffPose report on" names them, it counts nothing
+    elif NUMBER_RE.search(said):
         answer_type = "number"
     elif DATASET_RE.search(said):
         answer_type = "dataset"

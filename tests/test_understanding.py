@@ -40,6 +40,7 @@ TODAY = dt.date(2026, 11, 21)
     ("How long does MEFLUT take on a 4K image?", False, dict(answer_type="number", unit="time")),
     ("What classification accuracy did it reach on ADHD-200?", False, dict(answer_type="number", unit="percent")),
     ("On which benchmarks was MossFormer2 evaluated?", False, dict(answer_type="dataset")),
+    ("what benchmarks does DiffPose report on", False, dict(answer_type="dataset")),
     ("Which papers make ViTs cheaper to run?", False, dict(answer_type=None)),
     ("what dice score does the aeropath model get?", False, dict(answer_type="number", asked="dice score")),
     ("How many GPUs and how many hours did it take to train FastSpeech?", False, dict(asked="GPUs or hours", counted=True)),
