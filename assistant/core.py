@@ -263,7 +263,7 @@ class Assistant:
             limit = max_cited or self.settings.max_cited
             plan, evidence = self._plan(intent, query, query_vector, previous, limit + len(shown))
             plan.answers_pooled = pooled if intent.followup else 1
-            if shown and plan.kind == "list":
+            if shown and plan.kind in ("list", "single"):
                 plan.cited = [e for e in plan.cited if e.paper_id not in shown][:limit]
                 plan.shown_before = len(shown)
                 if not plan.cited:

@@ -454,7 +454,9 @@ def _headline(p: Plan) -> str:
             return "The paper from the previous answer has no date in the corpus."
         return f"None of the {p.pool_size} papers from the previous answer has a date in the corpus, so I can't tell."
     if p.kind == "more-none":
-        return f"All {p.pool_size} papers that match “{topic}” were in the previous answers."
+        if p.pool_size <= 1:
+            return f"The only paper that matches “{topic}” was in the previous answer; no other comes close."
+        return f"{'Both' if p.pool_size == 2 else f'All {p.pool_size}'} papers that match “{topic}” were in the previous answers."
     lead = escape(p.cited[0].title)
     if p.kind == "dated-pick":
         which = "oldest" if p.intent.extra.get("by_date") == "oldest" else "newest"

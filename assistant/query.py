@@ -153,6 +153,8 @@ def surprisal(word: str, lang: str = "en") -> float:
 def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str | None = None,
                long_question: int = 16, known_zipf: float = 3.3) -> Query:
     lang = language_of(question or topic)
+    if lang != "en" and all(w in vocab for w in content_words(question or topic)):
+        lang = "en"  # "Faster Diffusion UNet encoder": every word is the corpus's, whatever else it could be
     # An acronym ("GNNs", "CARLA") is meant as written: short capitals are one edit from many other
     # acronyms ("cnns"). A longer name with a slip ("MambaQaunt", "TIES-Mergign") is still corrected.
     names = {fold(raw) for raw in ACRONYM_RE.findall(topic)}

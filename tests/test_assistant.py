@@ -631,6 +631,8 @@ def test_show_more_continues_a_list_that_was_cut(assistant):
     assert answer.answer.startswith(f"{len(answer.sources)} more of the {matched} papers that match “model merging”")
     answer, _ = _chat(assistant, "papers on model merging", "show me the others", "more")
     assert answer.refused and "were in the previous answers" in answer.answer
+    answer, _ = _chat(assistant, "Faster Diffusion UNet encoder", "show me more")  # a one-paper answer
+    assert answer.refused and "The only paper that matches" in answer.answer
 
 
 def test_a_yes_no_question_about_one_paper_quotes_where_it_says_so(assistant):

@@ -231,6 +231,9 @@ def test_a_noun_asked_meets_the_corpus_adjective_and_back():
     parts = Vocabulary(["Retrieval of images", "Augmented data", "Training without labels"])
     assert understand("retrieval-augmented generation", parts, 4.5).missing == ["retrieval-augmented"]
     assert understand("training-free retrieval", parts, 4.5).missing == []
+    # A keyword question whose every word the corpus uses is English, whatever else its words could be.
+    kw = Vocabulary(["Faster diffusion with a UNet encoder"])
+    assert understand("Faster Diffusion UNet encoder", kw, 4.5).lang == "en"
     # A British spelling is the corpus's American one.
     us = Vocabulary(["Recognizing text in images", "Color constancy"])
     assert understand("recognising text", us, 4.5).missing == [] and "recognizing" in understand("recognising text", us, 4.5).text
