@@ -453,6 +453,13 @@ def _headline(p: Plan) -> str:
         if p.pool_size == 1:
             return "The paper from the previous answer has no date in the corpus."
         return f"None of the {p.pool_size} papers from the previous answer has a date in the corpus, so I can't tell."
+    if p.kind == "detail" and n == 1 and p.cited[0].paper_id in p.quotes:
+        # The fact is in the quote below: say that it is, rather than "the best match is".
+        asked = escape(p.intent.asked)
+        said = (f"names the {asked}" if p.intent.answer_type == "dataset" and asked else
+                f"reports how many {asked}" if p.intent.counted and asked else
+                f"reports the {asked}" if asked else "reports it")
+        return f"*{escape(p.cited[0].title)}* [1] {said} in its abstract:"
     if p.kind == "more-none":
         if p.pool_size <= 1:
             return f"The only paper that matches “{topic}” was in the previous answer; no other comes close."

@@ -589,6 +589,8 @@ def test_the_data_a_paper_names_or_describes_is_not_called_unreported(assistant)
     assert "does not report" not in answer.answer and "publicly available dataset" in answer.answer
     answer = assistant.ask("what benchmarks does DiffPose report on")  # was "does not report benchmarks"
     assert "does not report" not in answer.answer and "PoseTrack2017" in answer.answer
+    assert answer.answer.startswith("*DiffPose")  # the headline says the fact is there, not "the best match is"
+    assert "names the benchmarks in its abstract" in answer.answer.splitlines()[0]
     # ... but "three well-known datasets" and a code link name no dataset.
     answer = assistant.ask("Which datasets was HyperFormer evaluated on for hyper-relational knowledge graph completion?")
     assert "does not report datasets" in answer.answer
