@@ -536,7 +536,9 @@ class Assistant:
                     evidence: list[PaperEvidence], max_cited: int, ctx: dict):
         """A follow-up that names a paper: compared with the previous answer's first when it asks to
         compare; that paper when the previous answer cited it; otherwise asked afresh."""
-        if COMPARE_CUE_RE.search(intent.topic) and (others := [e for e in ordered if e.paper_id not in named]):
+        weighs = COMPARE_CUE_RE.search(intent.topic) or re.search(r"\b(?:beats?|outperforms?|better|worse)\b",
+                                                                    intent.topic, re.I)  # "does it beat TIES?"
+        if weighs and (others := [e for e in ordered if e.paper_id not in named]):
             found = self._evidence(intent, query, query_vector, limit=1, restrict=named[:1])
             side = found[0] if found else None
             name = next((m.group(0) for n in written_as_names(intent.topic)

@@ -515,7 +515,7 @@ def _headline(p: Plan) -> str:
                     f"Here is what the corpus has on the other side, *{escape(p.cited[0].title)}* [1]:")
         return text
     if p.kind == "detail-missing":
-        asked = escape(p.intent.asked) if p.intent.asked else "that"
+        asked = escape(p.intent.asked or _UNIT_NAMES.get(p.intent.unit, "that"))
         if p.about_one:
             return (f"The abstract of *{lead}* [1] does not report {asked}; what it says closest to the "
                     "question:")

@@ -495,6 +495,8 @@ def test_a_follow_up_naming_another_paper_is_about_that_paper(assistant):
     assert [s.title.split(":")[0] for s in answer.sources] == ["Lina-Speech"]
     answer, _ = _chat(assistant, "what is Lina-Speech?", "how does it compare to FastSpeech?")
     assert answer.kind == "comparison" and [s.title.split(":")[0] for s in answer.sources] == ["Lina-Speech", "FastSpeech"]
+    answer, _ = _chat(assistant, "what is Lina-Speech?", "does it beat FastSpeech?")
+    assert answer.kind == "comparison" and [s.title.split(":")[0] for s in answer.sources] == ["Lina-Speech", "FastSpeech"]
 
 
 def test_dates_outside_the_previous_answers_window_ask_its_topic_again(assistant):
