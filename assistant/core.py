@@ -27,7 +27,8 @@ from .settings import Settings, get_settings
 from .store import Store
 from .timewindow import Window, in_window
 from .vocabulary import load_vocabulary
-from .words import content_terms, content_words, fold, language_of, name_like, stem, words, written_as_names, zipf
+from .words import (content_terms, content_words, fold, language_of, name_like, names_as_written, stem, words,
+                    written_as_names, zipf)
 
 MAX_QUESTION_CHARS = 2000
 LINK_RE = re.compile(r"\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -285,7 +286,6 @@ class Assistant:
         ctx = dict(corpus_size=self.paper_count, corpus_dates=self.corpus_dates(), lang=query.lang)
         window = intent.window
         if intent.followup and previous:
-            key = max(query.weights, key=query.weights.get) if query.weights else None  # a yes/no turns on it
             evidence = self._evidence(intent, query, query_vector, limit=len(previous), restrict=previous)
             ordered = sorted(evidence, key=lambda e: e.meta.get("_order", 0))
             if intent.meta:  # "who are the authors of that paper?": what the corpus does not hold, said
@@ -296,8 +296,7 @@ class Assistant:
                 intent.refs or intent.ordinal is not None or intent.subset or intent.wants_code
                 or intent.extra.get("by_date")) else []
             elsewhere = [] if named or intent.refs or intent.ordinal is not None else [
-                m.group(0) for n in written_as_names(intent.topic)
-                if n not in self.vocab and (m := re.search(re.escape(n), intent.topic, re.I))]
+                n for n in names_as_written(intent.topic) if fold(n) not in self.vocab]
             if elsewhere and ordered and COMPARE_CUE_RE.search(intent.topic):
                 # "how does it compare to ESPCN?": a method no abstract names is said to be missing,
                 # beside the paper the question is about.
@@ -319,7 +318,7 @@ class Assistant:
                 plan = extractive.plan_comparison(intent, sides, names, pool_size=len(ordered), **ctx)
                 return plan, evidence
             if picks:
-                return extractive.plan_one(intent, picks[0], len(ordered), s, key=key, **ctx), evidence
+                return extractive.plan_one(intent, picks[0], len(ordered), s, key=query.key, **ctx), evidence
             if intent.ordinal is not None and not intent.extra.get("compare"):
                 return extractive.plan_no_such(intent, len(ordered), **ctx), evidence
             if intent.answer_type and not intent.wants_code and window is None and not self._filters(intent, query, ordered):
@@ -342,7 +341,7 @@ class Assistant:
             # not the previous answer's first.
             described = intent.extra.get("described") and len(evidence) > 1
             target = max(evidence, key=lambda e: e.rank_score) if described else ordered[0]
-            return extractive.plan_one(intent, target, len(ordered), s, key=key, **ctx), evidence
+            return extractive.plan_one(intent, target, len(ordered), s, key=query.key, **ctx), evidence
         if intent.sides:
             sides, evidence = [], []
             for side in intent.sides[:2]:
@@ -541,15 +540,13 @@ class Assistant:
         if weighs and (others := [e for e in ordered if e.paper_id not in named]):
             found = self._evidence(intent, query, query_vector, limit=1, restrict=named[:1])
             side = found[0] if found else None
-            name = next((m.group(0) for n in written_as_names(intent.topic)
-                         if (m := re.search(re.escape(n), intent.topic, re.I))), "the paper named")  # as written
+            name = next(iter(names_as_written(intent.topic)), "the paper named")
             plan = extractive.plan_comparison(intent, [others[0], side], [others[0].title, name],
                                               pool_size=len(ordered), **ctx)
             return plan, [others[0], *found]
         cited = [e for e in ordered if e.paper_id in named]
         if cited:
-            key = max(query.weights, key=query.weights.get) if query.weights else None
-            return extractive.plan_one(intent, cited[0], len(ordered), self.settings, key=key, **ctx), evidence
+            return extractive.plan_one(intent, cited[0], len(ordered), self.settings, key=query.key, **ctx), evidence
         return self._plan(replace(intent, followup=False, summarize=False), query, query_vector, [], max_cited)
 
     def _named_papers(self, topic: str, window: Window | None = None) -> list[str]:

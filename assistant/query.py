@@ -30,12 +30,14 @@ class Query:
     same: dict[str, str] = field(default_factory=dict)
 
     @property
+    def key(self) -> str | None:
+        """The most informative topic word (a stem), or None when the question has none."""
+        return max(self.weights, key=self.weights.get) if self.weights else None
+
+    @property
     def key_missing(self) -> bool:
         """The most informative topic word is one no abstract uses."""
-        if not self.weights:
-            return False
-        key = max(self.weights, key=self.weights.get)
-        return key in {stem(w) for w in self.missing}
+        return self.key is not None and self.key in {stem(w) for w in self.missing}
 
     @property
     def missing_share(self) -> float:

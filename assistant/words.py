@@ -121,10 +121,15 @@ RAW_WORD_RE = re.compile(r"[^\W_](?:[\w\-]*[^\W_])?")
 _NAME_SHAPE = re.compile(r"^(?:[A-Z]{2,}[\w\-]*|\w+[a-z][A-Z][\w\-]*|[a-z][A-Z][\w\-]{2,}|[A-Za-z]+[\-]?\d[\w\-]*|\w+-[A-Z][\w\-]*)$")
 
 
+def names_as_written(text: str) -> list[str]:
+    """The words the asker wrote like a name ("DriveAdapter", "AFFNet", "S4", "TIES-Merging"), as
+    written: a rare word typed in lower case ("recomputing") may be plain technical English."""
+    return [raw for raw in RAW_WORD_RE.findall(text) if _NAME_SHAPE.match(raw)]
+
+
 def written_as_names(text: str) -> list[str]:
-    """Only the words the asker wrote like a name ("DriveAdapter", "AFFNet", "S4", "TIES-Merging"):
-    a rare word typed in lower case ("recomputing") may be plain technical English."""
-    return [fold(raw) for raw in RAW_WORD_RE.findall(text) if _NAME_SHAPE.match(raw)]
+    """names_as_written, folded for matching."""
+    return [fold(raw) for raw in names_as_written(text)]
 
 
 def name_like(text: str) -> list[str]:
