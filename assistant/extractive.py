@@ -4,7 +4,6 @@
 to the best match, not the question's wording); `render` turns a plan into markdown."""
 from __future__ import annotations
 
-import re
 import statistics
 from dataclasses import dataclass, field, replace
 from typing import Iterator
@@ -16,7 +15,7 @@ from .markdown import escape
 from .models import Answer, ComparisonCell, ComparisonRow, Source
 from .settings import Settings
 from .timewindow import Window
-from .words import content_terms, content_words, stem, zipf
+from .words import RAW_WORD_RE, content_terms, content_words, stem, zipf
 
 ASPECTS = ("proposes", "evaluated on", "result", "code")
 
@@ -159,6 +158,15 @@ _UNIT_NAMES = {"speedup": "a speed-up", "time": "a run time", "compute": "its co
                "percent": "an accuracy"}
 
 
+def _asked(intent: Intent) -> str:
+    """What a fact question asked, for "does not report …": its words, or the kind of quantity."""
+    return intent.asked or _UNIT_NAMES.get(intent.unit, "that")
+
+
+def _all(n: int) -> str:
+    return "Both" if n == 2 else f"All {n}"
+
+
 def detail(p: Plan, intent: Intent, settings: Settings, strict: bool = False) -> None:
     """Quote the sentence that holds the asked fact; when no cited abstract states it, say so
     rather than quote a near miss. strict: when the question says what kind of quantity it wants
@@ -268,7 +276,7 @@ def plan_one(intent: Intent, target: PaperEvidence, pool_size: int, settings: Se
             p.kind = "mentions-none"
             p.quotes[target.paper_id] = summary_sentences(target)
         # The word as the question wrote it ("GPT-2"), not its stem.
-        p.asked_word = next((raw for raw in re.findall(r"[^\W_][\w\-]*", intent.topic) if key in content_terms(raw)), key)
+        p.asked_word = next((raw for raw in RAW_WORD_RE.findall(intent.topic) if key in content_terms(raw)), key)
         return p
     if intent.answer_type in ("number", "dataset") and not intent.wants_code and settings is not None:
         detail(p, intent, settings, strict=True)  # "what accuracy does it reach on CIFAR-100?"
@@ -434,8 +442,7 @@ def _headline(p: Plan) -> str:
             return f"The paper from the previous answer is not about “{topic}”."
         return f"None of the {p.pool_size} papers from the previous answer is about “{topic}”."
     if p.kind == "facts-none":
-        asked = p.intent.asked or _UNIT_NAMES.get(p.intent.unit, "that")
-        return f"None of the {p.pool_size} papers from the previous answer reports {escape(asked)} in its abstract."
+        return f"None of the {p.pool_size} papers from the previous answer reports {escape(_asked(p.intent))} in its abstract."
     if p.kind == "facts":
         if n == p.pool_size:
             return f"Each of the {n} papers from the previous answer, where its abstract states it:"
@@ -463,7 +470,7 @@ def _headline(p: Plan) -> str:
     if p.kind == "more-none":
         if p.pool_size <= 1:
             return f"The only paper that matches “{topic}” was in the previous answer; no other comes close."
-        return f"{'Both' if p.pool_size == 2 else f'All {p.pool_size}'} papers that match “{topic}” were in the previous answers."
+        return f"{_all(p.pool_size)} papers that match “{topic}” were in the previous answers."
     lead = escape(p.cited[0].title)
     if p.kind == "dated-pick":
         which = "oldest" if p.intent.extra.get("by_date") == "oldest" else "newest"
@@ -489,7 +496,7 @@ def _headline(p: Plan) -> str:
         if p.pool_size == 1:
             return f"The paper from the previous answer matches “{topic}”:"
         if n == p.pool_size:
-            return f"{'Both' if n == 2 else f'All {n}'} papers from the previous answer match “{topic}”:"
+            return f"{_all(n)} papers from the previous answer match “{topic}”:"
         return f"{n} of the {p.pool_size} papers from the previous answer {'matches' if n == 1 else 'match'} “{topic}”:"
     if p.kind == "mentions":
         return f"*{lead}* [1] on “{escape(p.asked_word)}”, in its own words:"
@@ -515,7 +522,7 @@ def _headline(p: Plan) -> str:
                     f"Here is what the corpus has on the other side, *{escape(p.cited[0].title)}* [1]:")
         return text
     if p.kind == "detail-missing":
-        asked = escape(p.intent.asked or _UNIT_NAMES.get(p.intent.unit, "that"))
+        asked = escape(_asked(p.intent))
         if p.about_one:
             return (f"The abstract of *{lead}* [1] does not report {asked}; what it says closest to the "
                     "question:")
