@@ -616,13 +616,15 @@ class Assistant:
         return sorted(self.understand(text).missing)
 
     def _asked_before_more(self, history: list[dict]) -> tuple[str, list[str]]:
-        """The question a run of "more" follow-ups extends, and every paper shown since it."""
+        """The question a run of "more" follow-ups extends (the latest one asked on its own, not a
+        follow-up such as "which one is fastest?"), and every paper shown since it."""
         shown: list[str] = []
         for turn in reversed(history):
+            text = str(turn.get("content", ""))
             if turn.get("role") == "assistant":
                 shown += self.papers_in_history([turn])
-            elif turn.get("role") == "user" and not MORE_RE.match(str(turn.get("content", ""))):
-                return str(turn.get("content", "")), list(dict.fromkeys(shown))
+            elif turn.get("role") == "user" and not MORE_RE.match(text) and not classify(text, True).followup:
+                return text, list(dict.fromkeys(shown))
         return "", []
 
     def _continued_papers(self, history: list[dict]) -> list[str]:

@@ -635,6 +635,9 @@ def test_show_more_continues_a_list_that_was_cut(assistant):
     assert answer.answer.startswith(f"{len(answer.sources)} more of the {matched} papers that match “model merging”")
     answer, _ = _chat(assistant, "papers on model merging", "show me the others", "more")
     assert answer.refused and "were in the previous answers" in answer.answer
+    # A follow-up in between ("which one is fastest?") is not the list continued: it was re-asked alone.
+    answer, _ = _chat(assistant, "papers on model merging", "which one is fastest?", "show me the others")
+    assert answer.answer.startswith(f"{matched - len(first.sources)} more of the {matched} papers")
     answer, _ = _chat(assistant, "Faster Diffusion UNet encoder", "show me more")  # a one-paper answer
     assert answer.refused and "The only paper that matches" in answer.answer
 
