@@ -44,6 +44,9 @@ MORE_RE = re.compile(r"^\s*(?:ok\w*[,.]?\s+|and\s+)?(?:(?:show|list|give)(?: me)
                      r"more(?: papers| results| of them| please)?|next(?: ones| \d+| page)?|remaining(?: ones| papers)?)"
                      r"\s*(?:please)?\s*[?.!]*\s*$", re.I)
 _SIDE_FILLER = frozenset({"one", "paper", "work", "method", "approach", "model"})
+# What "and the third?" / "what about the last paper?" say besides pointing: nothing asked.
+_POINTING_WORDS = _SIDE_FILLER | {"first", "second", "third", "fourth", "fifth", "last", "other", "latter", "former",
+                                  "about", "what", "how"}
 OTHER_RE = re.compile(r"\bthe other (?:one|paper|work|method|model)\b", re.I)
 CONTINUATION_RE = re.compile(r"\s*(?:and|also|plus|what about|how about|or)\b", re.I)
 # "More like this" in the browser asks `which papers are similar to “<exact title>”?`; a user may
@@ -221,6 +224,16 @@ class Assistant:
             # "anything on speech enhancement?" / "and speech separation?" / "do any of them have
             # code?": "them" are the papers of both answers, the latest first.
             previous, pooled = list(dict.fromkeys(previous + earlier)), 2
+        if intent.followup and (OTHER_RE.search(question) or intent.ordinal is not None or intent.refs) \
+                and not (intent.answer_type or intent.wants_code or intent.summarize or intent.extra.get("compare")
+                         or set(content_words(intent.topic)) - _POINTING_WORDS):
+            # "whats the imagenet acc of unireplknet?" / "and the other one?": the same fact (or the
+            # same yes/no question) asked of the other paper.
+            before = self._asked_before_pointing(history, opts)
+            if before is not None:
+                intent = replace(intent, answer_type=before.answer_type, asked=before.asked, unit=before.unit,
+                                 wants_detail=before.wants_detail, topic=before.topic,
+                                 extra={**intent.extra, "yesno": before.extra.get("yesno")})
         if intent.followup and OTHER_RE.search(question) and not intent.refs:
             # "and the other one - what model does it use?": after an answer about one paper, the
             # other of the list before it; after a list, its second.
@@ -307,6 +320,22 @@ class Assistant:
                 # TIES-Merging?": a paper named by a word only it uses is the one meant, not the
                 # previous answer's first.
                 return self._plan_named(intent, query, query_vector, ordered, named, evidence, max_cited, ctx)
+            if (phrase := intent.extra.get("described")) and len(ordered) > 1 and not (
+                    intent.refs or intent.ordinal is not None or intent.subset or window is not None
+                    or intent.extra.get("compare")):
+                # "what dataset does the garment one evaluate on?": the paper the description picks,
+                # then the rest of the question asked of it alone.
+                target = self._described(intent, phrase, ordered)
+                rest = " ".join(re.sub(rf"\b(?:the one \w+ )?{re.escape(phrase)}(?: one| paper)?\b", " ",
+                                       intent.topic, count=1, flags=re.I).split())
+                if content_words(rest):
+                    asked = self.understand(rest, rest)
+                    target = self._evidence(intent, asked, self.embedder.embed_query(asked.text, s.query_threads),
+                                            limit=1, restrict=[target.paper_id])[0]
+                    key = asked.key
+                else:
+                    key = None
+                return extractive.plan_one(intent, target, len(ordered), s, key=key, **ctx), evidence
             picks = [_pick(ordered, r - 1) for r in intent.refs] if intent.refs else []
             if intent.ordinal is not None and not picks:
                 picks = [_pick(ordered, intent.ordinal)]
@@ -454,6 +483,38 @@ class Assistant:
         plan = extractive.plan(intent, evidence, s, max_cited, topic_words=len(query.weights),
                                corpus_size=self.paper_count, corpus_dates=self.corpus_dates(), lang=query.lang)
         return plan, evidence
+
+    @staticmethod
+    def _asked_before_pointing(history: list[dict], opts: dict) -> Intent | None:
+        """The fact or yes/no question that "and the third?" repeats: the latest one asked, past
+        other turns that only point ("and the second one?"); None when a new topic came between."""
+        for m in reversed(history):
+            if m.get("role") != "user":
+                continue
+            before = classify(str(m.get("content", "")), has_history=True, **opts)
+            if (before.answer_type or before.extra.get("yesno")) and not before.sides:
+                return before
+            if set(content_words(before.topic)) - _POINTING_WORDS or before.wants_code or before.summarize:
+                return None
+        return None
+
+    def _described(self, intent: Intent, phrase: str, listed: list[PaperEvidence]) -> PaperEvidence:
+        """The listed paper a description fits: the one whose title has its words, else the one its
+        words and meaning match best ("the 6D one", "the one with Fisher weights")."""
+        terms = content_terms(phrase) - _SIDE_FILLER
+        have = self.sentences_for([e.paper_id for e in listed]) if terms else {}
+        titled = [e for e in listed if e.paper_id in have and terms <= have[e.paper_id].title_terms]
+        if len(titled) == 1:
+            return titled[0]
+        pool = titled or listed
+        query = self.understand(phrase)
+        if not query.weights:
+            return max(pool, key=lambda e: e.rank_score)
+        scored = self._evidence(replace(intent, answer_type=None, wants_detail=False), query,
+                                self.embedder.embed_query(query.text, self.settings.query_threads),
+                                limit=len(pool), restrict=[e.paper_id for e in pool])
+        best = max(scored, key=lambda e: e.relevance).paper_id if scored else pool[0].paper_id
+        return next(e for e in pool if e.paper_id == best)
 
     def _listed_side(self, intent: Intent, side: str, previous: list[str]) -> PaperEvidence | None:
         """The paper of the previous answer whose title has every word of a comparison side."""

@@ -62,7 +62,10 @@ QUANTITY_NOUNS = (r"bit[- ]?widths?|bits|learning rates?|batch sizes?|resolution
                   r"compression ratios?|frame rates?|fps|throughput|latency|parameter counts?")
 NUMBER_RE = re.compile(
     r"\b(how (many|much|fast|large|big|small|accurate|long|well|often|quickly)|by how much|what (?:is|was|were|are) the "
-    r"(?:accuracy|score|speed|size|number|cost|error|gain|improvement|speed-?up)|(?:what|which) (?:[\w\-]+ ){0,2}(?:accuracy|score|speed-?up|"
+    # "what is the imagenet top-1 acc of X": a metric's value, whatever dataset words precede it
+    r"(?:(?!(?:to|of|for|in|on|with|way|best|main)\b)[\w\-]+ ){0,2}"
+    r"(?:accuracy|acc|top-?1|top-?5|score|speed(?! up)|size|number|cost|error|gain|improvement|speed-?up)\b|"
+    r"(?:what|which) (?:[\w\-]+ ){0,2}(?:accuracy|acc|top-?1|score|speed-?up|"
     r"c-index|auc|f1|fid|bleu|psnr|error|percentage|improvement|gains?|" + QUANTITY_NOUNS + r")|number of|how (?:much|many) times|"
     # "what FPR95 does their network reach?": a value the method reaches, whatever the metric is called
     r"(?:what|which) (?!papers?\b|works?\b|methods?\b|ones?\b)[\w\-]+(?: [\w\-]+){0,2} (?:does|do|did) [^?]{1,80}?"
@@ -100,7 +103,7 @@ UNIT_QUESTIONS = [  # first match wins: "how long ... to train" is compute, "how
     ("compute", r"\bcompute\b|\bgpus?\b|\btraining cost\b|\bcost (?:to|of) train|\bflops\b"),
     ("memory", r"\bmemory\b|\bstorage\b|\bdisk\b|\bgigabytes?\b"),
     ("bits", r"\bbit[- ]?widths?\b|\bbits\b|\bprecision (?:format|level)s?\b"),
-    ("percent", r"\baccuracy\b|\bmost accurate\b|\bpercent(?:age)?\b|\berror rate\b|\bf1\b"),
+    ("percent", r"\baccuracy\b|\bacc\b|\btop-?[15]\b|\bmost accurate\b|\bpercent(?:age)?\b|\berror rate\b|\bf1\b"),
 ]
 # What titles and abstracts cannot tell. Kept narrow so "citation recommendation" stays a topic.
 META_PATTERNS = {
@@ -111,7 +114,7 @@ META_PATTERNS = {
     r"company|companies|country|countries)\b|\b(?:developed|built|made|released) by (?:a |the |which |what )?"
     r"(?:company|companies|lab|labs|university|institution)\b",
     "venues": r"\b(which|what) (venue|conference|journal|workshop)\b|\bpublished (in|at) (?!(?:19|20)\d\d)|"
-    r"\baccepted (to|at|by)\b|\b(award|best paper)\b|\b(?:paper|its)(?:'s)? (?:conference|venue|journal)\b|"
+    r"\baccepted (to|at|by)\b|\b(award|best paper(?! (?:on|about|for|in|to|that|which|with)\b))\b|\b(?:paper|its)(?:'s)? (?:conference|venue|journal)\b|"
     r"\b(?:conference|venue)\s*[?.!]?\s*$",
     "citation counts": r"\b(most|how many|number of|highest) (citations|cited|times cited)\b|\bcitation counts?\b|"
     r"\bmost[- ]cited\b|\bh-index\b|\bmost (influential|popular)\b",
@@ -136,10 +139,27 @@ FIRST_TWO_RE = re.compile(r"\b(?:the )?(?:first|top) (?:two|2)\b|\bboth(?: of)? 
 # A paper of the previous answer picked by what it is: "the one with Fisher weights", "the ViT one".
 DESCRIBED_ONE_RE = re.compile(r"\bthe one (?:with|about|on|that|which|using|where|for)\b|"
                               r"\bthe (?!other\b|first\b|second\b|third\b|last\b|same\b)[\w\-]+ (?:one|paper)\b", re.I)
+_DESCRIBED_WITH_RE = re.compile(r"\bthe one (?:with|about|on|that|which|using|where|for)\s+([^,;:?!]+?)\s*(?:[,;:?!]| - |$)", re.I)
+_DESCRIBED_AS_RE = re.compile(r"\bthe ((?:[\w\-^]+ ){0,2}?[\w\-^]+) (?:one|paper)\b", re.I)
+_NOT_DESCRIPTIONS = {"other", "first", "second", "third", "last", "same", "right", "only", "best", "next"}
+
+
+def described_phrase(body: str) -> str:
+    """What a paper is picked by: "the one with Fisher weights" -> "Fisher weights", "does the
+    complexity one use imagenet?" -> "complexity"; "" when the question describes none."""
+    if m := _DESCRIBED_WITH_RE.search(body):
+        return m.group(1)
+    for m in _DESCRIBED_AS_RE.finditer(body):
+        if m.group(1).split()[0].lower() not in _NOT_DESCRIPTIONS:
+            return m.group(1)
+    return ""
+
+
 # "does that paper evaluate on GPT-2?", "is it trained on ImageNet?": asked of one paper, answered
 # with the sentence that says it, or that the abstract does not mention it.
 YESNO_RE = re.compile(r"^\s*(?:and\s+|so\s+|ok\w*[,.]?\s+)?(?:does|do|did|is|are|was|were|can|could|has|have)\s+"
-                      r"(?:it|they|that paper|this paper|that one|this one|the paper|that work|this work)\b", re.I)
+                      r"(?:it|they|that paper|this paper|that one|this one|the paper|that work|this work|"
+                      r"the one (?:with|about|on|that|which|using|where|for)\b|the (?:[\w\-^]+ ){1,3}?one\b)", re.I)
 # "compare them", "how do they differ?" (not "compare those with a transformer baseline")
 _COMPARE_THEM_RE = re.compile(r"\b(?:compare|contrast)\s+(?:them|these|those|the two|both)(?:\s+(?:papers|ones))?\s*[?.!]*\s*$|"
                               r"\bhow do (?:they|these|those|the two|both)(?: papers)? (?:compare|differ)\b|"
@@ -419,12 +439,18 @@ def _counted(phrase: str) -> str:
     return " ".join(parts)
 
 
+# "how much faster is FreCaS?" asks for a speedup, not for "the faster".
+_COMPARATIVE_NOUNS = {"faster": "speedup", "quicker": "speedup", "better": "improvement", "smaller": "size reduction",
+                      "cheaper": "cost saving", "slower": "slowdown", "larger": "size", "bigger": "size"}
+
+
 def _asked_noun(question: str) -> str:
     """The thing a number question counts or measures: "how many GPUs were used" -> "GPUs"."""
     found = re.findall(r"\bhow (?:many|much)\s+((?:[\w\-]+\s+){0,2}?[\w\-]+?)(?=\s+(?:were|was|are|is|did|do|does|has|have|had|"
                        r"can|could|would|will|used|in|for|of|to|on|does|and)\b|[?.,!]|$)", question, re.I)
     if found:  # "how many GPUs and how many hours": both
-        return " or ".join(dict.fromkeys(_counted(f[0] if isinstance(f, tuple) else f) for f in found))
+        return " or ".join(dict.fromkeys(_COMPARATIVE_NOUNS.get(c.lower(), re.sub(r"^(?:more|less|fewer) ", "", c))
+                                         for c in (_counted(f[0] if isinstance(f, tuple) else f) for f in found)))
     m = re.search(r"\b(?:what|which) (?:is |was |are |were )?(?:the )?((?:[\w\-]+\s+){0,2}(?:accuracy|score|speed-?up|"
                   r"c-index|auc|f1|fid|bleu|psnr|error(?: rate)?|run ?time|latency|memory|size|datasets?|benchmarks?|"
                   r"backbones?|models?|formats?|metrics?|" + QUANTITY_NOUNS + r"))\b", question, re.I)
@@ -497,7 +523,11 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
     followup = has_history and bool(FOLLOWUP_RE.search(body) or refs or ORDINAL_RE.search(body) or by_date
                                     or WHICH_ONE_RE.search(body) and not comparison_sides(body)
                                     or WHICH_NARROW_RE.search(body)
-                                    or re.search(r"\bthe one (?:with|about|on|that|which|using|where)\b", body, re.I))
+                                    or re.search(r"\bthe one (?:with|about|on|that|which|using|where)\b", body, re.I)
+                                    # "does the complexity one use imagenet?": "the X one" points back
+                                    # wherever it stands ("the X paper" may be a new question's title)
+                                    or re.search(r"\bthe (?!other\b|first\b|second\b|third\b|last\b|same\b|right\b|"
+                                                 r"only\b|best\b|next\b)[\w\-]+ one\b", body, re.I))
     ordinal_match = ORDINAL_RE.search(body) if followup else None
     ordinal = ORDINALS[ordinal_match.group(1).lower()] if ordinal_match else None
     sides = comparison_sides(body)
@@ -557,6 +587,6 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         # since the topic drops such words.
         extra={"compare": compare_refs, "plural": bool(PLURAL_RE.search(body)), "by_date": by_date,
                "count_papers": count_papers, "title": named_title(q),
-               "described": followup and bool(DESCRIBED_ONE_RE.search(body)),
+               "described": described_phrase(body) if followup else "",
                "yesno": followup and bool(YESNO_RE.search(body))},
     )

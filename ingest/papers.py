@@ -12,6 +12,7 @@ from assistant.models import Paper
 from .codeurl import find_code_url
 from .links import arxiv_url, clean_arxiv_id, hf_url, iso_date, month_from_id, strip_version, title_search_url
 from .records import RawRecord
+from .latex import repair
 from .sentences import has_glued_stops
 
 # Bump when chunking/sentence splitting changes so existing papers get re-embedded.
@@ -71,12 +72,12 @@ def build_paper(best: RawRecord, rid: str | None, copies: list[RawRecord]) -> Pa
     date = month_from_id(rid) or next((d for d in (iso_date(r.date) for r in [best] + copies) if d), None)
     return Paper(
         paper_id=paper_id(best.title, strip_version(rid) if rid else None),
-        title=best.title,
-        abstract=best.abstract,
+        title=repair(best.title),
+        abstract=repair(best.abstract),
         arxiv_id=strip_version(rid) if rid else None,
         url=given_url or (hf_url(rid) if rid else title_search_url(best.title)),
         arxiv_url=arxiv_url(rid) if rid else None,
-        code_url=find_code_url(best.abstract),
+        code_url=find_code_url(repair(best.abstract)),
         date=date,
         authors=first("authors") or [],
         source=best.source,

@@ -605,6 +605,11 @@ def test_follow_ups_about_the_two_or_the_other_one(assistant):
                             "what about the other one?")
     assert not answer.refused and answer.paper_ids[0] in history[1]["paper_ids"]
     assert answer.paper_ids[0] != history[3]["paper_ids"][0]
+    # ... and the question goes with it: the other paper's ImageNet accuracy, not its summary.
+    assert "88.0%" in answer.answer and "Scaling Up Your Kernels" in answer.sources[0].title
+    # "and the third?" after a yes/no question asks it again of the third paper.
+    answer, _ = _chat(assistant, "pose estimation", "does the first one use diffusion?", "and the second one?")
+    assert answer.kind == "mentions-none" and "does not mention “diffusion”" in answer.answer
 
 
 def test_a_paper_described_in_a_follow_up_is_the_one_meant(assistant):
@@ -613,6 +618,12 @@ def test_a_paper_described_in_a_follow_up_is_the_one_meant(assistant):
     answer, _ = _chat(assistant, "papers on model merging", "how does TIES-Merging compare to Twin-Merging?",
                       "what about the one with Fisher weights - what is its main idea?")
     assert [s.title for s in answer.sources] == ["Merging Models with Fisher-Weighted Averaging"]
+    # "the garment one" inside the question, not at its start, picks the paper and asks it alone.
+    answer, history = _chat(assistant, "virtual try-on papers?", "what dataset does the garment one evaluate on")
+    assert [s.title for s in answer.sources] == ["Improving Virtual Try-On with Garment-focused Diffusion Models"]
+    assert "VITON-HD" in answer.answer and answer.paper_ids[0] in history[1]["paper_ids"]
+    answer, _ = _chat(assistant, "shortcut learning / simplicity bias", "does the complexity one use imagenet?")
+    assert answer.kind == "mentions" and "ImageNet-trained" in answer.answer
 
 
 def test_a_narrowing_keeps_every_paper_that_states_the_condition(assistant):

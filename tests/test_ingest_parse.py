@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,16 @@ def test_page_dump_fields(bundled_papers):
     assert p.code_url == "https://github.com/SwjtuMa/FER-YOLO-Mamba"
     assert p.abstract.startswith("Facial Expression Recognition (FER) plays")
     assert p.source.endswith(".txt")
+
+
+def test_latex_that_lost_its_backslash_reads_as_the_symbol(bundled_papers):
+    # The dumps have "2.86$\\times$" as "2.86times": quotes showed "2048times2048".
+    frecas = next(p for t, p in bundled_papers.items() if t.startswith("FreCaS"))
+    assert "2.86× and 6.07× faster" in frecas.abstract and "2048×2048 image" in frecas.abstract
+    assert not any(re.search(r"\dtimes\b", p.abstract) for p in bundled_papers.values())
+    # English "times" stays: "increased 500 times compared", "in recent times".
+    texts = " ".join(p.abstract for p in bundled_papers.values())
+    assert "500 times compared" in texts and "in recent times" in texts
 
 
 def test_paper_without_id_gets_title_search_link(bundled_papers):
