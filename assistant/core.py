@@ -18,7 +18,7 @@ from .embedder import get_embedder
 from .errors import BadInput
 from .evidence import PaperEvidence, PaperSentences, score_papers
 from .cues import in_english
-from .intent import COMPARE_CUE_RE, GRADES, Intent, classify, without_code_words
+from .intent import COMPARE_CUE_RE, GRADES, PLURAL_RE, Intent, classify, without_code_words
 from .models import LIST_KINDS, Answer, Hit
 from . import derived
 from .query import ACRONYM_RE, Query, understand
@@ -196,6 +196,11 @@ class Assistant:
         if previous and not intent.followup and intent.window is not None and not content_words(intent.topic):
             # "and which are from 2023?": only a date, so it filters the previous answer's papers.
             intent = replace(intent, followup=True)
+        if len(previous) == 1 and intent.followup and (intent.subset or intent.window is not None) \
+                and PLURAL_RE.search(question):  # "only the 2023 ones": the window took "2023 ones"
+            # "papers about mixup" / "which one is about neural collapse?" / "only the 2023 ones":
+            # the ones of the list that one paper was picked from, not of that one paper.
+            previous = self._picked_from(history) or previous
         shown: list[str] = []
         if previous and MORE_RE.match(question):
             # "show me the others", "more": the same question again, past the papers already shown.
@@ -217,9 +222,12 @@ class Assistant:
             # code, so it asks about the previous answer's papers.
             intent = replace(intent, followup=True, subset=True)
         pooled = 1
-        if intent.extra.get("described") and len(answers := [t for t in history if t.get("role") == "assistant"]) >= 2:
-            # "the one with Fisher weights" may be in the answer before the latest one
-            previous = list(dict.fromkeys(previous + self.papers_in_history(answers[:-1])))
+        if intent.extra.get("described"):
+            # "the one with Fisher weights" may be in any earlier answer, the latest first
+            previous = list(dict.fromkeys(previous + self.papers_in_conversation(history)))
+            # ... and if none fits, the paper of the conversation's topic the description names
+            asked, _ = self._asked_before_more(history)
+            intent = replace(intent, extra={**intent.extra, "context": classify(asked, False, **opts).topic if asked else ""})
         elif intent.subset and (earlier := self._continued_papers(history)):
             # "anything on speech enhancement?" / "and speech separation?" / "do any of them have
             # code?": "them" are the papers of both answers, the latest first.
@@ -320,12 +328,14 @@ class Assistant:
                 # TIES-Merging?": a paper named by a word only it uses is the one meant, not the
                 # previous answer's first.
                 return self._plan_named(intent, query, query_vector, ordered, named, evidence, max_cited, ctx)
-            if (phrase := intent.extra.get("described")) and len(ordered) > 1 and not (
+            if (phrase := intent.extra.get("described")) and ordered and not (
                     intent.refs or intent.ordinal is not None or intent.subset or window is not None
                     or intent.extra.get("compare")):
                 # "what dataset does the garment one evaluate on?": the paper the description picks,
                 # then the rest of the question asked of it alone.
                 target = self._described(intent, phrase, ordered)
+                if target is None:
+                    return extractive.plan_subset(intent, [], s, max_cited, len(ordered), **ctx), evidence
                 rest = " ".join(re.sub(rf"\b(?:the one \w+ )?{re.escape(phrase)}(?: one| paper)?\b", " ",
                                        intent.topic, count=1, flags=re.I).split())
                 if content_words(rest):
@@ -498,9 +508,11 @@ class Assistant:
                 return None
         return None
 
-    def _described(self, intent: Intent, phrase: str, listed: list[PaperEvidence]) -> PaperEvidence:
-        """The listed paper a description fits: the one whose title has its words, else the one its
-        words and meaning match best ("the 6D one", "the one with Fisher weights")."""
+    def _described(self, intent: Intent, phrase: str, listed: list[PaperEvidence]) -> PaperEvidence | None:
+        """The paper of the conversation a description fits ("the 6D one", "the one with Fisher
+        weights"): the one whose title has its words, else the one that uses most of its words, then
+        closest in meaning. Not in the conversation, the corpus's paper that the description names
+        (or None): "the one with mixture of experts" after a list that did not show it."""
         terms = content_terms(phrase) - _SIDE_FILLER
         have = self.sentences_for([e.paper_id for e in listed]) if terms else {}
         titled = [e for e in listed if e.paper_id in have and terms <= have[e.paper_id].title_terms]
@@ -510,11 +522,20 @@ class Assistant:
         query = self.understand(phrase)
         if not query.weights:
             return max(pool, key=lambda e: e.rank_score)
-        scored = self._evidence(replace(intent, answer_type=None, wants_detail=False), query,
-                                self.embedder.embed_query(query.text, self.settings.query_threads),
+        vector = self.embedder.embed_query(query.text, self.settings.query_threads)
+        scored = self._evidence(replace(intent, answer_type=None, wants_detail=False), query, vector,
                                 limit=len(pool), restrict=[e.paper_id for e in pool])
-        best = max(scored, key=lambda e: e.relevance).paper_id if scored else pool[0].paper_id
-        return next(e for e in pool if e.paper_id == best)
+        best = max(scored, key=lambda e: (e.coverage, e.relevance), default=None)
+        # It fits when the paper uses the description's most telling word ("quantum" of "quantum
+        # computing", not "computing"), or is close in meaning however it words it.
+        def uses_key(e: PaperEvidence | None) -> bool:
+            return e is not None and query.key in self.sentences_for([e.paper_id])[e.paper_id].all_terms
+        if best is not None and not query.missing and (titled or uses_key(best) or best.relevance >= self.settings.min_relevance):
+            return next(e for e in pool if e.paper_id == best.paper_id)
+        alone = self._side(intent, phrase, None)  # None: the corpus has no such paper ("quantum computing")
+        context = intent.extra.get("context", "")
+        within = self._side(intent, f"{phrase} {context}", None) if alone and context else None
+        return within if uses_key(within) else alone
 
     def _listed_side(self, intent: Intent, side: str, previous: list[str]) -> PaperEvidence | None:
         """The paper of the previous answer whose title has every word of a comparison side."""
@@ -696,6 +717,27 @@ class Assistant:
         if len(users) < 2 or len(answers) < 2 or not CONTINUATION_RE.match(str(users[-1].get("content", ""))):
             return []
         return self.papers_in_history(answers[:-1])
+
+    def _picked_from(self, history: list[dict]) -> list[str]:
+        """The list a one-paper answer was picked from by a follow-up ("which one is about X?"), or
+        [] when that answer searched anew ("any on fraud detection?")."""
+        picked = False
+        for k in range(len(history) - 1, 0, -1):  # back to the question that was asked on its own
+            turn, asked = history[k], history[k - 1]
+            if turn.get("role") != "assistant" or asked.get("role") != "user":
+                continue
+            if classify(str(asked.get("content", "")), True).followup:
+                picked = True
+                continue
+            listed = self.papers_in_history([turn])
+            return listed if picked and len(listed) >= 2 else []
+        return []
+
+    def papers_in_conversation(self, history: list[dict]) -> list[str]:
+        """Every paper the conversation's answers cited, the latest answer's first."""
+        answers = [t for t in history if t.get("role") == "assistant"]
+        return list(dict.fromkeys(pid for k in range(len(answers), 0, -1)
+                                  for pid in self.papers_in_history(answers[:k])[:50]))
 
     def papers_in_history(self, history: list[dict], at_least: int = 1) -> list[str]:
         """Papers cited by the latest assistant turn that cited at least `at_least`, in the order it

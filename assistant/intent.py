@@ -527,7 +527,8 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
                                     # "does the complexity one use imagenet?": "the X one" points back
                                     # wherever it stands ("the X paper" may be a new question's title)
                                     or re.search(r"\bthe (?!other\b|first\b|second\b|third\b|last\b|same\b|right\b|"
-                                                 r"only\b|best\b|next\b)[\w\-]+ one\b", body, re.I))
+                                                 r"only\b|best\b|next\b)(?:[\w\-^]+ ){1,3}one\b", body, re.I)
+                                    and not comparison_sides(body))
     ordinal_match = ORDINAL_RE.search(body) if followup else None
     ordinal = ORDINALS[ordinal_match.group(1).lower()] if ordinal_match else None
     sides = comparison_sides(body)
@@ -562,7 +563,10 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         r"\bhow many (?:papers|works|studies|articles|publications)\b", body, re.I))
     if count_papers:
         answer_type = None
-    subset = followup and bool(SUBSET_RE.search(body) or WHICH_NARROW_RE.search(body)) and not refs and ordinal is None
+    described = described_phrase(body) if followup else ""
+    # "the one about MRI - what does it do about noise?" picks one paper; "the ones about MRI" narrow
+    subset = followup and bool(SUBSET_RE.search(body) or WHICH_NARROW_RE.search(body)) and not refs and ordinal is None \
+        and not described
     summarize = followup and bool(SUMMARY_RE.search(body))
     return Intent(
         wants_list=bool(LIST_RE.search(body)) and not ONE_PAPER_RE.search(body),
@@ -587,6 +591,6 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         # since the topic drops such words.
         extra={"compare": compare_refs, "plural": bool(PLURAL_RE.search(body)), "by_date": by_date,
                "count_papers": count_papers, "title": named_title(q),
-               "described": described_phrase(body) if followup else "",
+               "described": described,
                "yesno": followup and bool(YESNO_RE.search(body))},
     )

@@ -624,6 +624,26 @@ def test_a_paper_described_in_a_follow_up_is_the_one_meant(assistant):
     assert "VITON-HD" in answer.answer and answer.paper_ids[0] in history[1]["paper_ids"]
     answer, _ = _chat(assistant, "shortcut learning / simplicity bias", "does the complexity one use imagenet?")
     assert answer.kind == "mentions" and "ImageNet-trained" in answer.answer
+    # Described two answers back, past a narrower answer in between, is still in the conversation.
+    answer, history = _chat(assistant, "super resolution papers", "which of them have code",
+                            "the one about MRI - what does it do about noise?")
+    assert "MRI" in answer.sources[0].title and answer.paper_ids[0] in history[1]["paper_ids"]
+    assert answer.paper_ids[0] not in history[3]["paper_ids"]
+    # Not in the conversation: the paper of its topic the description names, not the listed one.
+    answer, history = _chat(assistant, "time series forecasting transformers",
+                            "the one with mixture of experts - how many params does it have")
+    assert answer.paper_ids[0] not in history[1]["paper_ids"] and "Time Series" in answer.sources[0].title
+    assert "does not report params" in answer.answer
+
+
+def test_a_date_filter_after_one_paper_picked_from_a_list_filters_the_list(assistant):
+    answer, history = _chat(assistant, "papers about mixup", "which one is about neural collapse", "only the 2024 ones")
+    assert len(history[3]["paper_ids"]) == 1 and "2024" in answer.answer.splitlines()[0]
+    assert set(answer.paper_ids) <= set(history[1]["paper_ids"]) and len(history[1]["paper_ids"]) > 1
+    assert all(s.date and s.date.startswith("2024") for s in answer.sources)
+    # ... but after a one-paper answer to a new search, "them" is that paper.
+    answer, _ = _chat(assistant, "stock prediction transformer", "any on fraud detection?", "which of them have code")
+    assert answer.answer.startswith("The paper from the previous answer")
 
 
 def test_a_narrowing_keeps_every_paper_that_states_the_condition(assistant):
