@@ -18,16 +18,20 @@ URL_RE = re.compile(r"https?://|www\.", re.I)
 # Sentences that name datasets or benchmarks: "evaluated on", "experiments on", "benchmarks", or
 # several capitalised / alphanumeric names (ImageNet, COCO, WSJ0-2mix).
 DATASET_CUE_RE = re.compile(r"\b(datasets?|benchmarks?|evaluat\w*|experiments?|tested|validated|corpora|corpus)\b", re.I)
-DESCRIBED_DATA_RE = re.compile(r"\b(?:publicly available|public|open|new|novel|large-scale|real-world|our own|"
+DESCRIBED_DATA_RE = re.compile(r"\b(?:publicly available|public|open|new|novel|large-scale|our own|"
                                r"collected|curated|in-house)\s+(?:\w+\s+)?(?:datasets?|benchmarks?|corpus|corpora)\b", re.I)
 ON_NAME_RE = re.compile(r"\bon (?:the )?[A-Z][A-Za-z]*[A-Z0-9][\w\-]*")
 NAME_TOKEN_RE = re.compile(r"\b(?:[A-Z][A-Za-z]*[A-Z0-9][\w\-/!]*|[A-Z][a-z]+[A-Z][\w\-]*)")
 # Roles of abstract sentences, read from the abstracts' own conventions (used for summaries and
 # comparisons, never to match the question).
 ROLE_RES = {
+    # "we further propose", "we then introduce": one adverb may stand between; "a new diffusion
+    # model, namely GarDiff" names what the paper brings.
     "proposes": re.compile(r"\b(we|this paper|this work|our (?:method|approach|model|framework)|here,? we)\s+"
+                           r"(?:(?:further|also|then|first|thus|therefore|hence|instead|next|finally|additionally)\s+)?"
                            r"(propose|present|introduce|develop|design|describe|build|put forward|study|investigate|show)"
-                           r"|\b(is|are) proposed\b|\bwe call\b|\btermed\b|\bdubbed\b|\bnamed\b", re.I),
+                           r"|\b(is|are) proposed\b|\bwe call\b|\btermed\b|\bdubbed\b|\bnamed\b|\bnamely\b|"
+                           r"\bcalled\b", re.I),
     "evaluated on": re.compile(r"\b(experiments?|evaluat\w*|benchmarks?|datasets?|tested|validated|"
                                r"extensive (?:experiments|results))\b", re.I),
     "result": re.compile(r"\b(outperform\w*|achiev\w*|improv\w*|surpass\w*|state-of-the-art|sota|speed-?ups?|"

@@ -8,7 +8,7 @@ import statistics
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
-from .evidence import NAME_TOKEN_RE, UNIT_ANSWERS, PaperEvidence, holds_type, sentence_role, type_strength
+from .evidence import DATASET_CUE_RE, NAME_TOKEN_RE, QUANTITY_RE, UNIT_ANSWERS, PaperEvidence, holds_type, sentence_role, type_strength
 from .intent import ORDINALS, Intent
 from .links import safe_url
 from .markdown import escape
@@ -174,7 +174,12 @@ def detail(p: Plan, intent: Intent, settings: Settings, strict: bool = False) ->
     holders = []
     asked_names = {n.lower() for n in NAME_TOKEN_RE.findall(intent.topic)}
     for e in p.cited:
-        own = frozenset(asked_names & {n.lower() for n in NAME_TOKEN_RE.findall(e.title)})
+        titled = {n.lower() for n in NAME_TOKEN_RE.findall(e.title)}
+        # Asked about data, the paper's own method name ("The iTransformer model achieves ... on
+        # real-world datasets") names no dataset, unless the paper is a dataset ("AeroPath: an ...
+        # benchmark dataset").
+        own = frozenset(titled if intent.answer_type == "dataset" and not DATASET_CUE_RE.search(e.title)
+                        else asked_names & titled)
         # A number inside a name ("FP4") answers "what bit width"; "how many GPUs" still needs GPUs.
         unit = UNIT_ANSWERS.get(intent.unit) if intent.answer_type == "number" and not intent.counted else None
         ranked = sorted((k for k, s in enumerate(e.sentences)
@@ -327,19 +332,30 @@ def summary_sentences(e: PaperEvidence) -> list[int]:
     return sorted(picks)
 
 
-def aspect_quote(e: PaperEvidence, aspect: str) -> str | None:
+def aspect_quote(e: PaperEvidence, aspect: str, used: set[int] | None = None) -> str | None:
+    """The sentence that says one aspect; one not already quoted for another aspect when the
+    abstract has such a sentence (the same sentence under "evaluated on" and "result" tells less)."""
     if aspect == "code":
         url = safe_url(e.meta.get("code_url"))
         i = e.best_with(lambda s: "http" in s or "github" in s.lower()) if url else None
         return e.sentences[i] if i is not None else None
     hits = [k for k, s in enumerate(e.sentences) if sentence_role(s, aspect)]
+    # What a paper tested and found comes after it says what it proposes; before that it describes
+    # others' work ("ConvNeXt-T ... only achieves 60% throughputs").
+    first = next((k for k, s in enumerate(e.sentences) if sentence_role(s, "proposes")), -1)
     if aspect == "evaluated on":
         # The sentence naming the data first ("surpasses ... on ImageNet image classification");
         # "Experimental results support our hypotheses" names none.
         named = [k for k, s in enumerate(e.sentences) if holds_type(s, "dataset")]
         hits = [k for k in hits if k in named] or named or hits
+        hits = [k for k in hits if k > first]
     if aspect == "result":
-        hits = hits[::-1]  # results come late in an abstract
+        # Results come late in an abstract, and a measured one says by how much.
+        later = [k for k in hits if k > first] or hits
+        hits = sorted(later, key=lambda k: (not QUANTITY_RE.search(e.sentences[k]), -k))
+    hits = [k for k in hits if k not in (used or ())] or hits
+    if hits and used is not None:
+        used.add(hits[0])
     return e.sentences[hits[0]] if hits else None
 
 
@@ -351,8 +367,11 @@ def plan_comparison(intent: Intent, sides: list[PaperEvidence | None], names: li
              missing_sides=missing, **context)
     if not found:
         return p
-    p.comparison = [ComparisonRow(aspect=a, cells=[ComparisonCell(n=i + 1, quote=aspect_quote(e, a))
-                                                   for i, e in enumerate(found)]) for a in ASPECTS]
+    used: list[set[int]] = [set() for _ in found]
+    # The measured result picks its sentence before "evaluated on" does, which may repeat it.
+    cells = {a: [ComparisonCell(n=i + 1, quote=aspect_quote(e, a, used[i])) for i, e in enumerate(found)]
+             for a in ("proposes", "result", "evaluated on", "code")}
+    p.comparison = [ComparisonRow(aspect=a, cells=cells[a]) for a in ASPECTS]
     return p
 
 

@@ -734,6 +734,20 @@ def test_a_comparison_quotes_each_sides_result_worded_as_competitive_or_cheaper(
     assert all(cell.quote for cell in result.cells)
 
 
+def test_comparison_cells_quote_the_papers_own_claims_not_background(assistant):
+    def row(answer, aspect):
+        return [c.quote for c in next(r for r in answer.comparison if r.aspect == aspect).cells]
+    # "we further propose ... FinalMLP" was "not stated in the abstract".
+    assert "FinalMLP" in row(assistant.ask("AutoInt vs FinalMLP - which is better for CTR?"), "proposes")[1]
+    # InceptionNeXt's result is its measured one, not "We anticipate ... can serve as a baseline";
+    # its "evaluated on" is not the sentence about ConvNeXt before it says what it proposes.
+    answer = assistant.ask("InceptionNeXt vs HorNet - which is faster?")
+    assert "1.6x higher training throughputs" in row(answer, "result")[0]
+    assert "ConvNeXt-T has similar FLOPs" not in row(answer, "evaluated on")[0]
+    # Lina-Speech's opening sentence about others' codec models is not what it was evaluated on.
+    assert row(assistant.ask("compare FastSpeech and Lina-Speech"), "evaluated on")[1] is None
+
+
 def test_which_of_them_after_and_x_asks_about_both_answers(assistant):
     # "anything about speech enhancement?" / "and speech separation?" / "do any of them have code?":
     # the enhancement papers are "them" too; a question that starts afresh is about its own answer.
