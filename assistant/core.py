@@ -289,7 +289,11 @@ class Assistant:
                 plan.cited = [e for e in plan.cited if e.paper_id not in shown][:limit]
                 plan.shown_before = len(shown)
                 if not plan.cited:
-                    plan.kind = "more-none"
+                    # Every match was shown: the next closest papers, said to match less well, for
+                    # a user who asked for more (not "none", when the corpus has near misses).
+                    plan.cited = [e for e in evidence if e.paper_id not in shown
+                                  and e.relevance >= self.settings.min_relevance][:self.settings.weaker_shown]
+                    plan.kind = "more-weaker" if plan.cited else "more-none"
         timings["retrieve_ms"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
@@ -705,7 +709,8 @@ class Assistant:
             text = str(turn.get("content", ""))
             if turn.get("role") == "assistant":
                 shown += self.papers_in_history([turn])
-            elif turn.get("role") == "user" and not MORE_RE.match(text) and not classify(text, True).followup:
+            elif turn.get("role") == "user" and not MORE_RE.match(text) and not (asked := classify(text, True)).followup \
+                    and not asked.sides:  # "compare InstaFlow and X" is not a list to continue
                 return text, list(dict.fromkeys(shown))
         return "", []
 

@@ -491,6 +491,12 @@ def _headline(p: Plan) -> str:
             return f"The only paper that matches “{topic}” was in the previous answer; no other comes close."
         return f"{_all(p.pool_size)} papers that match “{topic}” were in the previous answers."
     lead = escape(p.cited[0].title)
+    if p.kind == "more-weaker":
+        matched = (f"The only paper that matches “{topic}” was" if p.pool_size <= 1 else
+                   f"{_all(p.pool_size)} papers that match “{topic}” were")
+        return (f"{matched} in the previous answers; these {n} come next, each matching less well "
+                f"(the closest is *{lead}* [1]):" if n > 1 else
+                f"{matched} in the previous answers; the next closest matches less well: *{lead}* [1].")
     if p.kind == "dated-pick":
         which = "oldest" if p.intent.extra.get("by_date") == "oldest" else "newest"
         undated = p.pool_size - p.dated

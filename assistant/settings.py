@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # Answering
     max_cited: Annotated[int, Field(ge=1, le=100)] = 10
     quotes_per_paper: Annotated[int, Field(ge=1, le=20)] = 2
+    # "show me more" after every match was shown lists this many next-closest papers, said to match
+    # less well: enough to skim for what the inclusion rule cut, few enough not to bury the answer.
+    weaker_shown: Annotated[int, Field(ge=0, le=50)] = 5
     # Below this relevance (mostly cosine similarity to the best chunk or sentence) a paper is not
     # evidence for the question.
     min_relevance: Annotated[float, Field(ge=-1, le=1)] = 0.40

@@ -664,13 +664,22 @@ def test_show_more_continues_a_list_that_was_cut(assistant):
     assert answer.sources and not set(answer.paper_ids) & set(history[1]["paper_ids"])
     assert len(answer.sources) == matched - len(first.sources)
     assert answer.answer.startswith(f"{len(answer.sources)} more of the {matched} papers that match “model merging”")
-    answer, _ = _chat(assistant, "papers on model merging", "show me the others", "more")
-    assert answer.refused and "were in the previous answers" in answer.answer
+    answer, history = _chat(assistant, "papers on model merging", "show me the others", "more")
+    assert answer.answer.startswith(f"All {matched} papers that match “model merging” were in the previous answers")
+    assert answer.kind == "more-weaker" and "matching less well" in answer.answer
+    assert not set(answer.paper_ids) & (set(history[1]["paper_ids"]) | set(history[3]["paper_ids"]))
     # A follow-up in between ("which one is fastest?") is not the list continued: it was re-asked alone.
     answer, _ = _chat(assistant, "papers on model merging", "which one is fastest?", "show me the others")
     assert answer.answer.startswith(f"{matched - len(first.sources)} more of the {matched} papers")
     answer, _ = _chat(assistant, "Faster Diffusion UNet encoder", "show me more")  # a one-paper answer
-    assert answer.refused and "The only paper that matches" in answer.answer
+    assert "The only paper that matches" in answer.answer
+    # ... then the next closest, said to match less well, rather than "none" ...
+    assert answer.kind == "more-weaker" or answer.refused
+    # ... and a comparison in between is not the list continued ("None of the 294 papers is about “more”").
+    answer, history = _chat(assistant, "how do i get one-step diffusion or fewer sampling steps",
+                            "compare InstaFlow and the f-divergence one", "show me more")
+    listed = set(history[1]["paper_ids"]) | set(history[3]["paper_ids"])
+    assert answer.sources and not set(answer.paper_ids) & listed and "about “more”" not in answer.answer
 
 
 def test_a_yes_no_question_about_one_paper_quotes_where_it_says_so(assistant):
