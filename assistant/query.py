@@ -119,6 +119,10 @@ def relatives(word: str, vocab: Vocabulary) -> set[str]:
     for suffix, end in _NOUN_OF:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             found.add(word[: -len(suffix)] + end)
+    if word.endswith("ing") and len(word) >= 8:
+        # The doer of an activity: "forecasting" / "forecasters", "sampling" / "sampler". Only from
+        # the "-ing" form: "transformer" is not a thing that transforms.
+        found |= {word[:-3] + "er", word[:-3] + "ers"}
     return {w for w in found if w != word and w in vocab.df}
 
 

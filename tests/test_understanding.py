@@ -212,11 +212,14 @@ def test_words_of_other_languages_meet_the_corpus_words_they_spell(word, english
 
 def test_a_noun_asked_meets_the_corpus_adjective_and_back():
     vocab = Vocabulary(["Financial market prediction", "Convolution kernels", "Robotics at scale",
-                        "Signal processing", "Normal distributions"])
+                        "Signal processing", "Normal distributions", "zero-shot forecasters", "We transform inputs"])
     from assistant.query import relatives
     assert relatives("finance", vocab) == {"financial"} and relatives("convolutional", vocab) == {"convolution"}
     assert relatives("robot", vocab) == {"robotics"}
     assert relatives("sign", vocab) == set() and relatives("norm", vocab) == set()  # other words, not forms
+    # The doer of an activity: Moirai-MoE's "forecasters" is about "forecasting"; not the other way
+    # round ("transformer" is not about transforming).
+    assert "forecasters" in relatives("forecasting", vocab) and not relatives("transformer", vocab) & {"transform"}
     # Only the adjective in the corpus: it is the word searched ("finance" was "not in the corpus").
     query = understand("anything on finance?", vocab, 4.5)
     assert query.missing == [] and list(query.weights) == ["financial"]
