@@ -387,10 +387,17 @@ class Assistant:
             return extractive.plan_one(intent, target, len(ordered), s, key=query.key, **ctx), evidence
         if intent.sides:
             sides, evidence = [], []
+            # "cnn vs transformer for medical segmentation": what the rest of the question is about
+            named = {w for side in intent.sides[:2] for w in content_words(side)}
+            context = " ".join(w for w in content_words(intent.topic) if w not in named and not COMPARE_CUE_RE.search(w))
             for side in intent.sides[:2]:
                 # "compare the orthogonal transformation one with BT^2": a side the previous answer's
-                # titles name is that paper, before anything the whole corpus might match.
-                found = self._listed_side(intent, side, previous) or self._side(intent, side, window)
+                # titles name is that paper, before anything the whole corpus might match. A side
+                # that names a family many papers share ("cnn") is its paper on the question's
+                # context ("cnn medical segmentation"), not the corpus's most CNN-like paper.
+                found = self._listed_side(intent, side, previous) or (
+                    self._side(intent, f"{side} {context}", window) if context and self._family(side) else None) \
+                    or self._side(intent, side, window)
                 sides.append(found)
                 evidence += [found] if found is not None else []
             return extractive.plan_comparison(intent, sides, list(intent.sides[:2]), **ctx), evidence
@@ -540,6 +547,12 @@ class Assistant:
         context = intent.extra.get("context", "")
         within = self._side(intent, f"{phrase} {context}", None) if alone and context else None
         return within if uses_key(within) else alone
+
+    def _family(self, side: str) -> bool:
+        """One word many papers use: a kind of model ("cnn"), not one method ("latent diffusion
+        models" is a paper's name, though each of its words is common)."""
+        said = content_words(side)
+        return len(said) == 1 and self.vocab.df.get(said[0], 0) >= self.settings.family_share * self.paper_count
 
     def _listed_side(self, intent: Intent, side: str, previous: list[str]) -> PaperEvidence | None:
         """The paper of the previous answer whose title has every word of a comparison side."""

@@ -801,6 +801,16 @@ def test_a_choice_between_two_named_methods_sets_both_side_by_side(assistant, qu
     assert answer.kind == "comparison" and len(answer.paper_ids) == 2
 
 
+def test_a_comparison_of_two_model_families_finds_each_on_the_questions_subject(assistant):
+    # "cnn vs transformer for medical segmentation" compared a CNN study with a time-series
+    # transformer (ShapeFormer): each family's paper now is on the medical subject asked about.
+    answer = assistant.ask("cnn vs transformer for medical segmentation")
+    assert answer.kind == "comparison" and len(answer.sources) == 2
+    for source in answer.sources:
+        text = (source.title + " " + assistant.store.papers([source.paper_id])[source.paper_id].abstract).lower()
+        assert any(w in text for w in ("medical", "mri", "clinical", "disease", "tumor", "tumour")), source.title
+
+
 def test_how_long_to_train_quotes_the_training_compute_not_the_run_time(assistant):
     answer = assistant.ask("how long does instaflow take to train")
     assert "199 A100 GPU days" in answer.answer
