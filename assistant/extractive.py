@@ -383,7 +383,11 @@ def suggestions(p: Plan) -> list[str]:
     # Not a question the answer already answered: after code links, no "which have code?".
     shown_code = p.kind in ("code", "code-subset", "code-list")
     if n == 1:
-        return ["Summarize [1]"] if shown_code else ["Where is its code?", "Summarize [1]"]
+        out = ["Summarize [1]"] if shown_code else ["Where is its code?", "Summarize [1]"]
+        if p.kind == "single" and not p.intent.followup:
+            # A theme answered by one paper that stands out: the next closest are one click away.
+            out = ["Show more papers", *out[:1]]
+        return out
     out = ["Compare [1] and [2]", "Summarize [1]"]
     if p.kind == "list" and p.pool_size > n + p.shown_before:
         out = ["Show more papers", *out[:1]]  # the list was cut: its next papers (core.MORE_RE)
@@ -492,7 +496,7 @@ def _headline(p: Plan) -> str:
         return f"{_all(p.pool_size)} papers that match “{topic}” were in the previous answers."
     lead = escape(p.cited[0].title)
     if p.kind == "more-weaker":
-        matched = (f"The only paper that matches “{topic}” was" if p.pool_size <= 1 else
+        matched = (f"The closest match for “{topic}” was" if p.pool_size <= 1 else
                    f"{_all(p.pool_size)} papers that match “{topic}” were")
         return (f"{matched} in the previous answers; these {n} come next, each matching less well "
                 f"(the closest is *{lead}* [1]):" if n > 1 else

@@ -680,7 +680,7 @@ def test_show_more_continues_a_list_that_was_cut(assistant):
     answer, _ = _chat(assistant, "papers on model merging", "which one is fastest?", "show me the others")
     assert answer.answer.startswith(f"{matched - len(first.sources)} more of the {matched} papers")
     answer, _ = _chat(assistant, "Faster Diffusion UNet encoder", "show me more")  # a one-paper answer
-    assert "The only paper that matches" in answer.answer
+    assert "The only paper that matches" in answer.answer or "The closest match for" in answer.answer
     # ... then the next closest, said to match less well, rather than "none" ...
     assert answer.kind == "more-weaker" or answer.refused
     # ... and a comparison in between is not the list continued ("None of the 294 papers is about “more”").
@@ -799,6 +799,16 @@ def test_a_date_alone_after_an_answer_filters_its_papers(assistant):
 def test_a_choice_between_two_named_methods_sets_both_side_by_side(assistant, question):
     answer = assistant.ask(question)
     assert answer.kind == "comparison" and len(answer.paper_ids) == 2
+
+
+def test_a_theme_one_paper_answers_offers_the_next_closest(assistant):
+    # "anything on making diffusion faster?" cites the paper titled "Faster Diffusion" alone, as it
+    # stands out; the others that make diffusion faster are one suggestion away.
+    answer, history = _chat(assistant, "anything on making diffusion faster?")
+    assert answer.kind == "single" and "Show more papers" in answer.suggestions
+    answer, history = _chat(assistant, "anything on making diffusion faster?", "Show more papers")
+    assert answer.kind == "more-weaker" and len(answer.sources) > 1
+    assert history[1]["paper_ids"][0] not in answer.paper_ids
 
 
 def test_a_comparison_of_two_model_families_finds_each_on_the_questions_subject(assistant):
