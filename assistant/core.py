@@ -44,6 +44,8 @@ MORE_RE = re.compile(r"^\s*(?:ok\w*[,.]?\s+|and\s+)?(?:(?:show|list|give)(?: me)
                      r"more(?: papers| results| of them| please)?|next(?: ones| \d+| page)?|remaining(?: ones| papers)?)"
                      r"\s*(?:please)?\s*[?.!]*\s*$", re.I)
 _SIDE_FILLER = frozenset({"one", "paper", "work", "method", "approach", "model"})
+# Several papers pointed at: "what metric do they use?" after one paper was picked from a list.
+_THEY_RE = re.compile(r"\b(?:they|them|those|these|ones|both|each of|all of)\b", re.I)
 # What "and the third?" / "what about the last paper?" say besides pointing: nothing asked.
 _POINTING_WORDS = _SIDE_FILLER | {"first", "second", "third", "fourth", "fifth", "last", "other", "latter", "former",
                                   "about", "what", "how"}
@@ -196,8 +198,9 @@ class Assistant:
         if previous and not intent.followup and intent.window is not None and not content_words(intent.topic):
             # "and which are from 2023?": only a date, so it filters the previous answer's papers.
             intent = replace(intent, followup=True)
-        if len(previous) == 1 and intent.followup and (intent.subset or intent.window is not None) \
-                and PLURAL_RE.search(question):  # "only the 2023 ones": the window took "2023 ones"
+        if len(previous) == 1 and intent.followup and (
+                (intent.subset or intent.window is not None) and PLURAL_RE.search(question)  # "only the 2023 ones"
+                or intent.answer_type and _THEY_RE.search(question)):  # "what metric do they use?"
             # "papers about mixup" / "which one is about neural collapse?" / "only the 2023 ones":
             # the ones of the list that one paper was picked from, not of that one paper.
             previous = self._picked_from(history) or previous

@@ -270,7 +270,15 @@ def plan_one(intent: Intent, target: PaperEvidence, pool_size: int, settings: Se
     where the abstract states it, said to be unreported where it does not). key: the question's most
     informative word (a stem), for a yes/no question ("does it evaluate on GPT-2?")."""
     p = Plan("single", intent, cited=[target], pool_size=pool_size, **context)
-    if intent.extra.get("yesno") and key and not intent.wants_code and not intent.answer_type:
+    # The word the question turns on, as written ("GPT-2", not its stem).
+    word = next((raw for raw in RAW_WORD_RE.findall(intent.topic) if key and key in content_terms(raw)), key)
+    # "what does the first one do for long-tail data?": asked about a topic word general English
+    # rarely uses, a paper that never says it does not answer it; that is said, as for a yes/no
+    # question ("what is its main idea?" turns on no such word: its summary).
+    # (In another language the word is a guess at its English: only a yes/no question turns on it.)
+    topical = bool(key) and not intent.summarize and p.lang == "en" \
+        and zipf(word or "") < (settings.filler_zipf if settings else 4.5)
+    if (intent.extra.get("yesno") or topical) and key and not intent.wants_code and not intent.answer_type:
         # The sentences that say the word the question turns on; or that none does.
         saying = [k for k, s in enumerate(target.sentences) if key in content_terms(s)]
         if saying or key in content_terms(target.title):
@@ -280,8 +288,7 @@ def plan_one(intent: Intent, target: PaperEvidence, pool_size: int, settings: Se
         else:
             p.kind = "mentions-none"
             p.quotes[target.paper_id] = summary_sentences(target)
-        # The word as the question wrote it ("GPT-2"), not its stem.
-        p.asked_word = next((raw for raw in RAW_WORD_RE.findall(intent.topic) if key in content_terms(raw)), key)
+        p.asked_word = word
         return p
     if intent.answer_type in ("number", "dataset") and not intent.wants_code and settings is not None:
         detail(p, intent, settings, strict=True)  # "what accuracy does it reach on CIFAR-100?"

@@ -139,7 +139,11 @@ FIRST_TWO_RE = re.compile(r"\b(?:the )?(?:first|top) (?:two|2)\b|\bboth(?: of)? 
 # A paper of the previous answer picked by what it is: "the one with Fisher weights", "the ViT one".
 DESCRIBED_ONE_RE = re.compile(r"\bthe one (?:with|about|on|that|which|using|where|for)\b|"
                               r"\bthe (?!other\b|first\b|second\b|third\b|last\b|same\b)[\w\-]+ (?:one|paper)\b", re.I)
-_DESCRIBED_WITH_RE = re.compile(r"\bthe one (?:with|about|on|that|which|using|where|for)\s+([^,;:?!]+?)\s*(?:[,;:?!]| - |$)", re.I)
+# The description ends where the question goes on: at punctuation, a dash, or the verb of a yes/no
+# question ("does the one about attention layer outputs use gpt-2?").
+_DESCRIBED_WITH_RE = re.compile(r"\bthe one (?:with|about|on|that|which|using|where|for)\s+([^,;:?!]+?)\s*"
+                                r"(?:[,;:?!]| - |$| (?=(?:use|have|need|report|get|reach|achieve|beat|outperform|"
+                                r"support|handle|require|work|evaluate|train|compare|mention|include|cite)s?\b))", re.I)
 _DESCRIBED_AS_RE = re.compile(r"\bthe ((?:[\w\-^]+ ){0,2}?[\w\-^]+) (?:one|paper)\b", re.I)
 _NOT_DESCRIPTIONS = {"other", "first", "second", "third", "last", "same", "right", "only", "best", "next"}
 

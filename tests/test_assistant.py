@@ -700,6 +700,24 @@ def test_a_yes_no_question_about_one_paper_quotes_where_it_says_so(assistant):
     assert answer.kind == "mentions-none" and "does not mention “ImageNet”" in answer.answer
 
 
+def test_a_follow_up_turning_on_a_topic_word_says_whether_the_paper_mentions_it(assistant):
+    # "does the one about attention layer outputs use gpt-2?": the description ends at its verb.
+    answer, _ = _chat(assistant, "sparse autoencoders for interpretability",
+                      "does the one about attention layer outputs use gpt-2?")
+    assert answer.kind == "mentions" and "Attention Layer Outputs" in answer.sources[0].title
+    assert "GPT-2" in answer.answer
+    # Not a yes/no question, but it turns on a word the paper never uses: said, not a bare summary.
+    answer, _ = _chat(assistant, "pose estimation", "and the second one, how does it handle occlusion?")
+    assert answer.kind == "mentions-none" and "does not mention “occlusion”" in answer.answer
+    # ... while "what is its main idea?" turns on no such word.
+    answer, _ = _chat(assistant, "pose estimation", "what is the main idea of the second one")
+    assert answer.kind == "summary"
+    # "they" after one paper was picked from a list are the list's papers.
+    answer, history = _chat(assistant, "sparse autoencoders for interpretability",
+                            "does the one about attention layer outputs use gpt-2?", "what metric do they use to evaluate SAEs")
+    assert answer.answer.startswith(f"Each of the {len(history[1]['paper_ids'])} papers from the previous answer")
+
+
 def test_a_comparison_side_the_previous_answer_names_is_that_paper(assistant):
     # "the orthogonal transformation one" is the listed "...via an Orthogonal Transformation Layer",
     # not "Orthogonal Convolutional Neural Networks" found in the whole corpus.
