@@ -4,6 +4,7 @@
 to the best match, not the question's wording); `render` turns a plan into markdown."""
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass, field, replace
 from typing import Iterator
@@ -37,6 +38,7 @@ class Plan:
     quotes: dict[str, list[int]] = field(default_factory=dict)  # paper_id -> sentences to quote instead
     comparison: list[ComparisonRow] | None = None
     side_names: list[str] = field(default_factory=list)  # comparison: how the question named each side
+    head_to_head: bool | None = None  # comparison: does either abstract name the other (None: not asked)
     missing_sides: list[str] = field(default_factory=list)  # comparison sides not in the corpus
     unnamed: bool = False  # a missing side is a name no abstract uses (the paper may be here, unnamed)
     shown_before: int = 0  # "show me the others": papers earlier answers already listed
@@ -379,7 +381,30 @@ def plan_comparison(intent: Intent, sides: list[PaperEvidence | None], names: li
     cells = {a: [ComparisonCell(n=i + 1, quote=aspect_quote(e, a, used[i])) for i, e in enumerate(found)]
              for a in ("proposes", "result", "evaluated on", "code")}
     p.comparison = [ComparisonRow(aspect=a, cells=cells[a]) for a in ASPECTS]
+    if len(found) == 2 and not missing:
+        # "which is better?": only a sentence where one paper names the other compares them head
+        # to head; the rows above are each paper against its own baselines.
+        against = [_naming(found[i], [names[1 - i]] if len(names) == 2 else [], found[1 - i]) for i in range(2)]
+        if any(against):
+            p.comparison.append(ComparisonRow(aspect=HEAD_TO_HEAD, cells=[
+                ComparisonCell(n=i + 1, quote=q) for i, q in enumerate(against)]))
+        p.head_to_head = any(against)
     return p
+
+
+HEAD_TO_HEAD = "names the other"
+
+
+def _naming(e: PaperEvidence, written: list[str], other: PaperEvidence) -> str | None:
+    """The sentence of e's abstract that names the other paper's method: by a name in its title
+    ("FinalMLP"), or as the question wrote it when that is written like a name."""
+    names = {n for n in NAME_TOKEN_RE.findall(other.title.split(":")[0]) if len(n) >= 4}
+    names |= {w for w in written if NAME_TOKEN_RE.fullmatch(w.strip())}
+    names -= set(NAME_TOKEN_RE.findall(e.title))  # its own name is not the other's
+    for s in e.sentences:
+        if any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", s, re.I) for n in names):
+            return s
+    return None
 
 
 def suggestions(p: Plan) -> list[str]:
@@ -544,6 +569,9 @@ def _headline(p: Plan) -> str:
     if p.kind == "comparison":
         sides = " and ".join(f"*{escape(e.title)}* [{i + 1}]" for i, e in enumerate(p.cited))
         text = f"Comparing {sides}, side by side in their own words:"
+        if p.head_to_head is False:
+            text = (f"Comparing {sides}, side by side in their own words. Neither abstract names the other, "
+                    "so neither reports a head-to-head result; each is measured against its own baselines:")
         if p.missing_sides and p.pool_size:
             gone = " or ".join(escape(s) for s in p.missing_sides)
             text = (f"{gone} is not among the {p.pool_size} paper{'s' if p.pool_size != 1 else ''} of the previous answer. "

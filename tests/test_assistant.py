@@ -779,6 +779,11 @@ def test_comparison_cells_quote_the_papers_own_claims_not_background(assistant):
     answer = assistant.ask("InceptionNeXt vs HorNet - which is faster?")
     assert "1.6x higher training throughputs" in row(answer, "result")[0]
     assert "ConvNeXt-T has similar FLOPs" not in row(answer, "evaluated on")[0]
+    # "which is better?": a sentence where one paper names the other is the head-to-head result;
+    # when neither names the other, that is said rather than implied by the rows.
+    answer = assistant.ask("FreCaS vs ScaleCrafter")
+    assert "faster than ScaleCrafter" in row(answer, "names the other")[0] and row(answer, "names the other")[1] is None
+    assert "Neither abstract names the other" in assistant.ask("AutoInt vs FinalMLP - which is better for CTR?").answer
     # Lina-Speech's opening sentence about others' codec models is not what it was evaluated on.
     assert row(assistant.ask("compare FastSpeech and Lina-Speech"), "evaluated on")[1] is None
 
