@@ -44,6 +44,8 @@ MORE_RE = re.compile(r"^\s*(?:ok\w*[,.]?\s+|and\s+)?(?:(?:show|list|give)(?: me)
                      r"more(?: papers| results| of them| please)?|next(?: ones| \d+| page)?|remaining(?: ones| papers)?)"
                      r"\s*(?:please)?\s*[?.!]*\s*$", re.I)
 _SIDE_FILLER = frozenset({"one", "paper", "work", "method", "approach", "model"})
+# What a fact question of its kind says without naming a topic ("¿qué datasets usan?").
+_FACT_NOUNS = {"dataset": {"dataset", "datasets", "benchmark", "benchmarks", "data", "corpus", "corpora"}}
 # Several papers pointed at: "what metric do they use?" after one paper was picked from a list.
 _THEY_RE = re.compile(r"\b(?:they|them|those|these|ones|both|each of|all of)\b", re.I)
 # What "and the third?" / "what about the last paper?" say besides pointing: nothing asked.
@@ -198,12 +200,18 @@ class Assistant:
         if previous and not intent.followup and intent.window is not None and not content_words(intent.topic):
             # "and which are from 2023?": only a date, so it filters the previous answer's papers.
             intent = replace(intent, followup=True)
+        if previous and not intent.followup and intent.answer_type and not intent.sides and not self._names_more_than_asked(
+                intent, language_of(question)):
+            # "what accuracy", "which datasets?", "¿qué datasets usan?": a fact asked and nothing
+            # else named is asked of the previous answer, not of every abstract that says "accuracy".
+            intent = replace(intent, followup=True)
         if len(previous) == 1 and intent.followup and (
                 (intent.subset or intent.window is not None) and PLURAL_RE.search(question)  # "only the 2023 ones"
                 or intent.answer_type and _THEY_RE.search(question)):  # "what metric do they use?"
             # "papers about mixup" / "which one is about neural collapse?" / "only the 2023 ones":
             # the ones of the list that one paper was picked from, not of that one paper.
-            previous = self._picked_from(history) or previous
+            # (the paper picked leads: "what speedup do they report?" may mean its authors)
+            previous = list(dict.fromkeys(previous + self._picked_from(history)))
         shown: list[str] = []
         if previous and MORE_RE.match(question):
             # "show me the others", "more": the same question again, past the papers already shown.
@@ -550,6 +558,12 @@ class Assistant:
         context = intent.extra.get("context", "")
         within = self._side(intent, f"{phrase} {context}", None) if alone and context else None
         return within if uses_key(within) else alone
+
+    def _names_more_than_asked(self, intent: Intent, lang: str) -> bool:
+        """Does the question name anything besides the fact it asks for (a topic, a paper)?"""
+        asked = set(content_words(intent.asked)) | _FACT_NOUNS.get(intent.answer_type, set())
+        return any(w not in asked and zipf(w, lang) < self.settings.filler_zipf and w not in _POINTING_WORDS
+                   for w in content_words(intent.topic))
 
     def _family(self, side: str) -> bool:
         """One word many papers use: a kind of model ("cnn"), not one method ("latent diffusion

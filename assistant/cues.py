@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 
-from .words import fold
+from .words import fold, zipf
 
 # Applied in order, each to what the ones before it left (so "gibt es" is read before "es"), on the
 # accent-folded, lower-cased question.
 _CUES: dict[str, list[tuple[str, str]]] = {
-    "es": [("el otro|la otra", "the other one"), ("conjuntos? de datos", "datasets"),
+    "es": [("(?:los|las) dos primer[oa]s", "the first two"), ("(?:los|las) dos", "the two"),
+           ("el otro|la otra", "the other one"), ("conjuntos? de datos", "datasets"),
            ("evaluad[oa]s?", "evaluated"), ("y", "and"), ("cuantos|cuantas", "how many"), ("cuanto", "how much"),
            ("son", "are"), ("cuales de (?:estos|estas|esos|esas|ellos|ellas)", "which of these"),
            ("alguno de (?:estos|ellos)", "any of these"), ("cuales", "which"), ("tienen", "have"), ("tiene", "has"),
@@ -33,8 +34,10 @@ _CUES: dict[str, list[tuple[str, str]]] = {
            ("quais", "which"), ("tem|teem", "have"), ("codigo", "code"), ("disponivel", "available"),
            ("primeiro|primeira", "first"), ("segundo|segunda", "second"), ("terceiro|terceira", "third"),
            ("ultimo|ultima", "last"), ("mais sobre", "more about"), ("resuma|resumo", "summarize"),
-           ("compare", "compare"), ("antes de", "before"), ("desde", "since"), ("depois de", "after")],
-    "fr": [("l'autre", "the other one"), ("est", "is"), ("il|elle", "it"), ("ils|elles", "they"),
+           ("compare", "compare"), ("antes de", "before"), ("desde", "since"), ("depois de", "after"),
+           ("(?:os|as) dois primeir[oa]s", "the first two"), ("(?:os|as) dois", "the two")],
+    "fr": [("les deux premier(?:e)?s", "the first two"), ("les deux", "the two"), ("plus recents?", "newer"),
+           ("l'autre", "the other one"), ("est", "is"), ("il|elle", "it"), ("ils|elles", "they"),
            ("jeux? de donnees", "datasets"), ("evalue(?:e|s|es)?", "evaluated"), ("et", "and"),
            ("combien de", "how many"), ("combien", "how much"), ("sont", "are"),
            ("lesquels|lesquelles", "which of these"), ("d'entre eux|parmi eux|parmi ceux-ci", "of these"),
@@ -48,7 +51,7 @@ _CUES: dict[str, list[tuple[str, str]]] = {
            ("ha", "has"), ("codice", "code"), ("disponibile", "available"), ("primo|prima", "first"),
            ("secondo|seconda", "second"), ("terzo|terza", "third"), ("ultimo|ultima", "last"),
            ("di piu su", "more about"), ("riassumi|riassunto", "summarize"), ("confronta", "compare"),
-           ("prima del", "before"), ("dal", "since"), ("dopo il", "after")],
+           ("prima del", "before"), ("dal", "since"), ("dopo il", "after"), ("i primi due", "the first two")],
     "de": [("gibt es", "are there"), ("der andere|die andere|das andere", "the other one"), ("es", "it"),
            ("datensatze|datensatzen|datensatz", "datasets"), ("evaluiert|ausgewertet", "evaluated"), ("und", "and"),
            ("wie viele", "how many"), ("wie viel", "how much"), ("sind", "are"),
@@ -83,4 +86,15 @@ def in_english(question: str, lang: str) -> str:
         spans = [m.span() for m in pattern.finditer(folded)]
         for start, end in reversed(spans):
             text = text[:start] + english + text[end:]
-    return " ".join(text.split())
+    # That language's grammatical words ("des", "y", "sobre") are no topic and would be read as
+    # English words the previous answer lacks ("None ... is about “y a it des articles newer”").
+    return " ".join(t for t in text.split() if not _grammatical(t, lang))
+
+
+# A word this common in its language ("des", "sobre", "und") is grammar, whatever it is in English.
+GRAMMATICAL_ZIPF = 5.5
+
+
+def _grammatical(token: str, lang: str) -> bool:
+    w = fold(token.strip("?!.,;:()'\"")).lower()
+    return bool(w) and w.isalpha() and zipf(w, lang) >= GRAMMATICAL_ZIPF and zipf(w, lang) > zipf(w, "en") + 1.0

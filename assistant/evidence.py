@@ -41,7 +41,9 @@ ROLE_RES = {
 }
 # Numbers of each kind a question can ask for (see intent.UNIT_QUESTIONS).
 UNIT_ANSWERS = {
-    "speedup": re.compile(r"\d(?:\.\d+)?\s?(?:x|×|times)(?![A-Za-z])|speed-?up", re.I),
+    # "accelerates ... sampling by 41%" is a speed-up too
+    "speedup": re.compile(r"\d(?:\.\d+)?\s?(?:x|×|times)(?![A-Za-z])|speed-?up|"
+                          r"\b(?:accelerat|fast)\w*\b[^.]{0,80}?\bby (?:about |up to |over )?\d+(?:\.\d+)?\s?%", re.I),
     "time": re.compile(r"\d\s?(?:ms|s|sec|seconds?|minutes?|min|hours?|h|fps)(?![A-Za-z])", re.I),
     "compute": re.compile(r"gpu[- ]?(?:days|hours)|\b(?:t|g|p)?flops\b|\d\s*(?:\w+\s)?(?:gpus?|tpus?)\b", re.I),
     "memory": re.compile(r"\d\s?(?:gb|mb|tb|kb|gib|mib)(?![A-Za-z])|memory", re.I),

@@ -162,7 +162,7 @@ _UNIT_NAMES = {"speedup": "a speed-up", "time": "a run time", "compute": "its co
 
 def _asked(intent: Intent) -> str:
     """What a fact question asked, for "does not report …": its words, or the kind of quantity."""
-    return intent.asked or _UNIT_NAMES.get(intent.unit, "that")
+    return intent.asked or _UNIT_NAMES.get(intent.unit) or ("datasets" if intent.answer_type == "dataset" else "that")
 
 
 def _all(n: int) -> str:

@@ -122,7 +122,9 @@ META_PATTERNS = {
 # Words that point back at the previous answer.
 FOLLOWUP_RE = re.compile(
     r"\b(those|these|them|they|their|its|it|this (paper|one|work|method)|that (paper|one|work|method)|"
-    r"the (first|second|third|fourth|fifth|last|above|previous|same|latter|former|other) ?(one|paper|papers|work)?|"
+    # "the same paper", not "do different networks learn the same representations?"
+    r"the (first|second|third|fourth|fifth|last|latter|former|other) ?(one|paper|papers|work)?|"
+    r"the (?:above|previous|same) ?(?:one|ones|paper|papers|work|list|answer)|"
     r"the two(?: papers| ones)?|both of (?:them|these|those)|"
     r"which of|of those|same paper|the latter|the former|above|ones)\b|\[\d+\]|(?:\b(?:paper|number|no\.) ?|#)\d\b|"
     r"^\s*(?:and\s+)?the one\b",
@@ -198,8 +200,11 @@ SUMMARY_RE = re.compile(r"\b(summar\w*|tell me (?:more|about)|more (?:about|on|d
 # Comparisons: two things named side by side. Each pattern yields the two sides.
 _SIDE = r"(.+?)"
 COMPARE_RES = [
+    # "compare FSAF et RCNet": "and" as French, Spanish, Italian, Portuguese or German write it
+    # between two names (the question may still read as English)
     re.compile(rf"\b(?:compare|comparing|contrast|contrasting|comparison (?:of|between))\s+{_SIDE}\s+"
-               rf"(?:and|with|to|vs\.?|versus|against)\s+{_SIDE}\s*(?:[?.!]|$|,|\s(?:in terms of|on|for)\s)", re.I),
+               rf"(?:and|with|to|vs\.?|versus|against|et|y|e|und|avec|con|mit)\s+{_SIDE}\s*"
+               rf"(?:[?.!]|$|,|\s(?:in terms of|on|for)\s)", re.I),
     re.compile(rf"\bdiff(?:erence|erences|er)s? between\s+{_SIDE}\s+and\s+{_SIDE}\s*(?:[?.!]|$|,)", re.I),
     re.compile(rf"\bhow (?:does|do|is|are)\s+{_SIDE}\s+(?:differ|compare|different|stack up)\s+(?:from|to|with|against)\s+{_SIDE}\s*(?:[?.!]|$|,)", re.I),
     re.compile(rf"\bhow\s+{_SIDE}\s+(?:differs|compares|stacks up)\s+(?:from|to|with|against)\s+{_SIDE}\s*(?:[?.!]|$|,)", re.I),
@@ -317,7 +322,8 @@ def _trim_edges(text: str) -> str:
 _OPENERS_RE = re.compile(r"^\s*(?:(?:(?:lol|yo|sup|hey|hi|hello|ok|okay|so|hmm|um|uh|well|btw|fyi|pls|plz)\b|"
                          # a change of subject: "ok different topic: ...", "switching gears - ..."
                          r"(?:a )?(?:different|new|another|other|unrelated) (?:topic|question|subject)\b|"
-                         r"switching gears\b|chang(?:e|ing) (?:the )?(?:topic|subject)\b|"
+                         r"switching gears\b|(?:chang|switch)(?:e|ing)? (?:the |of )?(?:topic|subject)s?\b|"
+                         r"(?:topic|subject) (?:change|switch)\b|unrelated\b(?=\s*[:\-–—])|"
                          r"on (?:a |an )?(?:different|other|another|unrelated|separate) note\b|"
                          # thanks for the last answer: "nice list!", "great, thanks."
                          r"(?:nice|great|cool|thanks|thank you|awesome|perfect|interesting)(?: (?:list|answer|one|stuff|"
@@ -453,7 +459,7 @@ def _asked_noun(question: str) -> str:
     found = re.findall(r"\bhow (?:many|much)\s+((?:[\w\-]+\s+){0,2}?[\w\-]+?)(?=\s+(?:were|was|are|is|did|do|does|has|have|had|"
                        r"can|could|would|will|used|in|for|of|to|on|does|and)\b|[?.,!]|$)", question, re.I)
     if found:  # "how many GPUs and how many hours": both
-        return " or ".join(dict.fromkeys(_COMPARATIVE_NOUNS.get(c.lower(), re.sub(r"^(?:more|less|fewer) ", "", c))
+        return " or ".join(dict.fromkeys(_COMPARATIVE_NOUNS.get(c.split()[0].lower(), re.sub(r"^(?:more|less|fewer) ", "", c))
                                          for c in (_counted(f[0] if isinstance(f, tuple) else f) for f in found)))
     m = re.search(r"\b(?:what|which) (?:is |was |are |were )?(?:the )?((?:[\w\-]+\s+){0,2}(?:accuracy|score|speed-?up|"
                   r"c-index|auc|f1|fid|bleu|psnr|error(?: rate)?|run ?time|latency|memory|size|datasets?|benchmarks?|"
@@ -522,6 +528,8 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
     if window is not None:
         body = " ".join(re.sub(re.escape(window.said), " ", q, count=1, flags=re.I).split())
         body = re.sub(r"^[\s,;:\-–—]+|[\s,;:\-–—]+(?=[?.!]*$)", "", body)  # "in 2024, what ..." -> "what ..."
+        # "any newer ones, after 2022?": the window says which dates; "newer" is no topic word
+        body = " ".join(re.sub(r"\b(?:newer|more recent|recent)\b", " ", body, flags=re.I).split())
     body = _fix_cue_words(body, has_history)
     refs = tuple(int(a or b) for a, b in REF_RE.findall(body)) if has_history else ()
     followup = has_history and bool(FOLLOWUP_RE.search(body) or refs or ORDINAL_RE.search(body) or by_date

@@ -848,3 +848,36 @@ def test_how_long_to_train_quotes_the_training_compute_not_the_run_time(assistan
     answer = assistant.ask("how long does instaflow take to train")
     assert "199 A100 GPU days" in answer.answer
     assert "0.09 second" in assistant.ask("how fast is instaflow per image").answer
+
+
+def test_follow_ups_found_by_probe_10(assistant):
+    # A fact asked and nothing else named is asked of the previous answer ("what accuracy" searched
+    # the corpus for "accuracy" and listed pruning papers).
+    answer, history = _chat(assistant, "violence detection in videos", "what accuracy")
+    assert answer.paper_ids == history[1]["paper_ids"][:1] and "does not report accuracy" in answer.answer
+    # "the same representations" is not "the same paper": a new question.
+    answer, _ = _chat(assistant, "violence detection in videos", "do different networks learn the same representations?")
+    assert answer.sources[0].title.startswith("Convergent Learning")
+    # "switch topic:" is no topic word; "how much faster than cudnn?" asks for a speed-up.
+    answer, _ = _chat(assistant, "violence detection in videos", "switch topic: hardware efficient convolution on gpu",
+                      "the im2win one, how much faster than cudnn?")
+    assert answer.answer.startswith("*Im2win") and "reports the speedup" in answer.answer
+    # "accelerates ... by 41%" states a speed-up.
+    answer = assistant.ask("what speedup does Faster Diffusion report")
+    assert "41%" in answer.answer
+
+
+@pytest.mark.parametrize("turns, kind", [
+    (("compare FSAF et RCNet",), "comparison"),
+    (("artículos sobre colorización de video", "¿y sobre restauración de imágenes reales?", "compara los dos primeros"),
+     "comparison"),
+])
+def test_comparisons_asked_in_other_languages(assistant, turns, kind):
+    answer, _ = _chat(assistant, *turns)
+    assert answer.kind == kind and len(answer.sources) == 2
+
+
+def test_a_date_filter_asked_in_french_filters_the_previous_answer(assistant):
+    answer, _ = _chat(assistant, "quels articles proposent des détecteurs d'objets anchor-free ?",
+                      "y a-t-il des articles plus récents, après 2022 ?")
+    assert "published after 2022" in answer.answer and "is about" not in answer.answer
