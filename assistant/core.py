@@ -200,6 +200,11 @@ class Assistant:
         if previous and not intent.followup and intent.window is not None and not content_words(intent.topic):
             # "and which are from 2023?": only a date, so it filters the previous answer's papers.
             intent = replace(intent, followup=True)
+        if previous and not intent.followup and intent.answer_type and not intent.sides \
+                and (titled := self._titled_in(intent, previous)):
+            # "how many recordings was the foundation model trained on?" after a list whose one title
+            # says "Foundation Model ... Recordings": that paper's fact, not every abstract's.
+            intent = replace(intent, followup=True, extra={**intent.extra, "described": titled})
         if previous and not intent.followup and intent.answer_type and not intent.sides and not self._names_more_than_asked(
                 intent, language_of(question)):
             # "what accuracy", "which datasets?", "¿qué datasets usan?": a fact asked and nothing
@@ -558,6 +563,20 @@ class Assistant:
         context = intent.extra.get("context", "")
         within = self._side(intent, f"{phrase} {context}", None) if alone and context else None
         return within if uses_key(within) else alone
+
+    def _titled_in(self, intent: Intent, previous: list[str]) -> str:
+        """The question's most informative word, as written, when exactly one of the previous
+        answer's titles uses it (and it is not the fact asked for); else ""."""
+        query = self.understand(intent.topic)
+        asked = {stem(w) for w in content_words(intent.asked)} | {stem(w) for w in _FACT_NOUNS.get(intent.answer_type, ())}
+        key = max((t for t in query.weights if t not in asked), key=query.weights.get, default=None)
+        if key is None:
+            return ""
+        have = self.sentences_for(previous)
+        titles = [pid for pid in previous if pid in have and key in have[pid].title_terms]
+        if len(titles) != 1:
+            return ""
+        return next((w for w in words(intent.topic) if stem(w) == key), "")
 
     def _names_more_than_asked(self, intent: Intent, lang: str) -> bool:
         """Does the question name anything besides the fact it asks for (a topic, a paper)?"""

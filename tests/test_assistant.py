@@ -862,6 +862,10 @@ def test_follow_ups_found_by_probe_10(assistant):
     answer, _ = _chat(assistant, "violence detection in videos", "switch topic: hardware efficient convolution on gpu",
                       "the im2win one, how much faster than cudnn?")
     assert answer.answer.startswith("*Im2win") and "reports the speedup" in answer.answer
+    # A fact asked of a paper the previous list's titles name ("the foundation model") is that
+    # paper's, not the corpus's ("10 million ECGs", not a speech paper padded beside it).
+    answer, history = _chat(assistant, "ECG deep learning", "how many recordings was the foundation model trained on")
+    assert answer.paper_ids == ["t-a56853683d05"] and "10 million" in answer.answer
     # "accelerates ... by 41%" states a speed-up.
     answer = assistant.ask("what speedup does Faster Diffusion report")
     assert "41%" in answer.answer
