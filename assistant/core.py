@@ -159,12 +159,12 @@ class Assistant:
             # Follow-ups re-rank the papers already on the table, whatever the index would return.
             candidates = [PaperCandidate(pid, {**self.paper_meta[pid], "_order": i}, fused=1.0 / (60 + i))
                           for i, pid in enumerate(restrict) if pid in self.paper_meta]
-            dense = {c.paper_id: c for c in self.retriever.retrieve(query.text, query_vector, limit=200)}
+            dense = {c.paper_id: c for c in self.retriever.retrieve(query.keyword_text, query_vector, limit=200)}
             for c in candidates:
                 c.dense = dense[c.paper_id].dense if c.paper_id in dense else 0.0
         else:
             # The date window is applied inside retrieval, so in-window papers fill the list.
-            candidates = self.retriever.retrieve(query.text, query_vector, limit=limit,
+            candidates = self.retriever.retrieve(query.keyword_text, query_vector, limit=limit,
                                                  date_from=date_from, date_to=date_to)
         sentences = self.sentences_for([c.paper_id for c in candidates])
         return score_papers(

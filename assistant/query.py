@@ -28,6 +28,14 @@ class Query:
     # for "finance", "convolutional" for "convolution"), and back. ("X or Y" as one word was measured
     # and not kept: dev topic citation recall 0.654 -> 0.638.)
     same: dict[str, str] = field(default_factory=dict)
+    # The other form of each abbreviation the corpus defines ("text-to-speech" for "tts"): added to
+    # the keyword search only; the embedding reads the question's own words (with them it drifted
+    # to the long form's field: "llm code generation benchmarks" found LLM papers to answer with).
+    also: str = ""
+
+    @property
+    def keyword_text(self) -> str:
+        return f"{self.text} {self.also}" if self.also else self.text
 
     @property
     def key(self) -> str | None:
@@ -236,5 +244,41 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
         text = " ".join(w for w in dict.fromkeys(content_words(text))
                         if "-" not in w and zipf(w) < filler_zipf + 1.0) or text
     same = _same(weights, vocab, kept)
+    also, same = _abbreviations(topic, weights, same, vocab) if lang == "en" else ("", same)
+    if also and len(weights) <= SHORT_FOR_EMBEDDING:
+        # "tts papers?": an abbreviation the embedding barely knows is most of the question; the
+        # long form is what it means (a longer question keeps its own words for the embedding).
+        text, also = f"{text} {also}", ""
     return Query(text=text, weights=weights, missing=missing, corrections=corrections, lang=lang, surprisals=said,
-                 same=same)
+                 same=same, also=also)
+
+
+# At most this many topic words, a question is read by the embedding with its abbreviations spelt out.
+SHORT_FOR_EMBEDDING = 2
+
+
+def _abbreviations(topic: str, weights: dict[str, float], same: dict[str, str],
+                   vocab: Vocabulary) -> tuple[str, dict[str, str]]:
+    """The other form of each abbreviation the corpus defines ("tts" -> "text-to-speech",
+    "electrocardiogram" -> "ecg"), for the keyword search; a paper that writes the one-word other
+    form counts as using the question's word."""
+    acronyms, longforms = getattr(vocab, "acronyms", {}), getattr(vocab, "longforms", {})
+    said = words(topic)
+    extra: list[str] = []
+    for w in dict.fromkeys(said):
+        longs = acronyms.get(w) or (w.endswith("s") and acronyms.get(w[:-1])) or ""
+        for long in longs.split("|")[:1] if longs else []:
+            if not set(words(long)) <= set(said):
+                extra.append(long)
+        for long in longs.split("|") if longs and stem(w) in weights else []:
+            if len(words(long)) == 1 and stem(long) not in weights:
+                same.setdefault(stem(long), stem(w))  # "text-to-speech" is "tts"
+    for n in (4, 3, 2, 1):
+        for i in range(len(said) - n + 1):
+            phrase = " ".join(said[i:i + n])
+            short = longforms.get(phrase) or (phrase.endswith("s") and longforms.get(phrase[:-1]))
+            if short and short not in said and short not in extra:
+                extra.append(short)
+                if n == 1 and stem(phrase) in weights and stem(short) not in weights:
+                    same.setdefault(stem(short), stem(phrase))  # "ECG" is "electrocardiogram"
+    return " ".join(extra), same

@@ -12,6 +12,7 @@ read back paper by paper in paper_id order when every page is done."""
 from __future__ import annotations
 
 import gc
+from collections import Counter
 import json
 import sqlite3
 from itertools import groupby
@@ -33,7 +34,8 @@ def write(store, settings: Settings, folder: Path, previous: Path | None) -> dic
     db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"  # scratch: lost with the build on a crash
                      "CREATE TABLE heads (paper_id TEXT PRIMARY KEY, content_hash TEXT, meta TEXT) WITHOUT ROWID;"
                      "CREATE TABLE ends (paper_id TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID;"
-                     "CREATE TABLE words (paper_id TEXT, ids BLOB);")
+                     "CREATE TABLE words (paper_id TEXT, ids BLOB);"
+                     "CREATE TABLE defined (paper_id TEXT, short TEXT, long TEXT);")
     keyword = KeywordBuilder(folder / "keyword", work, settings.keyword_build_entries)
     vectors = _Vectors(work, settings.exact_dense_max_chunks)
     words = _Words()
@@ -60,6 +62,7 @@ def write(store, settings: Settings, folder: Path, previous: Path | None) -> dic
             db.executemany("INSERT INTO ends VALUES (?, ?) ON CONFLICT (paper_id) DO UPDATE SET n = max(n, excluded.n)",
                            ends.items())
             db.executemany("INSERT INTO words VALUES (?, ?)", words.of_page(rows))
+            db.executemany("INSERT INTO defined VALUES (?, ?, ?)", words.definitions_of_page(rows))
             gc.collect()  # the page's Chroma reply, kept by reference cycles (see sentencedata.write)
         keyword.finish()
         vectors.finish(folder / "vectors.npy", chunks)
@@ -106,6 +109,16 @@ class _Words:
                 self.ids.setdefault(w, len(self.ids)) for w in content_words(prose(text)))
         return ((pid, np.asarray(sorted(ids), dtype=np.int32).tobytes()) for pid, ids in by_paper.items())
 
+    @staticmethod
+    def definitions_of_page(rows):
+        """(paper, abbreviation, long form) rows; a paper whose chunks straddle pages is merged in save."""
+        from .acronyms import definitions
+        from .words import prose
+
+        for _, text, meta in rows:
+            for short, long in definitions(prose(text)):
+                yield meta["paper_id"], short, long
+
     def save(self, db: sqlite3.Connection, folder: Path) -> None:
         from .vocabulary import CACHE, publish_table
 
@@ -116,9 +129,15 @@ class _Words:
             parts = [np.frombuffer(blob, dtype=np.int32) for _, blob in parts]
             df[parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))] += 1
             papers += 1
+        from .acronyms import tables
+
         counts = {w: int(df[i]) for w, i in self.ids.items() if df[i]}
-        (folder / CACHE).write_text(json.dumps({"papers": papers, "df": counts}, ensure_ascii=False), encoding="utf-8")
-        publish_table(counts, papers, folder)  # what serving processes read, instead of the JSON as a dict
+        # papers defining each (abbreviation, long form), whatever pages their chunks fell on
+        acronyms = tables(Counter({(short, long): n for short, long, n in db.execute(
+            "SELECT short, long, count(DISTINCT paper_id) FROM defined GROUP BY short, long")}))
+        (folder / CACHE).write_text(json.dumps({"papers": papers, "df": counts, "acronyms": acronyms}, ensure_ascii=False),
+                                    encoding="utf-8")
+        publish_table(counts, papers, folder, acronyms)  # what serving processes read, instead of the JSON as a dict
 
 
 class _Vectors:

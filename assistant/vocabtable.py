@@ -14,8 +14,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 
-def write(df: dict[str, int], n_docs: int, path: Path) -> None:
-    """Write the tables for these document frequencies (the caller renames the file into place)."""
+def write(df: dict[str, int], n_docs: int, path: Path, acronyms: tuple[dict[str, str], dict[str, str]] = ({}, {})) -> None:
+    """Write the tables for these document frequencies and the corpus's abbreviations
+    (assistant/acronyms.py; the caller renames the file into place)."""
     from .words import deletion_index, stem_counts
 
     db = sqlite3.connect(path)
@@ -25,6 +26,10 @@ def write(df: dict[str, int], n_docs: int, path: Path) -> None:
         db.execute("CREATE TABLE df (k TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID")
         db.execute("CREATE TABLE stems (k TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID")
         db.execute("CREATE TABLE deletes (k TEXT, w TEXT, PRIMARY KEY (k, w)) WITHOUT ROWID")
+        db.execute("CREATE TABLE acronyms (k TEXT PRIMARY KEY, n TEXT) WITHOUT ROWID")  # "tts" -> "text-to-speech|..."
+        db.execute("CREATE TABLE longforms (k TEXT PRIMARY KEY, n TEXT) WITHOUT ROWID")  # "text-to-speech" -> "tts"
+        db.executemany("INSERT INTO acronyms VALUES (?, ?)", acronyms[0].items())
+        db.executemany("INSERT INTO longforms VALUES (?, ?)", acronyms[1].items())
         db.execute("INSERT INTO meta VALUES ('n_docs', ?)", (n_docs,))
         db.executemany("INSERT INTO df VALUES (?, ?)", df.items())
         db.executemany("INSERT INTO stems VALUES (?, ?)", stem_counts(df).items())
@@ -49,7 +54,8 @@ class Connection:
 
 
 class Counts(Mapping):
-    """word (or stem) -> document frequency, read from one table."""
+    """word (or stem) -> document frequency, read from one table (or, for the abbreviation
+    tables, abbreviation <-> long forms)."""
 
     def __init__(self, db: Connection, table: str):
         self._db, self._table = db, table

@@ -180,16 +180,22 @@ class Vocabulary:
     that finds the corpus word a misspelt question word was meant to be (one edit away)."""
 
     def __init__(self, documents: list[str]):
+        from collections import Counter
+
+        from .acronyms import paper_definitions, tables
+
         df: dict[str, int] = {}
         for text in documents:
             for w in set(content_words(text)):
                 df[w] = df.get(w, 0) + 1
         self._index(df, len(documents))
+        self.acronyms, self.longforms = tables(Counter(p for text in documents for p in paper_definitions([text])))
 
     @classmethod
-    def from_counts(cls, df: dict[str, int], n_docs: int) -> "Vocabulary":
+    def from_counts(cls, df: dict[str, int], n_docs: int, acronyms=({}, {})) -> "Vocabulary":
         vocab = cls.__new__(cls)
         vocab._index(dict(df), n_docs)
+        vocab.acronyms, vocab.longforms = dict(acronyms[0]), dict(acronyms[1])
         return vocab
 
     def _index(self, df: dict[str, int], n_docs: int) -> None:
@@ -210,6 +216,8 @@ class Vocabulary:
         vocab.df = vocabtable.Counts(db, "df")
         vocab.stems = vocabtable.Counts(db, "stems")
         vocab._deletes = vocabtable.Deletes(db)
+        vocab.acronyms = vocabtable.Counts(db, "acronyms")  # "tts" -> "text-to-speech|text to speech"
+        vocab.longforms = vocabtable.Counts(db, "longforms")  # "text-to-speech" -> "tts"
         vocab.n_docs = max(int(db.rows("SELECT v FROM meta WHERE k = 'n_docs'")[0][0]), 1)
         return vocab
 

@@ -316,7 +316,8 @@ def test_the_vocabulary_read_from_disk_answers_as_the_one_in_memory(assistant):
     from assistant.words import Vocabulary
     assert (assistant.serving.folder / TABLE).exists() and not isinstance(assistant.vocab.df, dict)
     data = json.loads((assistant.serving.folder / CACHE).read_text(encoding="utf-8"))
-    memory = Vocabulary.from_counts(data["df"], data["papers"])
+    memory = Vocabulary.from_counts(data["df"], data["papers"], data["acronyms"])
+    assert assistant.vocab.acronyms.get("tts") == memory.acronyms["tts"] and "vit" in memory.acronyms
     for w in ["mamba", "mamaba", "nuerons", "merging", "segmentacao", "quantisierung", "diffusionsmodellen",
               "tumores", "difusion", "parlent", "zzzzqx", "gans", "denoise", "2024"]:
         assert (w in assistant.vocab) == (w in memory), w
@@ -635,6 +636,12 @@ def test_a_paper_described_in_a_follow_up_is_the_one_meant(assistant):
     answer, _ = _chat(assistant, "time series forecasting transformers",
                       "the one with mixture of experts - how many params does it have")
     assert answer.sources[0].title.startswith("Moirai-MoE") and "does not report params" in answer.answer
+
+
+def test_an_abbreviation_finds_the_papers_that_spell_it_out(assistant):
+    # "tts papers?" missed WavThruVec, which writes only "neural text-to-speech" (probe 10).
+    answer = assistant.ask("tts papers?")
+    assert {"2203.16930", "1905.09263", "2410.23320"} <= set(answer.paper_ids)
 
 
 def test_a_paper_worded_with_the_doer_of_the_topic_is_listed(assistant):

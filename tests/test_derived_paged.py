@@ -98,6 +98,7 @@ def test_papers_sentences_words_and_dates_are_those_of_the_one_piece_build(build
         (texts_a, vecs_a, terms_a), (texts_b, vecs_b, terms_b) = sentences[0][pid], sentences[1][pid]
         assert texts_a == texts_b and terms_a == terms_b and np.array_equal(vecs_a, vecs_b)
     words = [json.loads((f / CACHE).read_text()) for f in (whole, paged)]
-    df, n = _document_frequencies(store)  # counted over every chunk at once, as before
-    assert words[0] == words[1] == {"papers": n, "df": df}
+    df, n, defined = _document_frequencies(store)  # counted over every chunk at once, as before
+    from assistant.acronyms import tables
+    assert words[0] == words[1] == {"papers": n, "df": df, "acronyms": list(tables(defined))}
     assert np.array_equal(np.load(whole / "vectors.npy"), np.load(paged / "vectors.npy"))

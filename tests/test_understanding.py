@@ -766,3 +766,21 @@ def test_dates_in_other_languages_are_windows():
 def test_more_continues_the_previous_list(text, more):
     from assistant.core import MORE_RE
     assert bool(MORE_RE.match(text)) == more
+
+
+def test_abbreviations_the_corpus_defines_are_searched_in_both_forms():
+    from assistant.acronyms import definitions
+    from assistant.query import understand
+    assert list(definitions("advances in neural text-to-speech (TTS) research")) == [("tts", "text-to-speech")]
+    assert list(definitions("a Vision Transformer (ViT) backbone")) == [("vit", "vision transformer")]
+    assert list(definitions("Convolutional Neural Networks (CNNs) and")) == [("cnn", "convolutional neural networks")]
+    assert list(definitions("we study (i) this and (Fig. 2) that")) == []
+    vocab = Vocabulary(["Fast text-to-speech (TTS) with transformers", "Expressive text-to-speech (TTS) synthesis",
+                        "Neural text-to-speech without attention", "CREDIT: Community Research Earth Digital "
+                        "Intelligence Twin (CREDIT) for weather", "Credit scoring with trees"])
+    # Defined by several papers: the field's abbreviation, searched in both forms ...
+    q = understand("tts papers", vocab, 4.5)
+    assert "text-to-speech" in q.keyword_text and q.same.get("text-to-speech") == "tts"
+    assert "tts" in understand("text-to-speech", vocab, 4.5).keyword_text
+    # ... defined by one paper: that paper's own name, not looked up ("credit scoring" stays itself).
+    assert "community" not in understand("credit scoring loan default", vocab, 4.5).keyword_text
