@@ -29,12 +29,14 @@ ROLE_RES = {
     # model, namely GarDiff" names what the paper brings.
     "proposes": re.compile(r"\b(we|this paper|this work|our (?:method|approach|model|framework)|here,? we)\s+"
                            r"(?:(?:further|also|then|first|thus|therefore|hence|instead|next|finally|additionally)\s+)?"
-                           r"(propose|present|introduce|develop|design|describe|build|put forward|study|investigate|show)"
+                           r"(propose|present|introduce|develop|design|describe|build|put forward|study|investigate|show|"
+                           r"delve into|explore|examine|analy[sz]e)"
                            r"|\b(is|are) proposed\b|\bwe call\b|\btermed\b|\bdubbed\b|\bnamed\b|\bnamely\b|"
                            r"\bcalled\b", re.I),
     "evaluated on": re.compile(r"\b(experiments?|evaluat\w*|benchmarks?|datasets?|tested|validated|"
                                r"extensive (?:experiments|results))\b", re.I),
     "result": re.compile(r"\b(outperform\w*|achiev\w*|improv\w*|surpass\w*|state-of-the-art|sota|speed-?ups?|"
+                         r"reveal\w*|we find|we found|findings|shows? that|demonstrates? that|"
                          r"faster|cheaper|competitive|comparable|on par|reduc\w*|accuracy|results? (?:show|demonstrate)|gains?|"
                          r"better|superior|"
                          r"\d+(?:\.\d+)?\s*(?:%|x|×|times))", re.I),

@@ -332,10 +332,16 @@ def plan_by_window(intent: Intent, newest: list[PaperEvidence], total: int, **co
 def summary_sentences(e: PaperEvidence) -> list[int]:
     """What the paper proposes and what it found, in its own words."""
     picks = []
-    for role in ("proposes", "result"):
-        i = next((k for k, s in enumerate(e.sentences) if sentence_role(s, role) and k not in picks), None)
-        if i is not None:
-            picks.append(i)
+    proposes = next((k for k, s in enumerate(e.sentences) if sentence_role(s, "proposes")), None)
+    if proposes is not None:
+        picks.append(proposes)
+    # What it found comes after what it proposes ("Mixup is a data augmentation strategy … not
+    # entirely understood" is background), the first such sentence with a measured result if any.
+    found = [k for k, s in enumerate(e.sentences) if sentence_role(s, "result") and k not in picks
+             and (proposes is None or k > proposes)]
+    found = [k for k in found if QUANTITY_RE.search(e.sentences[k])][:1] or found[:1] or [
+        k for k, s in enumerate(e.sentences) if sentence_role(s, "result") and k not in picks][:1]
+    picks += found
     if not picks:
         picks = list(range(min(2, len(e.sentences))))
     return sorted(picks)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from assistant.settings import REPO_ROOT, Settings
 from assistant.store import Store
+from ingest.latex import repair
 from ingest.sources import parse_file
 
 PAPERS = 12
@@ -28,7 +29,7 @@ def write_version(path: Path, rows: list[dict], version: int) -> dict[str, str]:
         abstract = row["abstract"] + (EXTRA if version == 1 and i < CHANGED else "")
         out.append({**row, "abstract": abstract})
     path.write_text("".join(json.dumps(r) + "\n" for r in out), encoding="utf-8")
-    return {r["arxiv_id"]: r["abstract"] for r in out}
+    return {r["arxiv_id"]: repair(r["abstract"]) for r in out}  # as ingest stores it ("2.86×")
 
 
 def settings_at(index: Path) -> Settings:

@@ -892,3 +892,10 @@ def test_a_date_filter_asked_in_french_filters_the_previous_answer(assistant):
     answer, _ = _chat(assistant, "quels articles proposent des détecteurs d'objets anchor-free ?",
                       "y a-t-il des articles plus récents, après 2022 ?")
     assert "published after 2022" in answer.answer and "is about" not in answer.answer
+
+
+def test_what_a_paper_finds_is_quoted_not_its_background(assistant):
+    # "what does it find" quoted "Mixup is a data augmentation strategy … not entirely understood".
+    answer, _ = _chat(assistant, "neural collapse", "only the 2024 ones", "what does it find")
+    assert "reveals that mixup's last-layer activations" in answer.answer
+    assert "Mixup is a data augmentation strategy" not in answer.answer
