@@ -392,6 +392,7 @@ class Assistant:
                     plan = extractive.plan_subset(intent, inside, s, max_cited, len(ordered), **ctx)
                     if inside and not query.weights:
                         plan.kind, plan.cited = "subset-dated", sorted(inside, key=lambda e: e.meta.get("_order", 0))
+                    plan.undated = sum(not e.meta.get("date") for e in ordered)  # counted, not placed
                     return plan, evidence
                 evidence = inside
             if intent.subset:

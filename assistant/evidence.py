@@ -28,7 +28,8 @@ ROLE_RES = {
     # "we further propose", "we then introduce": one adverb may stand between; "a new diffusion
     # model, namely GarDiff" names what the paper brings.
     "proposes": re.compile(r"\b(we|this paper|this work|our (?:method|approach|model|framework)|here,? we)\s+"
-                           r"(?:(?:further|also|then|first|thus|therefore|hence|instead|next|finally|additionally)\s+)?"
+                           r"(?:(?:further|also|then|first|thus|therefore|hence|instead|next|finally|additionally)\s+|"
+                           r"\w+ and\s+)?"  # "we motivate and present", "we design and implement"
                            r"(propose|present|introduce|develop|design|describe|build|put forward|study|investigate|show|"
                            r"delve into|explore|examine|analy[sz]e)"
                            r"|\b(is|are) proposed\b|\bwe call\b|\btermed\b|\bdubbed\b|\bnamed\b|\bnamely\b|"

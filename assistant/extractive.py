@@ -46,6 +46,7 @@ class Plan:
     suggestions: list[str] = field(default_factory=list)
     about_one: bool = False  # the question is about one paper (not a theme)
     dated: int = 0  # by-date follow-up: how many of the previous answer's papers have a date
+    undated: int = 0  # date filter on the previous answer: its papers with no date (not placed)
     uncovered: list[str] = field(default_factory=list)  # topic words no cited paper uses (a partial match)
     partial: bool = False  # answered although the question's key word, or enough of it, is in no abstract
     unmatched: bool = False  # a question in another language none of whose words the corpus shares
@@ -163,6 +164,11 @@ _UNIT_NAMES = {"speedup": "a speed-up", "time": "a run time", "compute": "its co
 def _asked(intent: Intent) -> str:
     """What a fact question asked, for "does not report …": its words, or the kind of quantity."""
     return intent.asked or _UNIT_NAMES.get(intent.unit) or ("datasets" if intent.answer_type == "dataset" else "that")
+
+
+def _undated(n: int) -> str:
+    """A date filter over papers some of which have no date: they are counted, not placed."""
+    return "" if not n else f" ({n} {'has' if n == 1 else 'have'} no date in the corpus and cannot be placed)"
 
 
 def _all(n: int) -> str:
@@ -496,9 +502,12 @@ def _headline(p: Plan) -> str:
         return f"{none} is about “{topic}”, so I can't answer that from this corpus.{missing}"
     if p.kind == "subset-none":
         if p.window is not None and not content_words(p.intent.topic):  # "which of them are from 2019?"
+            undated = p.undated
             if p.pool_size == 1:
-                return f"The paper from the previous answer is not {escape(p.window.meaning)}."
-            return f"None of the {p.pool_size} papers from the previous answer is {escape(p.window.meaning)}."
+                return ("The paper from the previous answer has no date in the corpus, so I can't tell whether it "
+                        f"is {escape(p.window.meaning)}." if undated else
+                        f"The paper from the previous answer is not {escape(p.window.meaning)}.")
+            return f"None of the {p.pool_size} papers from the previous answer is {escape(p.window.meaning)}{_undated(undated)}."
         if p.pool_size == 1:
             return f"The paper from the previous answer is not about “{topic}”."
         return f"None of the {p.pool_size} papers from the previous answer is about “{topic}”."
@@ -544,7 +553,7 @@ def _headline(p: Plan) -> str:
         undated = p.pool_size - p.dated
         if p.pool_size == 1:
             return f"The previous answer cited one paper: *{lead}* [1] ({_date(p.cited[0])})."
-        note = f" ({undated} of them have no date in the corpus)" if undated else ""
+        note = f" ({undated} of them {'has' if undated == 1 else 'have'} no date in the corpus)" if undated else ""
         return (f"The {which} of the {p.pool_size} papers from the previous answer{note} is *{lead}* [1], "
                 f"{_date(p.cited[0])}, in its own words:")
     if p.kind == "code":
@@ -558,7 +567,8 @@ def _headline(p: Plan) -> str:
         return f"{n} of the {p.pool_size} papers from the previous answer {'links' if n == 1 else 'link'} to code:"
     if p.kind == "subset-dated":
         verb = "is" if n == 1 else "are"
-        return f"{n} of the {p.pool_size} papers from the previous answer {verb} {escape(p.window.meaning)}:"
+        undated = p.undated
+        return f"{n} of the {p.pool_size} papers from the previous answer {verb} {escape(p.window.meaning)}{_undated(undated)}:"
     if p.kind == "subset":
         if p.pool_size == 1:
             return f"The paper from the previous answer matches “{topic}”:"

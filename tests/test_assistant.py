@@ -899,3 +899,13 @@ def test_what_a_paper_finds_is_quoted_not_its_background(assistant):
     answer, _ = _chat(assistant, "neural collapse", "only the 2024 ones", "what does it find")
     assert "reveals that mixup's last-layer activations" in answer.answer
     assert "Mixup is a data augmentation strategy" not in answer.answer
+
+
+def test_a_date_filter_says_which_papers_have_no_date(assistant):
+    # "None of the 2 papers is published after 2022" while one had no date at all (probe 11).
+    answer, _ = _chat(assistant, "quels articles proposent des détecteurs d'objets anchor-free ?",
+                      "y a-t-il des articles plus récents, après 2022 ?")
+    assert "(1 has no date in the corpus and cannot be placed)" in answer.answer
+    # "We motivate and present … FSAF" says what FSAF proposes (it was "not stated").
+    answer = assistant.ask("compare FSAF and RCNet")
+    assert "FSAF" in next(r for r in answer.comparison if r.aspect == "proposes").cells[0].quote
