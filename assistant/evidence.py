@@ -232,7 +232,9 @@ def score_papers(
         title_terms, all_terms, sentence_terms_ = paper.title_terms, paper.all_terms, paper.terms
         if same:  # a word the question counts as one of its own ("financial" for "finance")
             def as_asked(terms: set[str]) -> set[str]:
-                return terms | {same[t] for t in same if t in terms}
+                # a copy only where the paper says one of the words (most papers say none)
+                extra = {same[t] for t in same if t in terms}
+                return terms | extra if extra else terms
             title_terms, all_terms, sentence_terms_ = as_asked(title_terms), as_asked(all_terms), [
                 as_asked(t) for t in paper.terms]
         # One pass per sentence for both shares (no set union per sentence: this loop runs for
