@@ -75,11 +75,41 @@ def type_strength(sentence: str, answer_type: str | None, asked: str = "", unit:
     head = [w for w in words(asked) if len(w) > 2]
     if answer_type != "number" or not head:
         return 1
+    if spelled_count(sentence, asked):
+        return 2
     for m in re.finditer(r"\b" + re.escape(stem(head[-1])), sentence, re.I):
         window = sentence[max(0, m.start() - 45): m.end() + 30]
         if QUANTITY_RE.search(window):
             return 2
     return 1
+
+
+_COUNT_WORDS = ("two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|"
+                "dozens?|hundreds?|thousands?|millions?")
+
+
+def spelled_count(sentence: str, asked: str) -> bool:
+    """A number written as a word before the thing counted: "four open benchmark datasets" answers
+    "how many datasets" (not "two-stream", a word of a name)."""
+    head = [w for w in words(asked) if len(w) > 2 and w not in FUNCTION_WORDS]
+    return bool(head) and bool(re.search(rf"\b(?:{_COUNT_WORDS})(?![\w-])\s+(?:[\w-]+\s+){{0,3}}?"
+                                         rf"{re.escape(stem(head[-1]))}", sentence, re.I))
+
+
+def _concept_abbreviations(sentence: str) -> set[str]:
+    """Abbreviations the sentence defines from lower-case words ("out-of-distribution (OOD)"): a
+    concept, not a dataset's name ("Multi-Genre Natural Language Inference (MNLI)" is written
+    capitalised)."""
+    if "(" not in sentence:
+        return set()
+    from .acronyms import definitions
+
+    out = set()
+    for short, long in definitions(sentence):
+        at = sentence.lower().find(long)
+        if at >= 0 and sentence[at: at + len(long)].islower():
+            out.add(short)
+    return out
 
 
 def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted: bool = True,
@@ -89,7 +119,7 @@ def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted:
     built on it ("GPU days")."""
     if answer_type == "number":
         if not QUANTITY_RE.search(sentence):
-            return False
+            return spelled_count(sentence, asked)
         # One name-shaped word, not a plural of things counted ("GPUs"): a metric (FID, FPR95, mIoU);
         # or the rare words before "score" ("dice score").
         metric = written_as_names(asked) if " " not in asked.strip() and not asked.endswith("s") else []
@@ -99,6 +129,12 @@ def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted:
             # A metric asked by its name ("what FPR95 does it reach", "the BLEU score") is reported
             # only where the sentence names it; any other number is a near miss.
             return any(re.search(r"(?<![\w-])" + re.escape(n), sentence, re.I) for n in metric)
+        named = [w for w in words(asked) if len(w) > 2 and w not in FUNCTION_WORDS]
+        if not counted and len(named) >= 2:
+            # A quantity asked by a name of several words ("what batch size", "the learning rate") is
+            # reported where the sentence says one of them: "1.6x higher training throughputs" is no
+            # batch size.
+            return any(re.search(r"\b" + re.escape(stem(w)), sentence, re.I) for w in named)
         # Any word of the counted thing will do ("how many ct scans": "27 CT images"; "how many dB").
         head = [w for w in words(asked) if len(w) >= 2 and w not in FUNCTION_WORDS] if counted else []
         if not head:
@@ -115,7 +151,9 @@ def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted:
     # own_names: the method's own name, which the question and the title both say ("HyperFormer").
     # "Experiments on three well-known datasets demonstrate HyperFormer's effectiveness" names no dataset.
     # Not the parts of a link ("github.com/.../HKGC-HyperFormer" names no dataset).
-    names = [n for n in NAME_TOKEN_RE.findall(prose(sentence)) if n.lower() not in own_names]
+    concepts = _concept_abbreviations(sentence)
+    names = [n for n in NAME_TOKEN_RE.findall(prose(sentence))
+             if n.lower() not in own_names and n.lower().removesuffix("s") not in concepts]
     if answer_type == "dataset":
         # ... or a name right after "on": "surpasses all visual Mamba models on ImageNet image classification"
         # ... or names three sources ("fuses ultra-violet (GALEX), optical (PanSTARRS), and infrared

@@ -156,6 +156,27 @@ def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_
     return p
 
 
+def merged(intent: Intent, plans: list[Plan], max_cited: int) -> Plan:
+    """One answer for "A or B" from each alternative's own plan: their papers taken in turn (the
+    closest to A, the closest to B, ...), each quoted as its own alternative chose."""
+    cited: list[PaperEvidence] = []
+    seen: set[str] = set()
+    for rank in range(max(len(p.cited) for p in plans)):
+        for p in plans:
+            if rank < len(p.cited) and p.cited[rank].paper_id not in seen:
+                seen.add(p.cited[rank].paper_id)
+                cited.append(p.cited[rank])
+    quotes: dict[str, list[int]] = {}
+    for p in plans:
+        for pid, q in p.quotes.items():
+            quotes.setdefault(pid, q)
+    # Papers each alternative matched beyond the ones it cited still match the question.
+    pool = len(cited) + sum(max(0, p.pool_size - len(p.cited)) for p in plans)
+    kind = "count" if intent.extra.get("count_papers") else "list" if len(cited) > 1 else "single"
+    return replace(plans[0], kind=kind, intent=intent, cited=cited[:max_cited], quotes=quotes, pool_size=pool,
+                   uncovered=[], partial=False, unknown_terms=[], about_one=False)
+
+
 # What a question asking for a kind of quantity, and naming none, asked ("which one is fastest?").
 _UNIT_NAMES = {"speedup": "a speed-up", "time": "a run time", "compute": "its compute", "memory": "its memory use",
                "percent": "an accuracy"}
@@ -534,7 +555,7 @@ def _headline(p: Plan) -> str:
         # The fact is in the quote below: say that it is, rather than "the best match is".
         asked = escape(p.intent.asked)
         said = (f"names the {asked}" if p.intent.answer_type == "dataset" and asked else
-                f"reports how many {asked}" if p.intent.counted and asked else
+                f"reports the number of {asked}" if p.intent.counted and asked else
                 f"reports the {asked}" if asked else "reports it")
         return f"*{escape(p.cited[0].title)}* [1] {said} in its abstract:"
     if p.kind == "more-none":
@@ -603,10 +624,12 @@ def _headline(p: Plan) -> str:
         return text
     if p.kind == "detail-missing":
         asked = escape(_asked(p.intent))
+        # Datasets are named or not: "on multiple multimodal datasets" reports some, naming none.
+        verb, verbs = ("name", "names") if p.intent.answer_type == "dataset" else ("report", "reports")
         if p.about_one:
-            return (f"The abstract of *{lead}* [1] does not report {asked}; what it says closest to the "
+            return (f"The abstract of *{lead}* [1] does not {verb} {asked}; what it says closest to the "
                     "question:")
-        return (f"None of the abstracts I found reports {asked}. The closest match is *{lead}* [1], "
+        return (f"None of the abstracts I found {verbs} {asked}. The closest match is *{lead}* [1], "
                 "which says:")
     if p.kind == "count":
         shown = f"; the {n} closest are below" if p.pool_size > n else ""
@@ -660,8 +683,10 @@ def uncovered_words(topic: str, weights: dict[str, float], cited: list[PaperEvid
     for protein folding" answered with Mamba papers says that none mentions protein folding. Common
     English words ("really", "covered") are left out: an abstract need not say them."""
     used = set().union(*(content_terms(e.title + " " + " ".join(e.sentences)) for e in cited)) if cited else set()
+    used |= {u.replace("-", "") for u in used if "-" in u}  # "finetuning" is said by "fine-tuning"
+
     def said(w: str) -> bool:  # "nets" is said by "networks": a word an abstract word starts with
-        forms = {stem(w), w.removesuffix("s")}
+        forms = {f.replace("-", "") for f in (stem(w), w.removesuffix("s"))}
         return bool(forms & used) or any(len(f) >= 3 and u.startswith(f) for f in forms for u in used)
 
     return [w for w in dict.fromkeys(content_words(topic))

@@ -146,7 +146,7 @@ DESCRIBED_ONE_RE = re.compile(r"\bthe one (?:with|about|on|that|which|using|wher
 _DESCRIBED_WITH_RE = re.compile(r"\bthe one (?:with|about|on|that|which|using|where|for)\s+([^,;:?!]+?)\s*"
                                 r"(?:[,;:?!]| - |$| (?=(?:use|have|need|report|get|reach|achieve|beat|outperform|"
                                 r"support|handle|require|work|evaluate|train|compare|mention|include|cite)s?\b))", re.I)
-_DESCRIBED_AS_RE = re.compile(r"\bthe ((?:[\w\-^]+ ){0,2}?[\w\-^]+) (?:one|paper)\b", re.I)
+_DESCRIBED_AS_RE = re.compile(r"\b(?:the|that) ((?:[\w\-^]+ ){0,2}?[\w\-^]+) (?:one|paper)\b", re.I)
 _NOT_DESCRIPTIONS = {"other", "first", "second", "third", "last", "same", "right", "only", "best", "next"}
 
 
@@ -536,6 +536,8 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
                                     or WHICH_ONE_RE.search(body) and not comparison_sides(body)
                                     or WHICH_NARROW_RE.search(body)
                                     or re.search(r"\bthe one (?:with|about|on|that|which|using|where)\b", body, re.I)
+                                    # "go back to the action recognition paper: ...", "that MRI paper"
+                                    or re.search(r"\b(?:back to the|that) (?:[\w\-^]+ ){1,3}?(?:paper|one)\b", body, re.I)
                                     # "does the complexity one use imagenet?": "the X one" points back
                                     # wherever it stands ("the X paper" may be a new question's title)
                                     or re.search(r"\bthe (?!other\b|first\b|second\b|third\b|last\b|same\b|right\b|"

@@ -134,6 +134,42 @@ def relatives(word: str, vocab: Vocabulary) -> set[str]:
     return {w for w in found if w != word and w in vocab.df}
 
 
+_WORD_SPAN_RE = re.compile(r"(?<![\w-])[^\W\d_]{2,}(?![\w-])")
+
+
+def hyphenated(topic: str, vocab: Vocabulary, apart=None) -> str:
+    """Two words the corpus writes as one hyphenated word, joined ("training free" -> "training-free",
+    "zero shot" -> "zero-shot"): apart, "free" matched a paper's "classifier-free guidance".
+    apart(phrase) -> bool: whether the corpus also writes the two words apart ("speed up", a verb
+    beside the noun "speed-up"); those are left as asked."""
+    spans = list(_WORD_SPAN_RE.finditer(topic))
+    out, last, k = [], 0, 0
+    while k < len(spans) - 1:
+        a, b = spans[k], spans[k + 1]
+        if topic[a.end():b.start()] in (" ", "  ") and f"{fold(a.group())}-{fold(b.group())}" in vocab.df \
+                and not (apart and apart(f"{a.group()} {b.group()}")):
+            out += [topic[last:a.end()], "-"]
+            last, k = b.start(), k + 2
+        else:
+            k += 1
+    return "".join(out) + topic[last:]
+
+
+def inflection(word: str, vocab: Vocabulary, filler_zipf: float) -> str | None:
+    """The corpus's "-ing"/"-ed" form of a verb asked bare ("forget" -> "forgetting", "prune" ->
+    "pruning"), which the stemmer keeps apart. Only a form rarer in English than filler: "keep" is
+    not the corpus's "keeping"."""
+    if len(word) < 4 or not word.isalpha():
+        return None
+    bases = [word, word + word[-1]] if word[-1] not in "aeiouwxy" else [word]
+    if word.endswith("e"):
+        bases.append(word[:-1])
+    for form in (b + end for end in ("ing", "ed") for b in bases):
+        if form in vocab.df and zipf(form, "en") < filler_zipf:
+            return form
+    return None
+
+
 # British spellings of the corpus's American words ("recognising", "modelling", "colour", "centre").
 _AMERICAN = [(re.compile(r"is(e|ed|es|ing|ation|ations|er|ers)$"), r"iz\1"), (re.compile(r"ys(e|ed|es|ing)$"), r"yz\1"),
              (re.compile(r"our(s|ed|ing)?$"), r"or\1"), (re.compile(r"tre(s)?$"), r"ter\1"),
@@ -155,6 +191,10 @@ def _same(weights: dict[str, float], vocab: Vocabulary, kept: list[str]) -> dict
         for other in relatives(word, vocab):
             if stem(other) not in weights:
                 same[stem(other)] = stem(word)
+        # One word written with and without a hyphen ("finetuning" / "fine-tuning"): papers use both.
+        other = word.replace("-", "") if "-" in word else vocab._unhyphenated(word) if len(word) >= 8 else None
+        if other and other != word and other in vocab.df and stem(other) not in weights:
+            same[stem(other)] = stem(word)
     return same
 
 
@@ -165,8 +205,9 @@ def surprisal(word: str, lang: str = "en") -> float:
 
 
 def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str | None = None,
-               long_question: int = 16, known_zipf: float = 3.3) -> Query:
+               long_question: int = 16, known_zipf: float = 3.3, apart=None) -> Query:
     lang = language_of(question or topic)
+    topic = hyphenated(topic, vocab, apart)
     if lang != "en" and all(w in vocab for w in content_words(question or topic)):
         lang = "en"  # "Faster Diffusion UNet encoder": every word is the corpus's, whatever else it could be
     # An acronym ("GNNs", "CARLA") is meant as written: short capitals are one edit from many other
@@ -178,6 +219,7 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
     corrections: dict[str, str] = {}
     text = without_exclusions(topic)
     kept: list[str] = []  # a non-English question is searched with the words the corpus shares
+    inflected_forms: list[str] = []  # the corpus's form of a verb asked in another, for keyword search
 
     def weigh(word: str) -> None:  # a corpus word the question means: searched, and weighed by IDF
         kept.append(word)
@@ -204,6 +246,12 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
             continue
         if lang == "en" and (relative := min(relatives(w, vocab), default=None)):
             weigh(relative)  # "robot": the corpus says "robotic"; the question's word is not lacking
+            continue
+        if lang == "en" and (inflected := inflection(w, vocab, filler_zipf)):
+            # "forget" in "making llms forget less": the corpus says "forgetting" (another stem), and
+            # a word that common would otherwise be dropped as filler.
+            weigh(inflected)
+            inflected_forms.append(inflected)
             continue
         common = zipf(w, "en") >= filler_zipf or (lang != "en" and zipf(w, lang) >= filler_zipf) \
             or _degree_of_common(w, filler_zipf)
@@ -245,6 +293,7 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
                         if "-" not in w and zipf(w) < filler_zipf + 1.0) or text
     same = _same(weights, vocab, kept)
     also, same = _abbreviations(topic, weights, same, vocab) if lang == "en" else ("", same)
+    also = " ".join([also, *inflected_forms]).strip()
     if also and len(weights) <= SHORT_FOR_EMBEDDING:
         # "tts papers?": an abbreviation the embedding barely knows is most of the question; the
         # long form is what it means (a longer question keeps its own words for the embedding).

@@ -596,7 +596,7 @@ def test_the_data_a_paper_names_or_describes_is_not_called_unreported(assistant)
     assert "names the benchmarks in its abstract" in answer.answer.splitlines()[0]
     # ... but "three well-known datasets" and a code link name no dataset.
     answer = assistant.ask("Which datasets was HyperFormer evaluated on for hyper-relational knowledge graph completion?")
-    assert "does not report datasets" in answer.answer
+    assert "does not name datasets" in answer.answer
 
 
 def test_follow_ups_about_the_two_or_the_other_one(assistant):
@@ -909,3 +909,36 @@ def test_a_date_filter_says_which_papers_have_no_date(assistant):
     # "We motivate and present … FSAF" says what FSAF proposes (it was "not stated").
     answer = assistant.ask("compare FSAF and RCNet")
     assert "FSAF" in next(r for r in answer.comparison if r.aspect == "proposes").cells[0].quote
+
+
+def test_either_of_two_topics_and_a_verb_the_corpus_writes_in_another_form(assistant):
+    # "speech or audio papers from before 2021" said none while FastSpeech (2019) is one (probe 11).
+    answer = assistant.ask("speech or audio papers from before 2021")
+    assert {"1905.09263", "2008.05671"} <= set(answer.paper_ids)
+    assert all(s.date and s.date < "2021" for s in answer.sources)
+    # "forget" was dropped as everyday English; CoFiTune's abstract says "catastrophic forgetting".
+    answer = assistant.ask("any work on making llms forget less when finetuning?")
+    assert answer.paper_ids[:1] == ["2404.10306"] and "mentions “finetuning”" not in answer.answer
+
+
+def test_facts_found_by_probe_12(assistant):
+    # "four open benchmark datasets" answers "how many datasets" (it said "does not report").
+    answer = assistant.ask("how many datasets does finalmlp evaluate on")
+    assert answer.paper_ids == ["2304.00902"] and "does not report" not in answer.answer
+    assert "four open benchmark datasets" in answer.answer
+    # ... and "and autoint?" asks the same of AutoInt, not the corpus about the word "autoint".
+    answer, _ = _chat(assistant, "how many datasets does finalmlp evaluate on", "and autoint?")
+    assert answer.paper_ids == ["1810.11921"] and "four real-world datasets" in answer.answer
+    # A throughput ratio is no batch size ("reports the batch size" over "1.6x higher throughputs").
+    answer = assistant.ask("what batch size did inceptionnext train with")
+    assert "does not report batch size" in answer.answer
+    # "out-of-distribution (OOD) performance on multiple multimodal datasets" names no dataset.
+    answer, _ = _chat(assistant, "missing modality robustness", "anything about modality imbalance / gradient modulation",
+                      "and the one about debiasing, which datasets")
+    assert answer.paper_ids == ["2311.16941"] and "does not name datasets" in answer.answer
+
+
+def test_a_paper_described_as_the_x_paper_two_answers_back(assistant):
+    answer, _ = _chat(assistant, "missing modality robustness", "anything about modality imbalance / gradient modulation",
+                      "go back to the action recognition paper: what's the main finding")
+    assert answer.paper_ids == ["2211.13916"] and answer.kind == "summary"

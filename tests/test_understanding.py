@@ -784,3 +784,30 @@ def test_abbreviations_the_corpus_defines_are_searched_in_both_forms():
     assert "tts" in understand("text-to-speech", vocab, 4.5).keyword_text
     # ... defined by one paper: that paper's own name, not looked up ("credit scoring" stays itself).
     assert "community" not in understand("credit scoring loan default", vocab, 4.5).keyword_text
+
+
+def test_a_bare_verb_finds_the_corpus_form_of_it_and_hyphens_do_not_split_words():
+    from assistant.query import inflection
+    vocab = Vocabulary(["Catastrophic forgetting after fine-tuning", "Keeping weights frozen", "Pruning heads",
+                        "Finetuning recipes"])
+    # "forget" is common English (a filler by frequency) but the corpus's "forgetting" is its topic.
+    assert inflection("forget", vocab, 4.5) == "forgetting" and inflection("prune", vocab, 4.5) == "pruning"
+    assert inflection("keep", vocab, 4.5) is None  # "keeping" is everyday English: no topic word
+    q = understand("making llms forget less when finetuning", vocab, 4.5)
+    assert "forgett" in q.weights and "forgetting" in q.keyword_text
+    assert q.same.get("fine-tun") == "finetun"  # a paper writing "fine-tuning" uses the asked word
+
+
+@pytest.mark.parametrize("topic, parts", [
+    ("speech or audio", ["speech", "audio"]),
+    ("speech enhancement or separation", ["speech enhancement", "speech separation"]),
+    ("identity-preserving or subject-driven personalization",
+     ["identity-preserving personalization", "subject-driven personalization"]),
+    ("speech recognition or spoken language understanding", ["speech recognition", "spoken language understanding"]),
+    ("mamba / state space models", []),  # a slash names one topic twice
+    ("merging tokens or pruning them as they pass through the network", []),  # "or" inside one topic
+    ("speech", []), ("gans or", []),
+])
+def test_two_short_alternatives_are_two_topics(topic, parts):
+    from assistant.core import alternatives
+    assert alternatives(topic) == parts
