@@ -41,6 +41,7 @@ class Plan:
     head_to_head: bool | None = None  # comparison: does either abstract name the other (None: not asked)
     missing_sides: list[str] = field(default_factory=list)  # comparison sides not in the corpus
     unnamed: bool = False  # a missing side is a name no abstract uses (the paper may be here, unnamed)
+    mentioned: bool = False  # a missing side is named by the found paper's abstract (its baseline)
     shown_before: int = 0  # "show me the others": papers earlier answers already listed
     asked_word: str = ""  # a yes/no follow-up: the word it turns on, as the question wrote it
     suggestions: list[str] = field(default_factory=list)
@@ -50,7 +51,12 @@ class Plan:
     uncovered: list[str] = field(default_factory=list)  # topic words no cited paper uses (a partial match)
     partial: bool = False  # answered although the question's key word, or enough of it, is in no abstract
     unmatched: bool = False  # a question in another language none of whose words the corpus shares
-    answers_pooled: int = 1  # a "which of them" follow-up after "and X?" chooses from the last two answers
+    # In another language: the question's words the corpus shares, and those it does not
+    matched: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+    # a "which of them" follow-up after "and X?" chooses from the last two answers; -1: from every
+    # answer of the conversation ("which of these …" after a one-paper answer)
+    answers_pooled: int = 1
 
     @property
     def refused(self) -> bool:
@@ -401,14 +407,22 @@ def aspect_quote(e: PaperEvidence, aspect: str, used: set[int] | None = None) ->
     return e.sentences[hits[0]] if hits else None
 
 
-def plan_comparison(intent: Intent, sides: list[PaperEvidence | None], names: list[str], **context) -> Plan:
-    """Two things side by side: each found on its own, each cited, each aspect a verbatim quote."""
+def plan_comparison(intent: Intent, sides: list[PaperEvidence | None], names: list[str], mentioned: bool = False,
+                    **context) -> Plan:
+    """Two things side by side: each found on its own, each cited, each aspect a verbatim quote.
+    mentioned: the missing side is named in the found paper's abstract (a baseline it beats)."""
     found = [e for e in sides if e is not None]
     missing = [n for n, e in zip(names, sides) if e is None]
     p = Plan("comparison" if found else "refuse-none", intent, cited=found, side_names=names,
              missing_sides=missing, **context)
     if not found:
         return p
+    if mentioned and len(found) == 1 and _naming(found[0], missing, found[0], own=False):
+        # Every sentence naming it, a measured one first ("1.28× speed-up … to what MEGA achieves").
+        e = found[0]
+        naming = [k for k, s in enumerate(e.sentences) if _naming(replace(e, sentences=[s]), missing, e, own=False)]
+        p.mentioned = True
+        p.quotes[e.paper_id] = sorted(sorted(naming, key=lambda k: not QUANTITY_RE.search(e.sentences[k]))[:2])
     used: list[set[int]] = [set() for _ in found]
     # The measured result picks its sentence before "evaluated on" does, which may repeat it.
     cells = {a: [ComparisonCell(n=i + 1, quote=aspect_quote(e, a, used[i])) for i, e in enumerate(found)]
@@ -428,11 +442,14 @@ def plan_comparison(intent: Intent, sides: list[PaperEvidence | None], names: li
 HEAD_TO_HEAD = "names the other"
 
 
-def _naming(e: PaperEvidence, written: list[str], other: PaperEvidence) -> str | None:
+def _naming(e: PaperEvidence, written: list[str], other: PaperEvidence, own: bool = True) -> str | None:
     """The sentence of e's abstract that names the other paper's method: by a name in its title
-    ("FinalMLP"), or as the question wrote it when that is written like a name."""
-    names = {n for n in NAME_TOKEN_RE.findall(other.title.split(":")[0]) if len(n) >= 4}
-    names |= {w for w in written if NAME_TOKEN_RE.fullmatch(w.strip())}
+    ("FinalMLP"), or as the question wrote it when that is written like a name (or, own=False, as
+    written at all: "mega" for MEGA, a baseline with no paper here)."""
+    names = {n for n in NAME_TOKEN_RE.findall(other.title.split(":")[0]) if len(n) >= 4} if own else set()
+    names |= {w.strip() for w in written if NAME_TOKEN_RE.fullmatch(w.strip())}
+    if not own:  # "mega speed": its rarest word in English is the name
+        names |= {min((w for side in written for w in side.split() if len(w) >= 3), key=zipf, default="") or "\0"}
     names -= set(NAME_TOKEN_RE.findall(e.title))  # its own name is not the other's
     for s in e.sentences:
         if any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", s, re.I) for n in names):
@@ -468,6 +485,8 @@ def _corpus_span(p: Plan) -> str:
 
 def headline(p: Plan) -> str:
     line = _headline(p)
+    if p.answers_pooled < 0:
+        return line.replace("from the previous answer", "shown in this conversation")
     return line.replace("the previous answer", "the previous two answers") if p.answers_pooled > 1 else line
 
 
@@ -556,7 +575,8 @@ def _headline(p: Plan) -> str:
         asked = escape(p.intent.asked)
         said = (f"names the {asked}" if p.intent.answer_type == "dataset" and asked else
                 f"reports the number of {asked}" if p.intent.counted and asked else
-                f"reports the {asked}" if asked else "reports it")
+                f"reports the {asked}" if asked else
+                f"reports {_UNIT_NAMES[p.intent.unit]}" if p.intent.unit in _UNIT_NAMES else "reports it")
         return f"*{escape(p.cited[0].title)}* [1] {said} in its abstract:"
     if p.kind == "more-none":
         if p.pool_size <= 1:
@@ -617,6 +637,10 @@ def _headline(p: Plan) -> str:
             gone = " or ".join(f"“{escape(s)}”" for s in p.missing_sides)
             text = (f"No abstract in this corpus names {gone}, so I can't tell which paper that is (ask about "
                     f"its topic to find it). Here is *{escape(p.cited[0].title)}* [1]:")
+        elif p.missing_sides and p.mentioned:
+            gone = " or ".join(f"“{escape(s)}”" for s in p.missing_sides)
+            text = (f"{gone} has no paper of its own in this corpus; *{escape(p.cited[0].title)}* [1] compares "
+                    f"with it, in its own words:")
         elif p.missing_sides:
             gone = " or ".join(f"“{escape(s)}”" for s in p.missing_sides)
             text = (f"{gone} is not in this corpus: no abstract matches it. "
@@ -662,7 +686,13 @@ def lead_title(p: Plan) -> str:
 
 def notes(p: Plan) -> list[str]:
     out = []
-    if p.lang != "en" and not (p.unmatched and p.refused):
+    if p.lang != "en" and p.matched and p.foreign and not p.unmatched:
+        shared = ", ".join(f"“{escape(w)}”" for w in p.matched[:4])
+        other = " or ".join(f"“{escape(w)}”" for w in p.foreign[:4])
+        out.append(f"The abstracts in this corpus are in English; I searched for the words of your question "
+                   f"they share ({shared}), not for {other}, which they do not (answers quote the English "
+                   "abstracts; asking in English finds more).")
+    elif p.lang != "en" and not (p.unmatched and p.refused):
         out.append("The abstracts in this corpus are in English; I matched the words of your question that "
                    "they share (answers quote the English abstracts).")
     if p.window is not None and not p.refused and p.kind not in ("outside-window", "dated-list"):

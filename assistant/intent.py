@@ -97,7 +97,9 @@ NAME_RE = re.compile(
 )
 # The kind of quantity a number question wants: a sentence with that kind of number answers it.
 UNIT_QUESTIONS = [  # first match wins: "how long ... to train" is compute, "how fast on a GPU" a time
-    ("speedup", r"\bhow much (?:faster|quicker)|\b(?:fastest|quickest)\b|\bspeed-?ups?\b|\btimes faster\b|\bby how much\b"),
+    ("speedup", r"\bhow much (?:faster|quicker)|\b(?:fastest|quickest)\b|\bspeed-?ups?\b|\btimes faster\b|\bby how much\b|"
+                # "how fast is it compared to pytorch": against something, the answer is a ratio
+                r"\bhow (?:fast|quick)\b.{0,40}\b(?:compared|than|vs\.?|versus|relative to|over)\b"),
     ("compute", r"\btraining (?:cost|time)\b|\bcost (?:to|of) train|\bhow long\b.{0,40}\btrain"),
     ("time", r"\bhow (?:long|fast|quickly)\b|\brun ?time\b|\blatency\b|\binference time\b"),
     ("compute", r"\bcompute\b|\bgpus?\b|\btraining cost\b|\bcost (?:to|of) train|\bflops\b"),

@@ -32,6 +32,9 @@ class Query:
     # the keyword search only; the embedding reads the question's own words (with them it drifted
     # to the long form's field: "llm code generation benchmarks" found LLM papers to answer with).
     also: str = ""
+    # A question in another language: its topic words the corpus shares no English word with
+    # ("laudos", "raio-x"); when they outnumber the shared ones, the question was not understood.
+    foreign: list[str] = field(default_factory=list)
 
     @property
     def keyword_text(self) -> str:
@@ -220,6 +223,7 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
     text = without_exclusions(topic)
     kept: list[str] = []  # a non-English question is searched with the words the corpus shares
     inflected_forms: list[str] = []  # the corpus's form of a verb asked in another, for keyword search
+    foreign: list[str] = []
 
     def weigh(word: str) -> None:  # a corpus word the question means: searched, and weighed by IDF
         kept.append(word)
@@ -246,6 +250,20 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
             continue
         if lang == "en" and (relative := min(relatives(w, vocab), default=None)):
             weigh(relative)  # "robot": the corpus says "robotic"; the question's word is not lacking
+            continue
+        if (scaled := re.fullmatch(r"(\d+(?:\.\d+)?)([bm])", w)) and w not in vocab:
+            # "the 16b diffusion transformer": a model size as typed; the title says "16 Billion"
+            said_as = f"{scaled.group(1)} {'billion' if scaled.group(2) == 'b' else 'million'}"
+            for part in said_as.split():
+                if part in vocab:
+                    weigh(part)
+            text = re.sub(rf"(?<![\w.]){re.escape(w)}(?!\w)", said_as, text, flags=re.I)
+            continue
+        if (glued := re.fullmatch(r"([a-z]{2,})(\d{1,3})", w)) and glued.group(1) in vocab.df:
+            # A name typed without its punctuation ("bt2" for "BT^2", "gpt4" for "GPT-4"): the
+            # corpus splits it the same way.
+            weigh(glued.group(1))
+            text = re.sub(rf"(?<!\w){re.escape(w)}(?!\w)", f"{glued.group(1)} {glued.group(2)}", text, flags=re.I)
             continue
         if lang == "en" and (inflected := inflection(w, vocab, filler_zipf)):
             # "forget" in "making llms forget less": the corpus says "forgetting" (another stem), and
@@ -278,6 +296,8 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
         # English knows it, that language does not; the corpus lacking it counts as in English.
         loanword = lang != "en" and not common and zipf(w, "en") > 0 and zipf(w, lang) < LOANWORD_ZIPF
         if (common or lang != "en" or _slip_of_filler(w) and w not in names) and not loanword:
+            if lang != "en" and not common:
+                foreign.append(w)
             continue  # filler ("anything", "hey", "publised"), or a word an English corpus cannot know
         weights[stem(w)] = vocab.idf("") * surprisal(w)
         said[stem(w)] = surprisal(w)
@@ -299,7 +319,7 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
         # long form is what it means (a longer question keeps its own words for the embedding).
         text, also = f"{text} {also}", ""
     return Query(text=text, weights=weights, missing=missing, corrections=corrections, lang=lang, surprisals=said,
-                 same=same, also=also)
+                 same=same, also=also, foreign=foreign)
 
 
 # At most this many topic words, a question is read by the embedding with its abbreviations spelt out.

@@ -942,3 +942,42 @@ def test_a_paper_described_as_the_x_paper_two_answers_back(assistant):
     answer, _ = _chat(assistant, "missing modality robustness", "anything about modality imbalance / gradient modulation",
                       "go back to the action recognition paper: what's the main finding")
     assert answer.paper_ids == ["2211.13916"] and answer.kind == "summary"
+
+
+def test_comparison_sides_found_by_probe_12(assistant):
+    # "bt2" is BT^2 as typed, and "the orthogonal transformation layer paper" the paper so titled
+    # (it was "bt2 is not in this corpus" beside Orthogonal CNNs).
+    answer = assistant.ask("bt2 vs the orthogonal transformation layer paper")
+    assert answer.kind == "comparison" and answer.paper_ids == ["2211.03989", "2408.08793"]
+    # MEGA has no paper here; TCNCA names it as its baseline (it was TCNCA compared with itself).
+    answer = assistant.ask("tcnca vs mega speed")
+    assert answer.paper_ids == ["2312.05605"] and "has no paper of its own" in answer.answer
+    assert "1.37×/1.24× faster" in answer.answer
+
+
+def test_a_description_the_conversations_paper_only_half_fits_is_the_corpus_paper_it_fits(assistant):
+    # After MutDet (remote sensing detection), "the one about instance segmentation in remote
+    # sensing" is CATNet, which says all of it, not MutDet again (probe 12).
+    answer, _ = _chat(assistant, "remote sensing object detection pretraining",
+                      "the one about instance segmentation in remote sensing - which datasets")
+    assert answer.paper_ids == ["t-70b3ea001ecc"] and "iSAID" in answer.answer
+
+
+
+def test_a_follow_up_over_these_after_a_one_paper_answer_and_how_fast_against_something(assistant):
+    # "how fast … compared to pytorch" asks a ratio: "7.93× over PyTorch" ("does not report a run time").
+    answer = assistant.ask("how fast is flashfftconv compared to pytorch")
+    assert "does not report" not in answer.answer and "7.93× over PyTorch" in answer.answer
+    # "which of these …" after a comparison that cited one paper: the conversation's papers (it was
+    # TCNCA alone); SGConv's, LongVQ's and TCNCA's abstracts report long-range-arena results.
+    answer, _ = _chat(assistant, "efficient long sequence models that arent just transformers", "tcnca vs mega speed",
+                      "which of these report long range arena results")
+    assert {"2312.05605", "2404.11163", "2210.09298"} <= set(answer.paper_ids)
+    assert "shown in this conversation" in answer.answer
+
+
+def test_a_question_in_another_language_says_which_words_it_searched(assistant):
+    # Only "automática" matched: AutoInt led a list of papers about "automatic" and the answer said
+    # "I matched the words of your question that they share" (probe 12).
+    answer = assistant.ask("tem algum trabalho sobre geração automática de laudos de raio-x?")
+    assert "they share (“automatic”), not for “geração” or “laudos”" in answer.answer

@@ -811,3 +811,11 @@ def test_a_bare_verb_finds_the_corpus_form_of_it_and_hyphens_do_not_split_words(
 def test_two_short_alternatives_are_two_topics(topic, parts):
     from assistant.core import alternatives
     assert alternatives(topic) == parts
+
+
+def test_names_and_sizes_typed_without_their_punctuation():
+    vocab = Vocabulary(["BT^2: backward-compatible training", "Scaling diffusion transformers to 16 billion parameters"])
+    q = understand("bt2 vs oca", vocab, 4.5)
+    assert "bt" in q.weights and "bt 2" in q.text and "bt2" not in q.missing  # "BT^2" splits into "bt", "2"
+    q = understand("the 16b diffusion transformer", vocab, 4.5)
+    assert "16 billion" in q.text and "billion" in q.weights and not q.missing
