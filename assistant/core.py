@@ -493,6 +493,8 @@ class Assistant:
                                names_one=alone or self._names_one(intent.topic, evidence),
                                named=alone, topic_words=topic_words, **ctx)
         plan.unmatched = query.lang != "en" and not query.weights
+        if plan.kind == "single" and not (intent.answer_type or intent.wants_code) and query.weights:
+            self._quote_aspect(plan, query)
         if query.lang != "en" and query.weights and query.foreign:
             # "tem algum trabalho sobre geração automática de laudos de raio-x?": only "automatic"
             # is shared; the answer says which words it searched and which it could not read.
@@ -579,6 +581,23 @@ class Assistant:
             if set(content_words(before.topic)) - _POINTING_WORDS or before.wants_code or before.summarize:
                 return None
         return None
+
+    def _quote_aspect(self, plan, query: Query) -> None:
+        """A question about one paper asks about something its title does not say ("what does
+        weight matching align in linear mode connectivity?": "align"): the best sentence that says
+        it is quoted beside the best match overall, which restates the title."""
+        e = plan.cited[0]
+        have = self.sentences_for([e.paper_id]).get(e.paper_id)
+        if have is None or len(have.terms) != len(e.sentences):
+            return
+        mean = sum(query.weights.values()) / len(query.weights)
+        aspect = {t for t, w in query.weights.items() if w >= mean and t not in have.title_terms}
+        saying = [k for k, t in enumerate(have.terms) if aspect & t]
+        if aspect and saying:
+            best = max(saying, key=lambda k: e.sentence_scores[k])
+            quotes = plan.quotes.get(e.paper_id, e.quotes)
+            if best not in quotes:
+                plan.quotes[e.paper_id] = sorted({*quotes[:1], best})
 
     @staticmethod
     def _asked_of_named(history: list[dict], opts: dict) -> bool:
@@ -839,7 +858,10 @@ class Assistant:
             if turn.get("role") == "assistant":
                 shown += self.papers_in_history([turn])
             elif turn.get("role") == "user" and not MORE_RE.match(text) and not (asked := classify(text, True)).followup \
-                    and not asked.sides:  # "compare InstaFlow and X" is not a list to continue
+                    and not asked.sides \
+                    and not (asked.answer_type and self._named_papers(asked.topic, typed=True)):
+                # Not "compare InstaFlow and X", nor a fact asked of a paper it names ("how fast is
+                # flashfftconv compared to pytorch"): neither is a list to continue.
                 return text, list(dict.fromkeys(shown))
         return "", []
 

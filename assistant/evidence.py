@@ -77,6 +77,8 @@ def type_strength(sentence: str, answer_type: str | None, asked: str = "", unit:
         return 1
     if spelled_count(sentence, asked):
         return 2
+    if stem(head[-1]) in _METRIC_WORDS and _METRIC_VALUE_RE.search(sentence):
+        return 2  # "what metrics does it report": a value beside a metric's name ("0.393 CIDEr")
     for m in re.finditer(r"\b" + re.escape(stem(head[-1])), sentence, re.I):
         window = sentence[max(0, m.start() - 45): m.end() + 30]
         if QUANTITY_RE.search(window):
@@ -84,6 +86,9 @@ def type_strength(sentence: str, answer_type: str | None, asked: str = "", unit:
     return 1
 
 
+_METRIC_WORDS = {stem(w) for w in ("metric", "metrics", "score", "scores", "measure", "measures", "values")}
+_METRIC_VALUE_RE = re.compile(r"\d[\d.,]*%?\s+(?:on\s+)?(?:[A-Z][A-Za-z]*[A-Z0-9][\w\-]*)|"
+                              r"\b[A-Z][A-Za-z]*[A-Z0-9][\w\-]*\s+(?:of\s+|score of\s+|=\s*)?\d")
 _COUNT_WORDS = ("two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|"
                 "dozens?|hundreds?|thousands?|millions?")
 
@@ -174,6 +179,22 @@ def sentence_terms(sentence: str) -> set[str]:
     return content_terms(prose(sentence))
 
 
+def _spelt_out(sentences: list[str], terms: list[set[str]]) -> list[set[str]]:
+    """Each sentence's terms, with the long form of an abbreviation the abstract defines where the
+    sentence uses only the abbreviation: "permutations found by WM mainly align …" says "weight
+    matching" once the abstract wrote "weight matching (WM)"."""
+    from .acronyms import definitions
+
+    defined = {short: content_terms(long) for short, long in definitions(" ".join(sentences))}
+    if not defined:
+        return terms
+    out = []
+    for t in terms:
+        extra = set().union(*(long for short, long in defined.items() if stem(short) in t))
+        out.append(t | extra if extra - t else t)
+    return out
+
+
 @dataclass
 class PaperSentences:
     """A paper's abstract sentences with their embeddings and content words, computed once."""
@@ -192,6 +213,7 @@ class PaperSentences:
               terms: list[set[str]] | None = None) -> "PaperSentences":
         # terms: each sentence's sentence_terms, when the serving data stored them at ingest.
         terms = [sentence_terms(s) for s in sentences] if terms is None else terms
+        terms = _spelt_out(sentences, terms)
         title_terms = content_terms(title)
         return cls(sentences, vectors, terms, title_terms, set().union(title_terms, *terms),
                    np.array([bool(NUMBER_RE.search(s)) for s in sentences]),

@@ -981,3 +981,25 @@ def test_a_question_in_another_language_says_which_words_it_searched(assistant):
     # "I matched the words of your question that they share" (probe 12).
     answer = assistant.ask("tem algum trabalho sobre geração automática de laudos de raio-x?")
     assert "they share (“automatic”), not for “geração” or “laudos”" in answer.answer
+
+
+def test_the_sentence_that_answers_is_quoted_found_by_probe_12(assistant):
+    # "what metrics": the sentence with values beside metric names, not a user-study score.
+    answer = assistant.ask("what metrics and values does CLARA report")
+    assert "0.393 CIDEr and 0.248 BLEU-4" in answer.answer
+    # The asked verb ("align") that the title does not say picks the sentence that does; the
+    # abstract's "weight matching (WM)" makes its later "WM" sentences say "weight matching".
+    answer = assistant.ask("what does weight matching align in linear mode connectivity")
+    assert "mainly align the directions of singular vectors" in answer.answer
+    # "wie schnell" is "how fast": MEFLUT's run time on a 4K image, not a new search.
+    answer, _ = _chat(assistant, "exposure fusion with very large exposure differences",
+                      "wie schnell ist der lookup-table ansatz bei einem 4k bild")
+    assert answer.paper_ids[:1] == ["2309.11847"] and "4ms" in answer.answer.replace(" ", "")
+
+
+def test_more_after_a_fact_about_a_named_paper_continues_the_theme(assistant):
+    # "show me more" repeated "how fast is flashfftconv compared to pytorch" (probe 12).
+    answer, history = _chat(assistant, "efficient long sequence models that arent just transformers",
+                            "how fast is flashfftconv compared to pytorch", "show me more")
+    assert answer.kind.startswith("more") and "2311.05908" not in answer.paper_ids
+    assert not set(answer.paper_ids) & set(history[1]["paper_ids"])  # papers the theme's answer did not show
