@@ -201,7 +201,9 @@ class Assistant:
         # estos tienen código?"); its topic words are matched to the corpus by `understand`.
         if previous and (again := self._same_question_of(question, history, opts)):
             question = again  # "and autoint?" after "how many datasets does finalmlp evaluate on"
-        intent = classify(in_english(question, language_of(question)), has_history=bool(previous), **opts)
+        lang = self._language(question, history)
+        said = in_english(question, lang)  # its follow-up words in English ("e l'altro?" -> "and the other one?")
+        intent = classify(said, has_history=bool(previous), **opts)
         if previous and not intent.followup and intent.window is not None and not content_words(intent.topic):
             # "and which are from 2023?": only a date, so it filters the previous answer's papers.
             intent = replace(intent, followup=True)
@@ -211,25 +213,25 @@ class Assistant:
             # says "Foundation Model ... Recordings": that paper's fact, not every abstract's.
             intent = replace(intent, followup=True, extra={**intent.extra, "described": titled})
         if previous and not intent.followup and intent.answer_type and not intent.sides and not self._names_more_than_asked(
-                intent, language_of(question)):
+                intent, lang):
             # "what accuracy", "which datasets?", "¿qué datasets usan?": a fact asked and nothing
             # else named is asked of the previous answer, not of every abstract that says "accuracy".
             intent = replace(intent, followup=True)
         conversation = False  # a follow-up chooses from every paper the conversation showed
         if len(previous) == 1 and intent.followup and (
-                (intent.subset or intent.window is not None) and PLURAL_RE.search(question)  # "only the 2023 ones"
-                or intent.answer_type and _THEY_RE.search(question)):  # "what metric do they use?"
+                (intent.subset or intent.window is not None) and PLURAL_RE.search(said)  # "only the 2023 ones"
+                or intent.answer_type and _THEY_RE.search(said)):  # "what metric do they use?"
             # "papers about mixup" / "which one is about neural collapse?" / "only the 2023 ones":
             # the ones of the list that one paper was picked from, not of that one paper.
             # (the paper picked leads: "what speedup do they report?" may mean its authors)
             previous = list(dict.fromkeys(previous + self._picked_from(history)))
-            if len(previous) == 1 and intent.subset and _THESE_RE.search(question) and self._asked_of_named(history, opts):
+            if len(previous) == 1 and intent.subset and _THESE_RE.search(said) and self._asked_of_named(history, opts):
                 # "which of these report LRA results?" after a one-paper answer that searched anew
                 # (a comparison, a fact): "these" are the papers the conversation has shown.
                 previous = list(dict.fromkeys(previous + self.papers_in_conversation(history)))
                 conversation = True
         shown: list[str] = []
-        if previous and MORE_RE.match(question):
+        if previous and MORE_RE.match(said):
             # "show me the others", "more": the same question again, past the papers already shown.
             asked, shown = self._asked_before_more(history)
             before = classify(asked, has_history=False, **opts) if asked else None
@@ -259,7 +261,7 @@ class Assistant:
             # "anything on speech enhancement?" / "and speech separation?" / "do any of them have
             # code?": "them" are the papers of both answers, the latest first.
             previous, pooled = list(dict.fromkeys(previous + earlier)), 2
-        if intent.followup and (OTHER_RE.search(question) or intent.ordinal is not None or intent.refs) \
+        if intent.followup and (OTHER_RE.search(said) or intent.ordinal is not None or intent.refs) \
                 and not (intent.answer_type or intent.wants_code or intent.summarize or intent.extra.get("compare")
                          or set(content_words(intent.topic)) - _POINTING_WORDS):
             # "whats the imagenet acc of unireplknet?" / "and the other one?": the same fact (or the
@@ -267,9 +269,9 @@ class Assistant:
             before = self._asked_before_pointing(history, opts)
             if before is not None:
                 intent = replace(intent, answer_type=before.answer_type, asked=before.asked, unit=before.unit,
-                                 wants_detail=before.wants_detail, topic=before.topic,
+                                 wants_detail=before.wants_detail, topic=before.topic, wants_code=before.wants_code,
                                  extra={**intent.extra, "yesno": before.extra.get("yesno")})
-        if intent.followup and OTHER_RE.search(question) and not intent.refs:
+        if intent.followup and OTHER_RE.search(said) and not intent.refs:
             # "and the other one - what model does it use?": after an answer about one paper, the
             # other of the list before it; after a list, its second.
             listed = self.papers_in_history(history, at_least=2)
@@ -575,9 +577,12 @@ class Assistant:
         for m in reversed(history):
             if m.get("role") != "user":
                 continue
-            before = classify(str(m.get("content", "")), has_history=True, **opts)
+            text = str(m.get("content", ""))
+            before = classify(in_english(text, language_of(text)), has_history=True, **opts)
             if (before.answer_type or before.extra.get("yesno")) and not before.sides:
                 return before
+            if before.wants_code and not set(content_words(before.topic)) - _POINTING_WORDS - {"code"}:
+                return before  # "has it code?" / "and the other one?"
             if set(content_words(before.topic)) - _POINTING_WORDS or before.wants_code or before.summarize:
                 return None
         return None
@@ -598,6 +603,17 @@ class Assistant:
             quotes = plan.quotes.get(e.paper_id, e.quotes)
             if best not in quotes:
                 plan.quotes[e.paper_id] = sorted({*quotes[:1], best})
+
+    @staticmethod
+    def _language(question: str, history: list[dict]) -> str:
+        """The question's language; a few words too few to tell ("e l'altro?") are read in the
+        language of the conversation's last question, when that language's follow-up words are in it."""
+        lang = language_of(question)
+        if lang != "en" or len(words(question)) > 4:
+            return lang
+        before = next((str(h.get("content", "")) for h in reversed(history) if h.get("role") == "user"), "")
+        theirs = language_of(before) if before else "en"
+        return theirs if theirs != "en" and in_english(question, theirs) != question else lang
 
     @staticmethod
     def _asked_of_named(history: list[dict], opts: dict) -> bool:
@@ -671,8 +687,9 @@ class Assistant:
     def _names_more_than_asked(self, intent: Intent, lang: str) -> bool:
         """Does the question name anything besides the fact it asks for (a topic, a paper)?"""
         asked = set(content_words(intent.asked)) | _FACT_NOUNS.get(intent.answer_type, set())
+        # "evaluated", "used" say how the fact is asked ("which datasets is it evaluated on?"), not what of.
         return any(w not in asked and zipf(w, lang) < self.settings.filler_zipf and w not in _POINTING_WORDS
-                   for w in content_words(intent.topic))
+                   and stem(w) not in FACT_VERBS for w in content_words(intent.topic))
 
     def _family(self, side: str) -> bool:
         """One word many papers use: a kind of model ("cnn"), not one method ("latent diffusion

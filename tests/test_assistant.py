@@ -1003,3 +1003,15 @@ def test_more_after_a_fact_about_a_named_paper_continues_the_theme(assistant):
                             "how fast is flashfftconv compared to pytorch", "show me more")
     assert answer.kind.startswith("more") and "2311.05908" not in answer.paper_ids
     assert not set(answer.paper_ids) & set(history[1]["paper_ids"])  # papers the theme's answer did not show
+
+
+def test_follow_ups_in_italian_found_by_probe_12(assistant):
+    turns = ["ci sono lavori sul recupero di immagini composte (composed image retrieval)?",
+             "quale dei due usa un modello linguistico multimodale per le didascalie?",
+             "su quali dataset viene valutato?", "ha il codice?", "e l'altro?"]
+    answer, history = _chat(assistant, *turns[:3])
+    # "su quali dataset viene valutato?" is asked of the paper picked, not of every abstract.
+    assert history[3]["paper_ids"] == answer.paper_ids == ["2409.04918"]
+    # "e l'altro?" (too short to tell its language alone) after "ha il codice?": the other paper's code.
+    answer, _ = _chat(assistant, *turns)
+    assert answer.paper_ids == ["2502.07215"] and "does not link to any code" in answer.answer
