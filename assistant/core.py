@@ -493,7 +493,8 @@ class Assistant:
                                unknown_terms=query.missing, missing_share=query.missing_share,
                                key_missing=query.key_missing,
                                names_one=alone or self._names_one(intent.topic, evidence),
-                               named=alone, topic_words=topic_words, **ctx)
+                               named=alone, topic_words=topic_words,
+                               distinctive=max(query.weights.values(), default=0.0) >= s.lexical_min_weight, **ctx)
         plan.unmatched = query.lang != "en" and not query.weights
         if plan.kind == "single" and not (intent.answer_type or intent.wants_code) and query.weights:
             self._quote_aspect(plan, query)

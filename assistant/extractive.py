@@ -93,7 +93,8 @@ def should_refuse(top: PaperEvidence | None, missing_share: float, settings: Set
     return key_missing and top.coverage < settings.min_topic_coverage / 2
 
 
-def close_to_best(evidence: list[PaperEvidence], settings: Settings, max_cited: int) -> list[PaperEvidence]:
+def close_to_best(evidence: list[PaperEvidence], settings: Settings, max_cited: int,
+                  distinctive: bool = True) -> list[PaperEvidence]:
     """Every paper whose relevance is close to the best one's: the answer to any question about a
     theme, however it is phrased."""
     top = evidence[0]
@@ -106,7 +107,9 @@ def close_to_best(evidence: list[PaperEvidence], settings: Settings, max_cited: 
     floor = max(settings.min_relevance, min(top.relevance * settings.relative_cutoff, (top.relevance + background) / 2))
     # A paper whose title or one sentence holds every topic word the best paper holds is about the
     # topic too, however its embedding scores ("tell me about mamba": every Mamba paper).
-    full = top.focus >= 0.999
+    # Not when every topic word is everyday ML vocabulary ("do different networks learn the same
+    # features": AutoInt's title says "feature", "networks", "learning" too).
+    full = top.focus >= 0.999 and distinctive
     return [e for e in evidence if e.relevance >= floor
             or full and e.focus >= 0.999 and e.relevance >= settings.lexical_min_relevance][:max_cited]
 
@@ -117,7 +120,8 @@ def stands_out(evidence: list[PaperEvidence], settings: Settings) -> bool:
 
 def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_cited: int,
          unknown_terms: list[str] | None = None, missing_share: float = 0.0, names_one: bool = False,
-         topic_words: int = 0, key_missing: bool = True, named: bool = False, **context) -> Plan:
+         topic_words: int = 0, key_missing: bool = True, named: bool = False, distinctive: bool = True,
+         **context) -> Plan:
     """Decide what the answer cites. How many papers follows the evidence, not a fixed k.
     named: the question names the first paper by a word only it uses: it answers, however weakly
     the rest of the question matches (the detail it asks may still be unreported)."""
@@ -147,7 +151,7 @@ def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_
         p.cited = [top] + ([] if named else [e for e in evidence[1:3] if e.relevance >= top.relevance - margin])
         p.kind = "code" if intent.wants_code else "single"
     else:
-        close = close_to_best(evidence, settings, len(evidence))
+        close = close_to_best(evidence, settings, len(evidence), distinctive)
         p.cited, p.pool_size = close[:max_cited], len(close)
         p.kind = "list" if len(p.cited) > 1 or not stands_out(evidence, settings) else "single"
         if intent.extra.get("count_papers"):

@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     # A paper whose title or one sentence holds every topic word (as the best paper does) is cited in
     # a theme answer down to this relevance; lower trusts exact word matches more.
     lexical_min_relevance: Annotated[float, Field(ge=-1, le=1)] = 0.3
+    # ... only when some topic word weighs at least this (IDF x surprisal: "mamba" ~4, "fusion" 1.1,
+    # "network" 0.8, "feature" 0.5): titles saying only everyday ML words match by chance.
+    lexical_min_weight: Annotated[float, Field(ge=0, le=100)] = 1.0
     # What "recent" means, in months before today; the answer says so.
     recent_months: Annotated[int, Field(ge=1, le=1200)] = 24
     # "Which of those ..." filters papers already judged relevant, so a lower bar applies.

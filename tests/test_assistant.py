@@ -1015,3 +1015,10 @@ def test_follow_ups_in_italian_found_by_probe_12(assistant):
     # "e l'altro?" (too short to tell its language alone) after "ha il codice?": the other paper's code.
     answer, _ = _chat(assistant, *turns)
     assert answer.paper_ids == ["2502.07215"] and "does not link to any code" in answer.answer
+
+
+def test_a_title_saying_only_everyday_ml_words_is_no_match(assistant):
+    # AutoInt ("Automatic Feature Interaction Learning via Self-Attentive Neural Networks") joined
+    # "do different networks learn the same features" because its title says those words (probe 12).
+    answer = assistant.ask("do different networks learn the same features")
+    assert "1511.07543" in answer.paper_ids and not {"1810.11921", "1904.04447"} & set(answer.paper_ids)
