@@ -415,7 +415,7 @@ class Assistant:
                 return extractive.plan_subset(intent, evidence, s, max_cited, len(ordered), **ctx), evidence
             # "the one with Fisher weights", "the ViT one": the paper the description fits best,
             # not the previous answer's first.
-            described = intent.extra.get("described") and len(evidence) > 1
+            described = (intent.extra.get("described") or intent.extra.get("which_one")) and len(evidence) > 1
             target = max(evidence, key=lambda e: e.rank_score) if described else ordered[0]
             return extractive.plan_one(intent, target, len(ordered), s, key=query.key, **ctx), evidence
         if intent.sides:
@@ -616,13 +616,14 @@ class Assistant:
         theirs = language_of(before) if before else "en"
         return theirs if theirs != "en" and in_english(question, theirs) != question else lang
 
-    @staticmethod
-    def _asked_of_named(history: list[dict], opts: dict) -> bool:
+    def _asked_of_named(self, history: list[dict], opts: dict) -> bool:
         """The latest question compared named papers or asked a fact of one ("tcnca vs mega speed"),
         rather than asking for a theme ("any on fraud detection?", whose one paper is "them")."""
         asked = next((str(h.get("content", "")) for h in reversed(history) if h.get("role") == "user"), "")
         before = classify(asked, has_history=False, **opts)
-        return bool(before.sides or before.answer_type)
+        # Not a fact asked of the one paper a new topic found ("switching: asr for low resource
+        # indian languages" / "how many hours?" / "which of these have code?": that paper).
+        return bool(before.sides or before.answer_type and self._named_papers(before.topic, typed=True))
 
     def _same_question_of(self, question: str, history: list[dict], opts: dict) -> str | None:
         """ "and autoint?" after a fact or yes/no question about a paper named in it ("how many
@@ -730,11 +731,12 @@ class Assistant:
         # words as written ("latent diffusion models" -> "... with Latent Diffusion Models") is the
         # thing named; stemming makes "a paper using a latent diffusion model" tie with it otherwise.
         said = query.text  # typos corrected: "latent diffusion modles"
-        if len(content_words(said)) >= 2 and not _says(top.title, said):
+        core = " ".join(w for w in words(said) if w not in _SIDE_FILLER and w not in ("the", "a", "an", "paper"))
+        if len(content_words(core)) >= 2 and not _says(top.title, core):
             # A title that says the side's words as written names it, however far its embedding
             # trails ("the orthogonal transformation layer paper": "... via an Orthogonal
             # Transformation Layer", not "Orthogonal Convolutional Neural Networks").
-            titled = [e for e in evidence[1:5] if _says(e.title, said) and e.coverage >= self.settings.min_topic_coverage]
+            titled = [e for e in evidence[1:5] if _says(e.title, core) and e.coverage >= self.settings.min_topic_coverage]
             if len(titled) == 1:
                 return titled[0]
         for e in evidence[1:4]:

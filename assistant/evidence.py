@@ -89,16 +89,23 @@ def type_strength(sentence: str, answer_type: str | None, asked: str = "", unit:
 _METRIC_WORDS = {stem(w) for w in ("metric", "metrics", "score", "scores", "measure", "measures", "values")}
 _METRIC_VALUE_RE = re.compile(r"\d[\d.,]*%?\s+(?:on\s+)?(?:[A-Z][A-Za-z]*[A-Z0-9][\w\-]*)|"
                               r"\b[A-Z][A-Za-z]*[A-Z0-9][\w\-]*\s+(?:of\s+|score of\s+|=\s*)?\d")
+_RIVALS = {stem(w) for w in ("baselines", "baseline", "methods", "models", "competitors", "approaches")}
 _COUNT_WORDS = ("two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|"
                 "dozens?|hundreds?|thousands?|millions?")
 
 
 def spelled_count(sentence: str, asked: str) -> bool:
     """A number written as a word before the thing counted: "four open benchmark datasets" answers
-    "how many datasets" (not "two-stream", a word of a name)."""
+    "how many datasets" (not "two-stream", a word of a name); "outperforms nine state-of-the-art
+    models" answers "how many baselines does it beat"."""
     head = [w for w in words(asked) if len(w) > 2 and w not in FUNCTION_WORDS]
-    return bool(head) and bool(re.search(rf"\b(?:{_COUNT_WORDS})(?![\w-])\s+(?:[\w-]+\s+){{0,3}}?"
-                                         rf"{re.escape(stem(head[-1]))}", sentence, re.I))
+    if not head:
+        return False
+    if stem(head[-1]) in _RIVALS and re.search(rf"\b(?:outperform|beat|surpass)\w*\s+(?:all\s+)?(?:{_COUNT_WORDS}|\d+)(?![\w-])",
+                                               sentence, re.I):
+        return True
+    return bool(re.search(rf"\b(?:{_COUNT_WORDS})(?![\w-])\s+(?:[\w-]+\s+){{0,3}}?"
+                          rf"{re.escape(stem(head[-1]))}", sentence, re.I))
 
 
 def _concept_abbreviations(sentence: str) -> set[str]:
@@ -123,8 +130,10 @@ def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted:
     when the question names what is counted ("how many GPUs"), that thing counted, not a unit
     built on it ("GPU days")."""
     if answer_type == "number":
+        if spelled_count(sentence, asked):
+            return True
         if not QUANTITY_RE.search(sentence):
-            return spelled_count(sentence, asked)
+            return False
         # One name-shaped word, not a plural of things counted ("GPUs"): a metric (FID, FPR95, mIoU);
         # or the rare words before "score" ("dice score").
         metric = written_as_names(asked) if " " not in asked.strip() and not asked.endswith("s") else []

@@ -9,7 +9,8 @@ import statistics
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
-from .evidence import DATASET_CUE_RE, NAME_TOKEN_RE, QUANTITY_RE, UNIT_ANSWERS, PaperEvidence, holds_type, sentence_role, type_strength
+from .evidence import (DATASET_CUE_RE, NAME_TOKEN_RE, QUANTITY_RE, UNIT_ANSWERS, PaperEvidence, holds_type, sentence_role,
+                       spelled_count, type_strength)
 from .intent import ORDINALS, Intent
 from .links import safe_url
 from .markdown import escape
@@ -236,7 +237,8 @@ def detail(p: Plan, intent: Intent, settings: Settings, strict: bool = False) ->
                       or unit is not None and unit.search(e.sentences[k])]
         elif strict and intent.answer_type == "number" and (asked := [stem(w) for w in content_words(intent.asked)]):
             # "what sparsity does it reach": a sentence with some other number does not say it.
-            ranked = [k for k in ranked if any(t.startswith(a) for a in asked for t in content_terms(e.sentences[k]))]
+            ranked = [k for k in ranked if any(t.startswith(a) for a in asked for t in content_terms(e.sentences[k]))
+                      or spelled_count(e.sentences[k], intent.asked)]  # "outperforms nine … models"
         if not ranked and holds_type(e.title, intent.answer_type, intent.asked, intent.counted):
             # The title states it ("… Built on over 10 Million Recordings"): the paper reports the
             # fact; quote the abstract's best sentence that holds a quantity of that kind.

@@ -97,7 +97,9 @@ NAME_RE = re.compile(
 )
 # The kind of quantity a number question wants: a sentence with that kind of number answers it.
 UNIT_QUESTIONS = [  # first match wins: "how long ... to train" is compute, "how fast on a GPU" a time
-    ("speedup", r"\bhow much (?:faster|quicker)|\b(?:fastest|quickest)\b|\bspeed-?ups?\b|\btimes faster\b|\bby how much\b|"
+    ("speedup", r"\bhow much (?:faster|quicker)|\b(?:fastest|quickest)\b|\bspeed-?ups?\b|\btimes faster\b|"
+                # "by how much is it faster", not "by how much did it beat pissa" (a margin, any unit)
+                r"\bby how much\b.{0,40}\b(?:faster|quicker|speed|accelerat)|"
                 # "how fast is it compared to pytorch": against something, the answer is a ratio
                 r"\bhow (?:fast|quick)\b.{0,40}\b(?:compared|than|vs\.?|versus|relative to|over)\b"),
     ("compute", r"\btraining (?:cost|time)\b|\bcost (?:to|of) train|\bhow long\b.{0,40}\btrain"),
@@ -608,5 +610,7 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         extra={"compare": compare_refs, "plural": bool(PLURAL_RE.search(body)), "by_date": by_date,
                "count_papers": count_papers, "title": named_title(q),
                "described": described,
+               # "which of the two uses prompt directional vectors?": the one of them that fits best
+               "which_one": followup and bool(re.search(r"\b(?:which|what) (?:one|of the two|paper)\b", body, re.I)),
                "yesno": followup and bool(YESNO_RE.search(body))},
     )

@@ -1022,3 +1022,28 @@ def test_a_title_saying_only_everyday_ml_words_is_no_match(assistant):
     # "do different networks learn the same features" because its title says those words (probe 12).
     answer = assistant.ask("do different networks learn the same features")
     assert "1511.07543" in answer.paper_ids and not {"1810.11921", "1904.04447"} & set(answer.paper_ids)
+
+
+def test_margins_and_rival_counts_found_by_probe_12(assistant):
+    # "by how much did it beat pissa" asks a margin, not a speed-up ("does not report a speed-up").
+    answer, _ = _chat(assistant, "alternatives to lora for finetuning llms", "what model and dataset did bone use",
+                      "by how much did it beat pissa")
+    assert "does not report" not in answer.answer and "outperforming PISSA by 5.84% and 1.96%" in answer.answer
+    # "outperforms nine state-of-the-art models" answers "how many baselines does it beat".
+    answer, _ = _chat(assistant, "ctr prediction", "the one about cnn generating new features - how many baselines does it beat")
+    assert answer.paper_ids == ["1904.04447"] and "does not report" not in answer.answer
+    assert "outperforms nine state-of-the-art models" in answer.answer
+
+
+def test_which_of_the_two_is_the_one_that_fits_and_these_stays_on_a_new_topic(assistant):
+    # "which of the two …" took the first paper whatever it asked (probe 13).
+    answer, _ = _chat(assistant, "composed image retrieval", "which of the two uses prompt directional vectors?")
+    assert answer.paper_ids == ["2502.07215"]
+    # After a topic switch found one paper and a fact was asked of it, "these" is that paper, not
+    # every paper of the conversation (probe 13 found the widening there).
+    answer, _ = _chat(assistant, "what does weight matching actually align", "switching: asr for low resource indian languages",
+                      "how many hours and how many languages", "which of these have code")
+    assert answer.paper_ids == ["2111.03945"]
+    # "the orthogonal transformation one" is the paper whose title says so.
+    answer = assistant.ask("bt2 vs the orthogonal transformation one")
+    assert answer.paper_ids == ["2211.03989", "2408.08793"]

@@ -63,6 +63,9 @@ def test_latex_that_lost_its_backslash_reads_as_the_symbol(bundled_papers):
     # English "times" stays: "increased 500 times compared", "in recent times".
     texts = " ".join(p.abstract for p in bundled_papers.values())
     assert "500 times compared" in texts and "in recent times" in texts
+    # ... and "5.84\%" / "{\it CL}inic{\it A}l" kept their backslashes: quotes showed them.
+    assert "outperforming PISSA by 5.84% and 1.96%" in texts and "\\%" not in texts
+    assert "We propose CLinicAl Report Auto-completion (CLARA)" in texts and "{\\it" not in texts
 
 
 def test_paper_without_id_gets_title_search_link(bundled_papers):
