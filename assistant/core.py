@@ -204,6 +204,10 @@ class Assistant:
         lang = self._language(question, history)
         said = in_english(question, lang)  # its follow-up words in English ("e l'altro?" -> "and the other one?")
         intent = classify(said, has_history=bool(previous), **opts)
+        if lang != "en" and intent.asked:
+            # "quantos parâmetros …": the quantity asked, as the English abstracts write it
+            intent = replace(intent, asked=" ".join(
+                w if fold(w) in self.vocab else self.vocab.cognate(fold(w)) or w for w in intent.asked.split()))
         if previous and not intent.followup and intent.window is not None and not content_words(intent.topic):
             # "and which are from 2023?": only a date, so it filters the previous answer's papers.
             intent = replace(intent, followup=True)

@@ -198,7 +198,7 @@ DATE_PICK_RE = re.compile(r"\b(newest|latest|most recent|oldest|earliest|came (?
 _OLDEST = ("oldest", "earliest", "came first", "came out first", "published first", "was published first", "older")
 REF_RE = re.compile(r"\[(\d{1,2})\]|(?:\b(?:paper|number|no\.|item|source) ?|#)(\d{1,2})\b", re.I)
 SUMMARY_RE = re.compile(r"\b(summar\w*|tell me (?:more|about)|more (?:about|on|details)|explain|details? (?:on|about|of)|"
-                        r"what (?:does|did|is) (?:it|that|this|the \w+ one)|elaborate|describe|overview|gist|main idea|"
+                        r"what (?:does|did|is) (?:it|that|this|the \w+ one)(?=\s+(?:do|does|propose|present|introduce|offer|contribute|say|find|show|cover|about)\b|\s*[?.!]*\s*$)|elaborate|describe|overview|gist|main idea|"
                         r"what (?:is|'s) (?:it|that one|this one) about)\b", re.I)
 
 # Comparisons: two things named side by side. Each pattern yields the two sides.

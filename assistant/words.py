@@ -290,6 +290,8 @@ class Vocabulary:
         for theirs, ours in COGNATE_ENDINGS:  # "quantisierung" -> "quantization", "cuantizacion" -> ...
             if word.endswith(theirs) and (cand := word[: -len(theirs)] + ours) in self.df:
                 return cand
+            if word.endswith(theirs) and len(cand) >= 8 and (fixed := self.correction(cand)) and fixed[:2] == cand[:2]:
+                return fixed  # "difusão" -> "difusion" -> "diffusion" (not "restauration" -> "duration")
         for n in range(len(word) - 1, 3, -1):  # longest first
             if n >= 0.6 * len(word) and word[:n] in self.df:
                 return word[:n]
@@ -311,6 +313,8 @@ class Vocabulary:
 # How endings of German, French, Spanish, Portuguese and Italian words (accents folded) are written
 # in English: a word whose start the corpus shares is found however its ending is spelt.
 COGNATE_ENDINGS = (
+    ("etros", "eters"), ("etro", "eter"),  # "parâmetros" -> "parameters", not "parametric"
+    ("usao", "usion"), ("usion", "usion"),  # "difusão", "difusión"
     ("isierung", "ization"), ("ierung", "ation"), ("ierung", "ization"), ("isation", "ization"),
     ("ciones", "tions"), ("cion", "tion"), ("coes", "tions"), ("cao", "tion"), ("zioni", "tions"),
     ("zione", "tion"), ("itat", "ity"), ("idad", "ity"), ("ite", "ity"), ("ita", "ity"),

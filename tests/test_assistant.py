@@ -1047,3 +1047,12 @@ def test_which_of_the_two_is_the_one_that_fits_and_these_stays_on_a_new_topic(as
     # "the orthogonal transformation one" is the paper whose title says so.
     answer = assistant.ask("bt2 vs the orthogonal transformation one")
     assert answer.paper_ids == ["2211.03989", "2408.08793"]
+
+
+def test_own_hurried_questions_of_stop_20(assistant):
+    # "what does it align?" is a question about "align", not a request for a summary.
+    answer, _ = _chat(assistant, "tell me about weight matching", "what does it align?")
+    assert "mainly align the directions of singular vectors" in answer.answer
+    # "parâmetros" is "parameters" (not "parametric") and "difusão" is "diffusion".
+    answer = assistant.ask("quantos parâmetros tem o maior transformer de difusão?")
+    assert answer.paper_ids[0] == "2407.11633" and "16.5B parameter" in answer.answer

@@ -819,3 +819,8 @@ def test_names_and_sizes_typed_without_their_punctuation():
     assert "bt" in q.weights and "bt 2" in q.text and "bt2" not in q.missing  # "BT^2" splits into "bt", "2"
     q = understand("the 16b diffusion transformer", vocab, 4.5)
     assert "16 billion" in q.text and "billion" in q.weights and not q.missing
+
+
+def test_endings_of_other_languages_meet_the_english_word():
+    vocab = Vocabulary(["The parameters of the model", "A parametric model", "Latent diffusion models"])
+    assert vocab.cognate("parametros") == "parameters" and vocab.cognate("difusao") == "diffusion"
