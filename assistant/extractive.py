@@ -478,7 +478,7 @@ def suggestions(p: Plan) -> list[str]:
         return out
     out = ["Compare [1] and [2]", "Summarize [1]"]
     if p.kind == "list" and p.pool_size > n + p.shown_before:
-        out = ["Show more papers", *out[:1]]  # the list was cut: its next papers (core.MORE_RE)
+        out = ["Show more papers", *out[:1]]  # the list was cut: its next papers (conversation.MORE_RE)
     return out if shown_code else ["Which of these have code?", *out]
 
 

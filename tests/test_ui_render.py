@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from assistant.core import LINK_RE
+from assistant.conversation import LINK_RE
 from assistant.markdown import escape
 from assistant.models import Answer, Source
 from ui import conversations as convs

@@ -764,7 +764,7 @@ def test_dates_in_other_languages_are_windows():
     ("more about the second one", False), ("more efficient transformers", False), ("others like it?", False),
 ])
 def test_more_continues_the_previous_list(text, more):
-    from assistant.core import MORE_RE
+    from assistant.conversation import MORE_RE
     assert bool(MORE_RE.match(text)) == more
 
 
