@@ -92,12 +92,15 @@ _METRIC_VALUE_RE = re.compile(r"\d[\d.,]*%?\s+(?:on\s+)?(?:[A-Z][A-Za-z]*[A-Z0-9
 _RIVALS = {stem(w) for w in ("baselines", "baseline", "methods", "models", "competitors", "approaches")}
 _COUNT_WORDS = ("two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|"
                 "dozens?|hundreds?|thousands?|millions?")
+_COUNT_WORD_RE = re.compile(rf"\b(?:{_COUNT_WORDS})(?![\w-])", re.I)
 
 
 def spelled_count(sentence: str, asked: str) -> bool:
     """A number written as a word before the thing counted: "four open benchmark datasets" answers
     "how many datasets" (not "two-stream", a word of a name); "outperforms nine state-of-the-art
     models" answers "how many baselines does it beat"."""
+    if not _COUNT_WORD_RE.search(sentence):  # most sentences: no number word at all (this runs per sentence)
+        return False
     head = [w for w in words(asked) if len(w) > 2 and w not in FUNCTION_WORDS]
     if not head:
         return False
@@ -130,7 +133,7 @@ def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted:
     when the question names what is counted ("how many GPUs"), that thing counted, not a unit
     built on it ("GPU days")."""
     if answer_type == "number":
-        if spelled_count(sentence, asked):
+        if counted and spelled_count(sentence, asked):  # "how many datasets": "four … datasets"
             return True
         if not QUANTITY_RE.search(sentence):
             return False

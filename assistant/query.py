@@ -188,6 +188,18 @@ def american(word: str, vocab: Vocabulary) -> str | None:
     return None
 
 
+def _unhyphenated(vocab: Vocabulary, word: str) -> str | None:
+    """vocab._unhyphenated, remembered per vocabulary: it tries every split of the word against the
+    corpus words, and the same topic words recur across questions."""
+    memo = vocab.__dict__.setdefault("_unhyphenated_memo", {})
+    if word in memo:
+        return memo[word]
+    found = vocab._unhyphenated(word)
+    if len(memo) < 50_000:  # bounded: a long-running server sees many words
+        memo[word] = found
+    return found
+
+
 def _same(weights: dict[str, float], vocab: Vocabulary, kept: list[str]) -> dict[str, str]:
     same: dict[str, str] = {}
     for word in kept:
@@ -195,7 +207,7 @@ def _same(weights: dict[str, float], vocab: Vocabulary, kept: list[str]) -> dict
             if stem(other) not in weights:
                 same[stem(other)] = stem(word)
         # One word written with and without a hyphen ("finetuning" / "fine-tuning"): papers use both.
-        other = word.replace("-", "") if "-" in word else vocab._unhyphenated(word) if len(word) >= 8 else None
+        other = word.replace("-", "") if "-" in word else _unhyphenated(vocab, word) if len(word) >= 8 else None
         if other and other != word and other in vocab.df and stem(other) not in weights:
             same[stem(other)] = stem(word)
     return same
