@@ -29,6 +29,11 @@ OTHER_RE = re.compile(r"\bthe other (?:one|paper|work|method|model)\b", re.I)
 CONTINUATION_RE = re.compile(r"\s*(?:and|also|plus|what about|how about|or)\b", re.I)
 
 
+def last_question(history: list[dict]) -> str:
+    """The conversation's latest user question ("" when none was asked)."""
+    return next((str(h.get("content", "")) for h in reversed(history) if h.get("role") == "user"), "")
+
+
 class ConversationMixin:
     """History walk-backs of the `Assistant` (which provides `paper_meta`, `url_to_paper` and
     `_named_papers`)."""
@@ -51,24 +56,32 @@ class ConversationMixin:
         return None
 
     @staticmethod
-    def _language(question: str, history: list[dict]) -> str:
-        """The question's language; a few words too few to tell ("e l'altro?") are read in the
-        language of the conversation's last question, when that language's follow-up words are in it."""
+    def _language(question: str, history: list[dict]) -> tuple[str, str]:
+        """The question's language and its follow-up words in English ("e l'altro?" -> "and the
+        other one?"). A few words too few to tell are read in the language of the conversation's
+        last question, when that language's follow-up words are in it."""
         lang = language_of(question)
+        said = in_english(question, lang)
         if lang != "en" or len(words(question)) > 4:
-            return lang
-        before = next((str(h.get("content", "")) for h in reversed(history) if h.get("role") == "user"), "")
+            return lang, said
+        before = last_question(history)
         theirs = language_of(before) if before else "en"
-        return theirs if theirs != "en" and in_english(question, theirs) != question else lang
+        if theirs != "en" and (theirs_said := in_english(question, theirs)) != question:
+            return theirs, theirs_said
+        return lang, said
 
     def _asked_of_named(self, history: list[dict], opts: dict) -> bool:
         """The latest question compared named papers or asked a fact of one ("tcnca vs mega speed"),
         rather than asking for a theme ("any on fraud detection?", whose one paper is "them")."""
-        asked = next((str(h.get("content", "")) for h in reversed(history) if h.get("role") == "user"), "")
+        asked = last_question(history)
         before = classify(asked, has_history=False, **opts)
         # Not a fact asked of the one paper a new topic found ("switching: asr for low resource
         # indian languages" / "how many hours?" / "which of these have code?": that paper).
-        return bool(before.sides or before.answer_type and self._named_papers(before.topic, typed=True))
+        return bool(before.sides or self._fact_of_named(before))
+
+    def _fact_of_named(self, intent: Intent) -> bool:
+        """A fact asked of a paper the question names ("how fast is flashfftconv compared to pytorch")."""
+        return bool(intent.answer_type and self._named_papers(intent.topic, typed=True))
 
     def _same_question_of(self, question: str, history: list[dict], opts: dict) -> str | None:
         """ "and autoint?" after a fact or yes/no question about a paper named in it ("how many
@@ -77,7 +90,7 @@ class ConversationMixin:
         m = AND_NAME_RE.match(question)
         if not m or len(words(m.group(1))) > 2 or not self._named_papers(m.group(1), typed=True):
             return None
-        asked = next((str(h.get("content", "")) for h in reversed(history) if h.get("role") == "user"), "")
+        asked = last_question(history)
         before = classify(asked, has_history=True, **opts)
         if not (before.answer_type or before.extra.get("yesno")) or before.sides:
             return None
@@ -94,7 +107,7 @@ class ConversationMixin:
                 shown += self.papers_in_history([turn])
             elif turn.get("role") == "user" and not MORE_RE.match(text) and not (asked := classify(text, True)).followup \
                     and not asked.sides \
-                    and not (asked.answer_type and self._named_papers(asked.topic, typed=True)):
+                    and not self._fact_of_named(asked):
                 # Not "compare InstaFlow and X", nor a fact asked of a paper it names ("how fast is
                 # flashfftconv compared to pytorch"): neither is a list to continue.
                 return text, list(dict.fromkeys(shown))

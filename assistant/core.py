@@ -18,8 +18,7 @@ from .embedder import get_embedder
 from .errors import BadInput
 from .evidence import PaperEvidence, PaperSentences, score_papers
 from .conversation import (MORE_RE, OTHER_RE, _POINTING_WORDS, _SIDE_FILLER, _THESE_RE, _THEY_RE,
-                           ConversationMixin)
-from .cues import in_english
+                           ConversationMixin, last_question)
 from .intent import COMPARE_CUE_RE, GRADES, PLURAL_RE, Intent, classify, without_code_words
 from .models import LIST_KINDS, Answer, Hit
 from . import derived
@@ -186,8 +185,7 @@ class Assistant(ConversationMixin):
         # estos tienen código?"); its topic words are matched to the corpus by `understand`.
         if previous and (again := self._same_question_of(question, history, opts)):
             question = again  # "and autoint?" after "how many datasets does finalmlp evaluate on"
-        lang = self._language(question, history)
-        said = in_english(question, lang)  # its follow-up words in English ("e l'altro?" -> "and the other one?")
+        lang, said = self._language(question, history)
         intent = classify(said, has_history=bool(previous), **opts)
         if lang != "en" and intent.asked:
             # "quantos parâmetros …": the quantity asked, as the English abstracts write it
@@ -231,7 +229,7 @@ class Assistant(ConversationMixin):
         if previous and intent.followup and intent.window is not None and not content_words(intent.topic):
             # "super resolution papers before 2022" / "and ones after 2023?": dates that exclude the
             # previous answer's own window ask its topic again, for those dates.
-            asked = next((str(m.get("content", "")) for m in reversed(history) if m.get("role") == "user"), "")
+            asked = last_question(history)
             before = classify(asked, has_history=False, **opts)
             if before.window is not None and content_words(before.topic) and not _overlap(before.window, intent.window):
                 intent = replace(before, window=intent.window)
@@ -599,9 +597,12 @@ class Assistant(ConversationMixin):
         # computing", not "computing"), or is close in meaning however it words it.
         def uses_key(e: PaperEvidence | None) -> bool:
             return e is not None and query.key in self.sentences_for([e.paper_id])[e.paper_id].all_terms
+        fits = best is not None and not query.missing and (titled or uses_key(best) or best.relevance >= self.settings.min_relevance)
+        if fits and (titled or best.coverage >= 0.999):
+            return next(e for e in pool if e.paper_id == best.paper_id)
         alone = self._side(intent, phrase, None)  # None: the corpus has no such paper ("quantum computing")
-        if best is not None and not query.missing and (titled or uses_key(best) or best.relevance >= self.settings.min_relevance):
-            if titled or best.coverage >= 0.999 or alone is None or alone.coverage < 0.999:
+        if fits:
+            if alone is None or alone.coverage < 0.999:
                 return next(e for e in pool if e.paper_id == best.paper_id)
             # A paper of the corpus says every word of the description and the conversation's does
             # not: "the one about instance segmentation in remote sensing" after MutDet, a detector.
