@@ -408,9 +408,9 @@ class Assistant(ConversationMixin):
         if intent.sides:
             sides, evidence = [], []
             # "cnn vs transformer for medical segmentation": what the rest of the question is about
-            named = {w for side in intent.sides[:2] for w in content_words(side)}
+            named = {w for side in intent.sides for w in content_words(side)}
             context = " ".join(w for w in content_words(intent.topic) if w not in named and not COMPARE_CUE_RE.search(w))
-            for side in intent.sides[:2]:
+            for side in intent.sides:
                 # "compare the orthogonal transformation one with BT^2": a side the previous answer's
                 # titles name is that paper, before anything the whole corpus might match. A side
                 # that names a family many papers share ("cnn") is its paper on the question's
@@ -436,7 +436,14 @@ class Assistant(ConversationMixin):
                                     if e is not None and e.paper_id != sides[0].paper_id), None)
                     sides[other], mentioned = shorter, shorter is None
                     evidence = [e for e in sides if e is not None]
-            return extractive.plan_comparison(intent, sides, list(intent.sides[:2]), mentioned=mentioned, **ctx), evidence
+            names = list(intent.sides)
+            if len(sides) > 2:
+                # Three or more: a side that found a paper another side already found adds nothing.
+                kept = [k for k, e in enumerate(sides) if e is None or all(
+                    o is None or o.paper_id != e.paper_id for o in sides[:k])]
+                sides, names = [sides[k] for k in kept], [names[k] for k in kept]
+                evidence = [e for e in sides if e is not None]
+            return extractive.plan_comparison(intent, sides, names, mentioned=mentioned, **ctx), evidence
         if window is not None and not intent.meta and not content_words(intent.topic):
             # "papers from 2024", "what are the newest papers?": a date and no topic lists the
             # window's papers, newest first, rather than searching for the word "papers".
@@ -515,6 +522,23 @@ class Assistant(ConversationMixin):
             kept = [(p, e) for p, e in found if not p.refused and p.kind in ("list", "single", "count")]
             if kept:
                 return extractive.merged(intent, [p for p, _ in kept], max_cited), [x for _, e in kept for x in e]
+        metrics = [n for n in names_as_written(intent.topic) if fold(n) in query.missing]
+        if plan.kind == "refuse-none" and intent.answer_type == "number" and metrics and not intent.wants_code \
+                and not intent.meta and not intent.sides:
+            # "what is the PCK improvement of combining stable diffusion with DINO": no abstract
+            # says "PCK", yet the rest of the question names a paper. A metric's name no abstract
+            # uses is the fact asked, which that paper's abstract is then said not to report.
+            rest = intent.topic
+            for w in query.missing:
+                rest = re.sub(rf"(?<![\w-]){re.escape(w)}(?![\w-])", " ", rest, flags=re.I)
+            sub = self.understand(rest)
+            if sub.weights and not sub.missing and len(sub.weights) >= 2:
+                asked = " ".join(metrics)
+                found, evidence_found = self._plan(replace(intent, topic=rest, asked=asked, counted=False), sub,
+                                                   self.embedder.embed_query(sub.text, s.query_threads), previous, 1)
+                if not found.refused:
+                    found.about_one = found.kind == "detail-missing" and len(found.cited) == 1
+                    return found, evidence_found
         if window is not None and plan.kind in ("refuse-none", "refuse-window") and not intent.meta:
             # Nothing inside the window: say so, then show what the corpus has outside it (or
             # undated), each with its date, rather than leave the asker with nothing.
@@ -657,6 +681,8 @@ class Assistant(ConversationMixin):
         query = self.understand(side)
         if not query.weights or query.missing_share >= self.settings.unknown_terms_share:
             return None
+        if any(fold(n) in query.missing for n in names_as_written(side)):
+            return None  # "ToMe (Token Merging)": the name no abstract uses is the side, not its gloss
         evidence = self._evidence(replace(intent, answer_type=None, wants_detail=False), query,
                                   self.embedder.embed_query(query.text, self.settings.query_threads), limit=self.settings.candidates,
                                   date_from=window.date_from if window else None,

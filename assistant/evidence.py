@@ -48,12 +48,18 @@ UNIT_ANSWERS = {
     "speedup": re.compile(r"\d(?:\.\d+)?\s?(?:x|×|times)(?![A-Za-z])|speed-?up|"
                           r"\b(?:accelerat|fast)\w*\b[^.]{0,80}?\bby (?:about |up to |over )?\d+(?:\.\d+)?\s?%", re.I),
     "time": re.compile(r"\d\s?(?:ms|s|sec|seconds?|minutes?|min|hours?|h|fps)(?![A-Za-z])", re.I),
+    "speed": re.compile(r"\d\s?(?:ms|s|sec|seconds?|minutes?|min|hours?|h|fps)(?![A-Za-z])|"
+                        r"\d(?:\.\d+)?\s?(?:x|×|times)(?![A-Za-z])|speed-?up|"
+                        r"\b(?:accelerat|fast|speed)\w*\b[^.]{0,80}?\bby (?:about |up to |over )?\d+(?:\.\d+)?\s?%", re.I),
     "compute": re.compile(r"gpu[- ]?(?:days|hours)|\b(?:t|g|p)?flops\b|\d\s*(?:\w+\s)?(?:gpus?|tpus?)\b", re.I),
     "memory": re.compile(r"\d\s?(?:gb|mb|tb|kb|gib|mib)(?![A-Za-z])|memory", re.I),
     "percent": re.compile(r"\d\s?%"),
     # a number format is a bit width too: "FP4", "INT8", "W4A8", "4-bit"
     "bits": re.compile(r"\b\d+[- ]?bits?\b|\b(?:fp|int|bf|uint)\d+\b|\bw\d+a\d+\b", re.I),
 }
+# Kinds of quantity only a number of that kind reports: "up to 300% larger feature spaces" is no
+# speed-up. (An accuracy may be written without "%", "0.93 AUC", so "percent" is not among them.)
+EXACT_UNITS = frozenset({"speedup", "speed", "time", "compute", "memory", "bits"})
 # In an asked "... score"/"... index", a word rarer than this in English names the metric ("dice",
 # "f1", "bleu"; not "accuracy" 4.2, "classification" 4.2): only a sentence saying it reports it.
 METRIC_ZIPF = 4.0
@@ -111,6 +117,17 @@ def spelled_count(sentence: str, asked: str) -> bool:
                           rf"{re.escape(stem(head[-1]))}", sentence, re.I))
 
 
+# Abbreviations that say what kind of thing, never which one: "a new SOTA performance on all three
+# datasets" names no dataset.
+GENERIC_ABBREVIATIONS = frozenset({"sota", "ai", "gpu", "cpu", "api"})
+
+
+def concept_abbreviations(text: str) -> frozenset[str]:
+    """The abbreviations a text (an abstract) defines from lower-case words ("Unsupervised domain
+    adaptation (UDA)"), plus the generic ones: no sentence of it names a dataset by them."""
+    return frozenset(_concept_abbreviations(text) | GENERIC_ABBREVIATIONS)
+
+
 def _concept_abbreviations(sentence: str) -> set[str]:
     """Abbreviations the sentence defines from lower-case words ("out-of-distribution (OOD)"): a
     concept, not a dataset's name ("Multi-Genre Natural Language Inference (MNLI)" is written
@@ -122,7 +139,8 @@ def _concept_abbreviations(sentence: str) -> set[str]:
     out = set()
     for short, long in definitions(sentence):
         at = sentence.lower().find(long)
-        if at >= 0 and sentence[at: at + len(long)].islower():
+        # "Unsupervised domain adaptation (UDA)" opening a sentence is still lower-case words.
+        if at >= 0 and sentence[at + 1: at + len(long)].islower():
             out.add(short)
     return out
 

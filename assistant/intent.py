@@ -103,7 +103,9 @@ UNIT_QUESTIONS = [  # first match wins: "how long ... to train" is compute, "how
                 # "how fast is it compared to pytorch": against something, the answer is a ratio
                 r"\bhow (?:fast|quick)\b.{0,40}\b(?:compared|than|vs\.?|versus|relative to|over)\b"),
     ("compute", r"\btraining (?:cost|time)\b|\bcost (?:to|of) train|\bhow long\b.{0,40}\btrain"),
-    ("time", r"\bhow (?:long|fast|quickly)\b|\brun ?time\b|\blatency\b|\binference time\b"),
+    # "how fast is Isomer": a run time or a speed-up ("increase the speed by 13 times") answers it
+    ("speed", r"\bhow (?:fast|quickly)\b"),
+    ("time", r"\bhow long\b|\brun ?time\b|\blatency\b|\binference time\b"),
     ("compute", r"\bcompute\b|\bgpus?\b|\btraining cost\b|\bcost (?:to|of) train|\bflops\b"),
     ("memory", r"\bmemory\b|\bstorage\b|\bdisk\b|\bgigabytes?\b"),
     ("bits", r"\bbit[- ]?widths?\b|\bbits\b|\bprecision (?:format|level)s?\b"),
@@ -123,6 +125,17 @@ META_PATTERNS = {
     "citation counts": r"\b(most|how many|number of|highest) (citations|cited|times cited)\b|\bcitation counts?\b|"
     r"\bmost[- ]cited\b|\bh-index\b|\bmost (influential|popular)\b",
 }
+# What a question may add to a topic that titles and abstracts cannot tell: a venue named
+# ("NeurIPS 2023 papers on robustness") or the lab a paper came from ("papers from Google or
+# DeepMind on interpretability"). The topic is answered and the answer says it is not filtered by it.
+_VENUES = r"(?:neurips|nips|icml|iclr|cvpr|iccv|eccv|aaai|ijcai|acl|emnlp|naacl|kdd|sigir|miccai|interspeech|icassp|wacv|bmvc)"
+_LABS = (r"(?:google(?: research| brain)?|deepmind|google deepmind|meta(?: ai)?|facebook(?: ai)?|fair|openai|microsoft(?: research)?|"
+         r"nvidia|apple|amazon|baidu|alibaba|tencent|huawei|bytedance|anthropic|stanford|mit|berkeley|cmu|oxford|cambridge|tsinghua)")
+UNKNOWABLE_RES = {
+    "venues": re.compile(rf"\b(?:(?:published |accepted )?(?:at|in|from) )?{_VENUES}(?:\s*'?\d{{2}}(?!\d))?(?: papers?)?(?![\w-])", re.I),
+    "affiliations": re.compile(rf"\b(?:from|by|at) (?:the )?{_LABS}(?:\s*(?:or|and|/|,)\s*{_LABS})*(?![\w-])", re.I),
+}
+
 # Words that point back at the previous answer.
 FOLLOWUP_RE = re.compile(
     r"\b(those|these|them|they|their|its|it|this (paper|one|work|method)|that (paper|one|work|method)|"
@@ -201,7 +214,9 @@ SUMMARY_RE = re.compile(r"\b(summar\w*|tell me (?:more|about)|more (?:about|on|d
                         r"what (?:does|did|is) (?:it|that|this|the \w+ one)(?=\s+(?:do|does|propose|present|introduce|offer|contribute|say|find|show|cover|about)\b|\s*[?.!]*\s*$)|elaborate|describe|overview|gist|main idea|"
                         r"what (?:is|'s) (?:it|that one|this one) about)\b", re.I)
 
-# Comparisons: two things named side by side. Each pattern yields the two sides.
+# Comparisons: two things named side by side. Each pattern yields the two sides (a side that lists
+# more is split, up to MAX_SIDES: a wider table no longer reads side by side).
+MAX_SIDES = 4
 _SIDE = r"(.+?)"
 COMPARE_RES = [
     # "compare FSAF et RCNet": "and" as French, Spanish, Italian, Portuguese or German write it
@@ -294,6 +309,9 @@ class Intent:
 
 # Where to look is always this corpus: "... in this corpus", "... here" name no topic.
 SCOPE_RE = re.compile(r"\s+(?:in|from|among|within) (?:this|the|your) (?:corpus|collection|set|database|papers)\b|"
+                      # "which of the papers you listed ...": the previous answer, not a topic word
+                      r"\s+(?:that |which )?you(?:['’]ve| have)? (?:just )?(?:listed|showed|shown|mentioned|gave|given|found|"
+                      r"cited|returned|suggested)\b(?: me)?(?: (?:above|earlier|before))?|"
                       r"\s+(?:in )?here\b(?=\s*[?.!]*\s*$)", re.I)
 
 
@@ -395,6 +413,20 @@ _PAPERS_THAT_COMPARE_RE = re.compile(r"\b(?:papers?|works?|studies|study|researc
                                      r"(?:that\s+|which\s+)?(?:compar\w*|contrast\w*|benchmark\w*)\b", re.I)
 
 
+def _listed_sides(sides: tuple[str, ...]) -> tuple[str, ...]:
+    """Three or four things compared ("compare A, B and C", "A vs B vs C"): a side that is itself a
+    list of names is each of them."""
+    out: list[str] = []
+    for side in sides:
+        parts = [x for x in re.split(r"\s*,\s*(?:and\s+)?|\s+(?:vs\.?|versus)\s+", side) if x.strip()]
+        # Each part a name or a short title, not a clause of a long question ("..., comparing SVMs,
+        # random forests and CNNs. can you find it").
+        named = len(parts) > 1 and all(any(w not in FUNCTION_WORDS for w in words(x)) and len(words(x)) <= 6
+                                       for x in parts)
+        out += [_clean_side(x) for x in parts] if named else [side]
+    return tuple(out[:MAX_SIDES]) if len(set(map(str.lower, out))) == len(out) else sides
+
+
 def comparison_sides(question: str) -> tuple[str, ...]:
     q = " ".join(question.split())
     if _PAPERS_THAT_COMPARE_RE.search(q):
@@ -421,7 +453,7 @@ def comparison_sides(question: str) -> tuple[str, ...]:
         # A side must name something: at least one word that is not a function word.
         if all(any(w not in FUNCTION_WORDS for w in words(s)) for s in sides) and all(len(s) <= 120 for s in sides):
             if sides[0].lower() != sides[1].lower():
-                return sides
+                return _listed_sides(sides)
     # "InstaFlow or progressive distillation for my project?": two short options, one written like
     # a method's name ("detection or segmentation for X-rays" is a topic, not a choice).
     m = _OPTIONS_RE.match(q)
@@ -535,6 +567,15 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         # "any newer ones, after 2022?": the window says which dates; "newer" is no topic word
         body = " ".join(re.sub(r"\b(?:newer|more recent|recent)\b", " ", body, flags=re.I).split())
     body = _fix_cue_words(body, has_history)
+    unknowable = {}
+    for kind, pattern in UNKNOWABLE_RES.items():
+        if meta is None and (m := pattern.search(body)):
+            rest = " ".join(pattern.sub(" ", body).split())
+            if content_words(topic_of(rest)):
+                unknowable[kind] = m.group(0).strip()
+                body = rest
+            else:
+                meta = kind  # "NeurIPS papers": nothing asked but what the corpus cannot tell
     refs = tuple(int(a or b) for a, b in REF_RE.findall(body)) if has_history else ()
     followup = has_history and bool(FOLLOWUP_RE.search(body) or refs or ORDINAL_RE.search(body) or by_date
                                     or WHICH_ONE_RE.search(body) and not comparison_sides(body)
@@ -612,5 +653,6 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
                "described": described,
                # "which of the two uses prompt directional vectors?": the one of them that fits best
                "which_one": followup and bool(re.search(r"\b(?:which|what) (?:one|of the two|paper)\b", body, re.I)),
-               "yesno": followup and bool(YESNO_RE.search(body))},
+               "yesno": followup and bool(YESNO_RE.search(body)),
+               "unknowable": unknowable},
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .words import FUNCTION_WORDS, REQUEST_WORDS, Vocabulary, _one_edit, content_words, fold, language_of, stem, words, zipf
+from .words import FUNCTION_WORDS, REQUEST_WORDS, Vocabulary, _one_edit, content_words, fold, language_of, stem, words, written_as_names, zipf
 
 
 # Below this Zipf value in the question's language a word is not of that language (English words
@@ -228,6 +228,7 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
     # An acronym ("GNNs", "CARLA") is meant as written: short capitals are one edit from many other
     # acronyms ("cnns"). A longer name with a slip ("MambaQaunt", "TIES-Mergign") is still corrected.
     names = {fold(raw) for raw in ACRONYM_RE.findall(topic)}
+    written = set(written_as_names(topic))  # "ToMe" is a name, not a slip of "to me"
     weights: dict[str, float] = {}
     said: dict[str, float] = {}
     missing: list[str] = []
@@ -307,7 +308,7 @@ def understand(topic: str, vocab: Vocabulary, filler_zipf: float, question: str 
         # An English word inside another language ("detección de deepfakes", "machine unlearning"):
         # English knows it, that language does not; the corpus lacking it counts as in English.
         loanword = lang != "en" and not common and zipf(w, "en") > 0 and zipf(w, lang) < LOANWORD_ZIPF
-        if (common or lang != "en" or _slip_of_filler(w) and w not in names) and not loanword:
+        if (common or lang != "en" or _slip_of_filler(w) and w not in names and w not in written) and not loanword:
             if lang != "en" and not common:
                 foreign.append(w)
             continue  # filler ("anything", "hey", "publised"), or a word an English corpus cannot know

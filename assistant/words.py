@@ -306,14 +306,16 @@ class Vocabulary:
         fixed = self.correction(word)
         if fixed and (len(word) >= 8 or len(os.path.commonprefix([fixed, word])) >= len(word) / 2):
             return fixed  # a long word one letter off is that word ("difusion"); a short one must
-            # share its first half ("parlent" is not "parent")
+            # share its first half ("parlent" is not "parent"). (Also requiring a technical English
+            # word, to keep the French "voies" from "voices", was measured and not kept: it lost
+            # "objets" -> "objects", as common in English as "voices".)
         return None
 
 
 # How endings of German, French, Spanish, Portuguese and Italian words (accents folded) are written
 # in English: a word whose start the corpus shares is found however its ending is spelt.
 COGNATE_ENDINGS = (
-    ("etros", "eters"), ("etro", "eter"),  # "parâmetros" -> "parameters", not "parametric"
+    ("etros", "eters"), ("etro", "eter"), ("etri", "eters"),  # "parâmetros", "parametri" -> "parameters", not "parametric"
     ("usao", "usion"), ("usion", "usion"),  # "difusão", "difusión"
     ("isierung", "ization"), ("ierung", "ation"), ("ierung", "ization"), ("isation", "ization"),
     ("ciones", "tions"), ("cion", "tion"), ("coes", "tions"), ("cao", "tion"), ("zioni", "tions"),

@@ -1056,3 +1056,47 @@ def test_own_hurried_questions_of_stop_20(assistant):
     # "parâmetros" is "parameters" (not "parametric") and "difusão" is "diffusion".
     answer = assistant.ask("quantos parâmetros tem o maior transformer de difusão?")
     assert answer.paper_ids[0] == "2407.11633" and "16.5B parameter" in answer.answer
+
+
+def test_the_lead_sentence_never_claims_more_than_the_quote(assistant):
+    # Probe 14: "names the datasets" above "new SOTA performance on all three datasets" (SOTA is no
+    # dataset), and above "multiple UDA person re-identification tasks" (UDA is the abstract's own
+    # abbreviation of "unsupervised domain adaptation").
+    answer = assistant.ask("what datasets does CATR evaluate on")
+    assert answer.paper_ids == ["2309.09709"] and "does not name datasets" in answer.answer
+    answer = assistant.ask("what datasets does the attentive waveblock paper evaluate on")
+    assert answer.paper_ids[0] == "2006.06525" and "does not name datasets" in answer.answer
+    # "reports the speedup" above "up to 300% larger feature spaces": a number, but no speed-up.
+    answer = assistant.ask("how much faster is OutRank")
+    assert answer.paper_ids == ["t-8206f17a7e3b"] and "does not report" in answer.answer.splitlines()[0]
+    # "how fast is it": "increase the speed by 13 times" answers it, and the lead says so.
+    answer = assistant.ask("how fast is Isomer")
+    assert "does not report" not in answer.answer and "13 times" in answer.answer
+    assert "run time" not in answer.answer.splitlines()[0]
+
+
+def test_real_words_and_names_are_not_respelled_into_other_topics(assistant):
+    # Probe 14: "gait" (an English word, zipf 3.1) became "gain recognition" and 8 unrelated papers.
+    answer = assistant.ask("anything on gait recognition?")
+    assert answer.refused and "gait" in answer.answer and "gain" not in answer.answer
+    # "ToMe" is a method's name, not a slip of "to me"/"time": that side is said to be missing.
+    answer = assistant.ask("MCTF vs ToMe (Token Merging) for speeding up ViTs - which fuses tokens better?")
+    assert answer.paper_ids == ["2403.10030"] and "“ToMe (Token Merging)” is not in this corpus" in answer.answer
+
+
+def test_three_things_compared_are_all_compared(assistant):
+    # Probe 14: the third paper named was dropped.
+    answer = assistant.ask("compare the violence paper, the video QA bilinear pooling paper and M2FNet")
+    assert answer.kind == "comparison" and len(answer.paper_ids) == 3
+    assert "2206.02187" in answer.paper_ids
+    assert all(len(row.cells) == 3 for row in answer.comparison)
+    answer = assistant.ask("AutoInt vs FinalMLP vs FGCNN")
+    assert answer.paper_ids == ["1810.11921", "2304.00902", "1904.04447"]
+
+
+def test_a_fact_no_abstract_names_is_said_unreported_of_the_paper_asked_about(assistant):
+    # Probe 14: refused as "no paper is about ..." because no abstract says "PCK"; the paper the
+    # rest of the question describes is there, and it does not report PCK.
+    answer = assistant.ask("what is the PCK improvement of combining stable diffusion with DINO")
+    assert not answer.refused and answer.paper_ids[0] == "2305.15347"
+    assert "does not report PCK" in answer.answer.splitlines()[0]
