@@ -483,13 +483,20 @@ class Assistant(ConversationMixin):
         # and not kept: it refused "graph neural networks for molecule property prediction" and two
         # unanswerable dev questions, and wrongly refused 1 dev, 1 dev5 and 5 paraphrase questions.)
         topic_words = len(query.weights)
+        distinctive = max(query.weights.values(), default=0.0) >= s.lexical_min_weight
+        phrase = extractive.term_stems(query.text, s.filler_zipf) if query.lang == "en" else ()
         plan = extractive.plan(intent, evidence, s, max_cited,
                                unknown_terms=query.missing, missing_share=query.missing_share,
                                key_missing=query.key_missing,
                                names_one=alone or self._names_one(intent.topic, evidence),
-                               named=alone, topic_words=topic_words,
-                               distinctive=max(query.weights.values(), default=0.0) >= s.lexical_min_weight, **ctx)
+                               named=alone, topic_words=topic_words, distinctive=distinctive, phrase=phrase, **ctx)
         plan.unmatched = query.lang != "en" and not query.weights
+        if window is not None and plan.kind in (*LIST_KINDS, "single") and plan.cited:
+            # "contrastive learning papers since 2023": a paper that matches as well but has no date
+            # cannot be placed in the window; it is counted, not silently dropped.
+            every = self._evidence(intent, query, query_vector, limit=s.candidates)
+            listed = extractive.close_to_best(every, s, len(every), distinctive, phrase) if every else []
+            plan.undated_close = sum(1 for e in listed if not e.meta.get("date"))
         if plan.kind == "single" and not (intent.answer_type or intent.wants_code) and query.weights:
             self._quote_aspect(plan, query)
         if query.lang != "en" and query.weights and query.foreign:

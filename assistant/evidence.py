@@ -117,9 +117,11 @@ def spelled_count(sentence: str, asked: str) -> bool:
                           rf"{re.escape(stem(head[-1]))}", sentence, re.I))
 
 
+# A code address written without its scheme ("github.com/jacobdunefsky/ObservableProp") names nothing.
+_BARE_LINK_RE = re.compile(r"\b[\w-]+\.(?:com|org|io|net|ai)/\S*", re.I)
 # Abbreviations that say what kind of thing, never which one: "a new SOTA performance on all three
 # datasets" names no dataset.
-GENERIC_ABBREVIATIONS = frozenset({"sota", "ai", "gpu", "cpu", "api"})
+GENERIC_ABBREVIATIONS = frozenset({"sota", "ai", "gpu", "cpu", "api", "nlp", "ml"})
 
 
 def concept_abbreviations(text: str) -> frozenset[str]:
@@ -163,7 +165,8 @@ def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted:
         if metric and not counted:
             # A metric asked by its name ("what FPR95 does it reach", "the BLEU score") is reported
             # only where the sentence names it; any other number is a near miss.
-            return any(re.search(r"(?<![\w-])" + re.escape(n), sentence, re.I) for n in metric)
+            # ("a >4AP increase" says AP; "mAP" is another metric)
+            return any(re.search(r"(?<![A-Za-z-])" + re.escape(n), sentence, re.I) for n in metric)
         named = [w for w in words(asked) if len(w) > 2 and w not in FUNCTION_WORDS]
         if not counted and len(named) >= 2:
             # A quantity asked by a name of several words ("what batch size", "the learning rate") is
@@ -187,7 +190,7 @@ def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted:
     # "Experiments on three well-known datasets demonstrate HyperFormer's effectiveness" names no dataset.
     # Not the parts of a link ("github.com/.../HKGC-HyperFormer" names no dataset).
     concepts = _concept_abbreviations(sentence)
-    names = [n for n in NAME_TOKEN_RE.findall(prose(sentence))
+    names = [n for n in NAME_TOKEN_RE.findall(_BARE_LINK_RE.sub(" ", prose(sentence)))
              if n.lower() not in own_names and n.lower().removesuffix("s") not in concepts]
     if answer_type == "dataset":
         # ... or a name right after "on": "surpasses all visual Mamba models on ImageNet image classification"

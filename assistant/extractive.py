@@ -17,7 +17,7 @@ from .markdown import escape
 from .models import Answer, ComparisonCell, ComparisonRow, Source
 from .settings import Settings
 from .timewindow import Window
-from .words import RAW_WORD_RE, content_terms, content_words, stem, zipf
+from .words import FUNCTION_WORDS, RAW_WORD_RE, content_terms, content_words, stem, words, zipf
 
 ASPECTS = ("proposes", "evaluated on", "result", "code")
 
@@ -49,6 +49,7 @@ class Plan:
     about_one: bool = False  # the question is about one paper (not a theme)
     dated: int = 0  # by-date follow-up: how many of the previous answer's papers have a date
     undated: int = 0  # date filter on the previous answer: its papers with no date (not placed)
+    undated_close: int = 0  # date filter on a search: papers matching as well that have no date
     uncovered: list[str] = field(default_factory=list)  # topic words no cited paper uses (a partial match)
     partial: bool = False  # answered although the question's key word, or enough of it, is in no abstract
     unmatched: bool = False  # a question in another language none of whose words the corpus shares
@@ -94,8 +95,37 @@ def should_refuse(top: PaperEvidence | None, missing_share: float, settings: Set
     return key_missing and top.coverage < settings.min_topic_coverage / 2
 
 
+def term_stems(text: str, filler_zipf: float, keep_grammar: bool = False) -> tuple[str, ...]:
+    """The telling words of a text in order, stemmed: not function words, and not words as common
+    as "learning", "image" or "models", which a term may or may not say ("semi-supervised
+    learning", "mamba models"). keep_grammar: a function word other than "and" stays, so
+    that it separates ("the dataset without distillation" does not say "dataset distillation")."""
+    out = []
+    for w in words(text):
+        for part in w.split("-"):
+            if not part or part == "and":
+                continue
+            if part in FUNCTION_WORDS:
+                if keep_grammar:
+                    out.append("")
+            elif zipf(part) < filler_zipf:
+                out.append(stem(part))
+    return tuple(out)
+
+
+def says_phrase(e: PaperEvidence, phrase: tuple[str, ...], filler_zipf: float) -> bool:
+    """Does the paper's title or a sentence say the question's telling words in its order, as one
+    term ("dataset distillation"; "distillation" in one place and "dataset" in another is not it)?"""
+    n = len(phrase)
+    for text in [e.title, *e.sentences]:
+        terms = term_stems(text, filler_zipf, keep_grammar=True)
+        if any(terms[k:k + n] == phrase for k in range(len(terms) - n + 1)):
+            return True
+    return False
+
+
 def close_to_best(evidence: list[PaperEvidence], settings: Settings, max_cited: int,
-                  distinctive: bool = True) -> list[PaperEvidence]:
+                  distinctive: bool = True, phrase: tuple[str, ...] = ()) -> list[PaperEvidence]:
     """Every paper whose relevance is close to the best one's: the answer to any question about a
     theme, however it is phrased."""
     top = evidence[0]
@@ -111,8 +141,13 @@ def close_to_best(evidence: list[PaperEvidence], settings: Settings, max_cited: 
     # Not when every topic word is everyday ML vocabulary ("do different networks learn the same
     # features": AutoInt's title says "feature", "networks", "learning" too).
     full = top.focus >= 0.999 and distinctive
+    # A topic of two or three words the best paper says as one term ("dataset distillation") is
+    # said by a paper only as that term: knowledge-distillation papers that mention a dataset hold
+    # every word, not the topic.
+    term = phrase if 2 <= len(phrase) <= 3 and full and says_phrase(top, phrase, settings.filler_zipf) else ()
     return [e for e in evidence if e.relevance >= floor
-            or full and e.focus >= 0.999 and e.relevance >= settings.lexical_min_relevance][:max_cited]
+            or full and e.focus >= 0.999 and e.relevance >= settings.lexical_min_relevance
+            and (not term or says_phrase(e, term, settings.filler_zipf))][:max_cited]
 
 
 def stands_out(evidence: list[PaperEvidence], settings: Settings) -> bool:
@@ -122,7 +157,7 @@ def stands_out(evidence: list[PaperEvidence], settings: Settings) -> bool:
 def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_cited: int,
          unknown_terms: list[str] | None = None, missing_share: float = 0.0, names_one: bool = False,
          topic_words: int = 0, key_missing: bool = True, named: bool = False, distinctive: bool = True,
-         **context) -> Plan:
+         phrase: tuple[str, ...] = (), **context) -> Plan:
     """Decide what the answer cites. How many papers follows the evidence, not a fixed k.
     named: the question names the first paper by a word only it uses: it answers, however weakly
     the rest of the question matches (the detail it asks may still be unreported)."""
@@ -166,7 +201,7 @@ def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_
         p.cited = [top] + ([] if named else [e for e in evidence[1:3] if e.relevance >= top.relevance - margin])
         p.kind = "code" if intent.wants_code else "single"
     else:
-        close = close_to_best(evidence, settings, len(evidence), distinctive)
+        close = close_to_best(evidence, settings, len(evidence), distinctive, phrase)
         p.cited, p.pool_size = close[:max_cited], len(close)
         p.kind = "list" if len(p.cited) > 1 or not stands_out(evidence, settings) else "single"
         if intent.extra.get("count_papers"):
@@ -734,6 +769,11 @@ def notes(p: Plan) -> list[str]:
                    f"“{escape(said)}”.")
     if p.window is not None and not p.refused and p.kind not in ("outside-window", "dated-list"):
         out.append(f"Only papers {escape(p.window.meaning)} are considered{_corpus_span(p)}.")
+        if p.undated_close:
+            n = p.undated_close
+            out.append(f"{n} more paper{'s' if n != 1 else ''} that match{'es' if n == 1 else ''} as well "
+                       f"{'has' if n == 1 else 'have'} no date in the corpus, so {'it is' if n == 1 else 'they are'} "
+                       "not shown (ask without the dates to see them).")
     if p.unknown_terms and p.partial and not p.refused:
         # Answered from the rest of the question: say which of its words no paper uses, so a near
         # miss ("watermark images generated by diffusion models") is not taken for a match.

@@ -1100,3 +1100,20 @@ def test_a_fact_no_abstract_names_is_said_unreported_of_the_paper_asked_about(as
     answer = assistant.ask("what is the PCK improvement of combining stable diffusion with DINO")
     assert not answer.refused and answer.paper_ids[0] == "2305.15347"
     assert "does not report PCK" in answer.answer.splitlines()[0]
+
+
+def test_a_two_word_term_is_not_padded_by_papers_using_its_words_apart(assistant):
+    # Probe 14: "dataset distillation" listed 8 papers, 7 of them knowledge distillation papers
+    # that mention a dataset somewhere (every word, not the term).
+    answer = assistant.ask("what's the best way to do dataset distillation")
+    assert answer.paper_ids[0] == "2408.06927" and len(answer.paper_ids) <= 4
+    assert "2309.06380" not in answer.paper_ids  # InstaFlow: "distillation" and "dataset", apart
+
+
+def test_a_date_window_counts_the_matching_papers_it_cannot_place(assistant):
+    # Probe 14: "Adaptive Multi-head Contrastive Learning" (no date) was silently dropped.
+    answer = assistant.ask("self-supervised contrastive learning papers since 2023")
+    assert all(s.date and s.date >= "2023" for s in answer.sources)
+    assert "no date in the corpus, so" in answer.answer and "ask without the dates" in answer.answer
+    undated = assistant.ask("self-supervised contrastive learning papers")
+    assert "t-1c123f6c086f" in undated.paper_ids
