@@ -33,6 +33,8 @@ ROLE_RES = {
                            r"(propose|present|introduce|develop|design|describe|build|put forward|study|investigate|show|"
                            r"delve into|explore|examine|analy[sz]e)"
                            r"|\b(is|are) proposed\b|\bwe call\b|\btermed\b|\bdubbed\b|\bnamed\b|\bnamely\b|"
+                           # "This paper aims to bridge the gap ... by proposing a novel scheme"
+                           r"\bby proposing (?:a|an)\b|"
                            r"\bcalled\b", re.I),
     "evaluated on": re.compile(r"\b(experiments?|evaluat\w*|benchmarks?|datasets?|tested|validated|"
                                r"extensive (?:experiments|results))\b", re.I),

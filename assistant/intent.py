@@ -58,8 +58,11 @@ def without_code_words(text: str) -> str:
 
 # What kind of fact is asked for. The type decides which sentence holds the answer.
 # Things measured in numbers that a "what X does it ..." question asks the value of.
-QUANTITY_NOUNS = (r"bit[- ]?widths?|bits|learning rates?|batch sizes?|resolutions?|epochs|(?:sampling |denoising )?steps|"
-                  r"compression ratios?|frame rates?|fps|throughput|latency|parameter counts?")
+# ("rates", "ratios": any rate asked is a number, "what noise rates did they test", "what learning
+# rate", unless more of a name follows: "which click-through rate prediction papers")
+QUANTITY_NOUNS = (r"bit[- ]?widths?|bits|learning rates?|frame rates?|compression ratios?|"
+                  r"(?:rates?|ratios?)(?=\s+(?:did|does|do|is|was|were|are|of|they|it|for)\b|\s*[?.!,]*\s*$)|"
+                  r"batch sizes?|resolutions?|epochs|(?:sampling |denoising )?steps|fps|throughput|latency|parameter counts?")
 NUMBER_RE = re.compile(
     r"\b(how (many|much|fast|large|big|small|accurate|long|well|often|quickly)|by how much|what (?:is|was|were|are) the "
     # "what is the imagenet top-1 acc of X": a metric's value, whatever dataset words precede it

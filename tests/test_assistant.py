@@ -1117,3 +1117,17 @@ def test_a_date_window_counts_the_matching_papers_it_cannot_place(assistant):
     assert "no date in the corpus, so" in answer.answer and "ask without the dates" in answer.answer
     undated = assistant.ask("self-supervised contrastive learning papers")
     assert "t-1c123f6c086f" in undated.paper_ids
+
+
+def test_a_comparison_row_finds_what_a_paper_proposes_however_it_says_it(assistant):
+    # Probe 14: TangleNAS "proposes: not stated", though it says "... by proposing a novel scheme".
+    answer = assistant.ask("compare the nas paper and the self expanding cnn")
+    row = next(r for r in answer.comparison if r.aspect == "proposes")
+    assert "by proposing a novel scheme" in row.cells[0].quote
+
+
+def test_a_rate_asked_of_the_previous_papers_is_said_unreported_when_no_abstract_gives_one(assistant):
+    # Probe 14: "what noise rates did they test" quoted "real-world label noise including Clothing1M"
+    # without saying no rate is given.
+    answer, _ = _chat(assistant, "learning with noisy labels", "what noise rates did they test")
+    assert "reports noise rates" in answer.answer and answer.answer.startswith("None of the")
