@@ -8,7 +8,7 @@ import re
 
 from .cues import in_english
 from .intent import Intent, classify
-from .words import RAW_WORD_RE, content_words, language_of, words
+from .words import RAW_WORD_RE, content_words, language_of, words, zipf
 
 LINK_RE = re.compile(r"\]\((https?://[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 # "more", "show me the others", "the rest?", "next 10": the previous list continued.
@@ -62,11 +62,17 @@ class ConversationMixin:
         last question, when that language's follow-up words are in it."""
         lang = language_of(question)
         said = in_english(question, lang)
-        if lang != "en" or len(words(question)) > 4:
+        if lang != "en" or len(words(question)) > 8:
             return lang, said
         before = last_question(history)
         theirs = language_of(before) if before else "en"
-        if theirs != "en" and (theirs_said := in_english(question, theirs)) != question:
+        if theirs == "en":
+            return lang, said
+        theirs_said = in_english(question, theirs)
+        # "e l'altro?" (its cue words read in that language), or "e l'exposure bias? c'è qualcosa?"
+        # (a word of that language, not English, among the English name it asks about)
+        if len(words(question)) <= 4 and theirs_said != question or any(
+                zipf(w, theirs) >= zipf(w, "en") + 1.0 for w in words(question) if len(w) > 2):
             return theirs, theirs_said
         return lang, said
 

@@ -205,6 +205,11 @@ class Assistant(ConversationMixin):
             # else named is asked of the previous answer, not of every abstract that says "accuracy".
             intent = replace(intent, followup=True)
         conversation = False  # a follow-up chooses from every paper the conversation showed
+        if len(previous) == 1 and intent.followup and intent.extra.get("compare") and len(intent.refs) >= 2:
+            # "compare the last two" after one paper was picked from a list: two of that list; after
+            # answers of one paper each, the last two papers the conversation showed.
+            previous = self._picked_from(history) or (
+                list(reversed(self.papers_in_conversation(history)[:2])) if min(intent.refs) < 0 else previous)
         if len(previous) == 1 and intent.followup and (
                 (intent.subset or intent.window is not None) and PLURAL_RE.search(said)  # "only the 2023 ones"
                 or intent.answer_type and _THEY_RE.search(said)):  # "what metric do they use?"
@@ -375,7 +380,8 @@ class Assistant(ConversationMixin):
             picks = [e for e in picks if e is not None]
             if intent.extra.get("compare"):
                 # "compare [1] and [3]": an out-of-range number is named as missing from the previous answer.
-                names = [f"[{r}]" for r in intent.refs[:2]]
+                names = [f"[{r}]" if r > 0 else "the last paper" if r == -1 else "the second-to-last paper" if r == -2
+                         else f"the paper {-r - 1} before the last" for r in intent.refs[:2]]
                 sides = [_pick(ordered, r - 1 if r > 0 else r) for r in intent.refs[:2]]
                 plan = extractive.plan_comparison(intent, sides, names, pool_size=len(ordered), **ctx)
                 return plan, evidence

@@ -16,19 +16,26 @@ from .words import fold, zipf
 # Applied in order, each to what the ones before it left (so "gibt es" is read before "es"), on the
 # accent-folded, lower-cased question.
 _CUES: dict[str, list[tuple[str, str]]] = {
-    "es": [("que tan rapid[oa]|cuan rapid[oa]", "how fast"), ("cuanto tiempo|cuanto tarda", "how long"),
+    "es": [("(?:el |la |los |las )?mas recientes?|(?:el |la )?mas nuev[oa]", "newest"),
+           ("(?:el |la |los |las )?mas (?:antigu[oa]s?|viej[oa]s?)", "oldest"), ("(?:el |la )?mas grande", "the largest"),
+           ("(?:la )?diferencias? entre", "difference between"), ("(?:fue |fueron )?publicad[oa]s? en", "published at"),
+           ("que tan rapid[oa]|cuan rapid[oa]", "how fast"), ("cuanto tiempo|cuanto tarda", "how long"),
            ("cual de (?:los|las) dos", "which of the two"), ("(?:los|las) dos primer[oa]s", "the first two"), ("(?:los|las) dos", "the two"),
            ("el otro|la otra", "the other one"), ("conjuntos? de datos", "datasets"),
            ("evaluad[oa]s?", "evaluated"), ("y", "and"), ("cuantos|cuantas", "how many"), ("cuanto", "how much"),
            ("son", "are"), ("cuales de (?:estos|estas|esos|esas|ellos|ellas)", "which of these"),
-           ("alguno de (?:estos|ellos)", "any of these"), ("cuales", "which"), ("tienen", "have"), ("tiene", "has"),
+           ("alguno de (?:estos|ellos)", "any of these"), ("cuales", "which"), ("cual es|cual", "which is"),
+           ("tienen", "have"), ("tiene", "has"),
            ("codigo", "code"), ("disponible", "available"), ("primero|primera|primer", "first"),
            ("segundo|segunda", "second"), ("tercero|tercera|tercer", "third"), ("cuarto|cuarta", "fourth"),
            ("ultimo|ultima", "last"), ("mas sobre", "more about"), ("cuentame", "tell me"),
            ("resume|resumen|resumeme", "summarize"), ("compara", "compare"), ("antes de", "before"),
            ("desde", "since"), ("despues de", "after"), ("o mas recientes?", "or later"),
            ("que tal", "what about")],
-    "pt": [("quao rapid[oa]", "how fast"), ("quanto tempo", "how long"),
+    "pt": [("(?:o |a |os |as )?mais recentes?|(?:o |a )?mais nov[oa]", "newest"),
+           ("(?:o |a |os |as )?mais antig[oa]s?|(?:o |a )?mais velh[oa]", "oldest"), ("(?:o |a )?maior", "the largest"),
+           ("(?:a )?diferenca entre", "difference between"), ("publicad[oa]s? (?:em|no|na)", "published at"),
+           ("qual e|qual", "which is"), ("quao rapid[oa]", "how fast"), ("quanto tempo", "how long"),
            ("qual (?:dos|das) (?:dois|duas)", "which of the two"), ("qual deles|qual delas", "which of them"), ("deles|delas", "of them"),
            ("o outro(?: artigo)?|a outra", "the other one"), ("ele|ela", "it"), ("conjuntos? de dados", "datasets"),
            ("avaliad[oa]s?", "evaluated"), ("e", "and"), ("quantos|quantas", "how many"), ("quanto", "how much"),
@@ -38,7 +45,11 @@ _CUES: dict[str, list[tuple[str, str]]] = {
            ("ultimo|ultima", "last"), ("mais sobre", "more about"), ("resuma|resumo", "summarize"),
            ("compare", "compare"), ("antes de", "before"), ("desde", "since"), ("depois de", "after"),
            ("(?:os|as) dois primeir[oa]s", "the first two"), ("(?:os|as) dois", "the two")],
-    "fr": [("a quelle vitesse|quelle vitesse", "how fast"), ("combien de temps", "how long"),
+    "fr": [("(?:le|la|les) plus recente?s?", "newest"), ("(?:le|la|les) plus ancien(?:ne)?s?", "oldest"),
+           ("(?:le|la) plus grand(?:e)?", "the largest"), ("plus ancien(?:ne)?s?", "older"),
+           ("(?:la )?difference entre", "difference between"), ("publie(?:e|s|es)? (?:a|en|dans|au)", "published at"),
+           ("les deux dernier(?:e)?s", "the last two"), ("lequel|laquelle", "which one"),
+           ("quelque chose", "anything"), ("quel(?:le)?s?", "which"), ("a quelle vitesse|quelle vitesse", "how fast"), ("combien de temps", "how long"),
            ("lequel des deux|laquelle des deux", "which of the two"), ("les deux premier(?:e)?s", "the first two"), ("les deux", "the two"), ("plus recents?", "newer"),
            ("l'autre", "the other one"), ("est", "is"), ("il|elle", "it"), ("ils|elles", "they"),
            ("jeux? de donnees", "datasets"), ("evalue(?:e|s|es)?", "evaluated"), ("et", "and"),
@@ -48,15 +59,25 @@ _CUES: dict[str, list[tuple[str, str]]] = {
            ("deuxieme|second|seconde", "second"), ("troisieme", "third"), ("dernier|derniere", "last"),
            ("plus sur|davantage sur", "more about"), ("resume|resumer", "summarize"),
            ("compare|comparer", "compare"), ("avant", "before"), ("depuis", "since"), ("apres", "after")],
-    "it": [("quanto (?:e )?veloce", "how fast"), ("quanto tempo", "how long"),
-           ("quale (?:dei|delle) due", "which of the two"), ("quale", "which"), ("l'altro|l'altra", "the other one"), ("set di dati", "datasets"), ("valutat[oaie]", "evaluated"),
+    "it": [("(?:il |la |lo |i |le )?piu recent[ei]|(?:il |la )?piu nuov[oa]", "newest"),
+           ("(?:il |la |i |le )?piu (?:vecchi[oa]?|antic[oa]|antichi)", "oldest"), ("(?:il |la )?piu grande", "the largest"),
+           ("(?:la )?differenza (?:tra|fra) (?:i|le) due", "the difference between the two"),
+           ("(?:la )?differenza (?:tra|fra)", "difference between"), ("pubblicat[oaie] (?:a|al|in|su)", "published at"),
+           ("prima del|prima dello|prima della|prima di", "before"), ("qualcosa", "anything"),
+           ("quanto (?:e )?veloce", "how fast"), ("quanto tempo", "how long"),
+           ("quale (?:dei|delle) due", "which of the two"), ("quale e|qual e", "which is"), ("quale|qual", "which"),
+           ("l'altro|l'altra", "the other one"), ("set di dati", "datasets"), ("valutat[oaie]", "evaluated"),
            ("e", "and"), ("quanti|quante", "how many"), ("quanto", "how much"), ("sono", "are"),
            ("quali di (?:questi|queste|loro)", "which of these"), ("quali", "which"), ("hanno", "have"),
            ("ha", "has"), ("codice", "code"), ("disponibile", "available"), ("primo|prima", "first"),
            ("secondo|seconda", "second"), ("terzo|terza", "third"), ("ultimo|ultima", "last"),
            ("di piu su", "more about"), ("riassumi|riassunto", "summarize"), ("confronta", "compare"),
-           ("prima del", "before"), ("dal", "since"), ("dopo il", "after"), ("i primi due", "the first two")],
-    "de": [("welche[rs]? (?:der|von) beiden|welche[rs]? von den beiden", "which of the two"), ("wie schnell", "how fast"), ("wie lange", "how long"), ("gibt es", "are there"), ("der andere|die andere|das andere", "the other one"), ("es", "it"),
+           ("dal", "since"), ("dopo il", "after"), ("i primi due", "the first two"), ("gli ultimi due", "the last two")],
+    "de": [("(?:das |der |die )?neueste[nrs]?", "newest"), ("(?:das |der |die )?alteste[nrs]?", "oldest"),
+           ("(?:das |der |die )?grosste[nrs]?", "the largest"), ("(?:der )?unterschied zwischen", "difference between"),
+           ("vergleiche die beiden|vergleich der beiden", "compare the two"),
+           ("veroffentlicht (?:auf|bei|in|an)", "published at"), ("welche[rs]? ist", "which is"),
+           ("welche[rs]? (?:der|von) beiden|welche[rs]? von den beiden", "which of the two"), ("wie schnell", "how fast"), ("wie lange", "how long"), ("gibt es", "are there"), ("der andere|die andere|das andere", "the other one"), ("es", "it"),
            ("datensatze|datensatzen|datensatz", "datasets"), ("evaluiert|ausgewertet", "evaluated"), ("und", "and"),
            ("wie viele", "how many"), ("wie viel", "how much"), ("sind", "are"),
            ("welche davon|welche von (?:diesen|ihnen)", "which of these"), ("welche", "which"), ("haben", "have"),
@@ -81,7 +102,15 @@ def in_english(question: str, lang: str) -> str:
     if not table:
         return question
     text = question.replace("¿", " ").replace("¡", " ")
-    if lang == "fr":  # "a-t-il", "est-il", "sont-ils": the pronoun after the verb
+    if lang in ("it", "fr"):
+        # An elided article is no part of the word it leans on ("l'exposure bias", "dell'inpainting",
+        # "d'images"); Italian "è" is "is" ("qual è"), which folding would make "e" ("and").
+        text = re.sub(r"(?<![\w'’])c['’][eè](?!\w)", " is there ", text, flags=re.I) if lang == "it" else text
+        text = re.sub(r"(?<![\w'’])(?:l|d|dell|dall|nell|sull|all|un|qu|j|n|s|c)['’](?=\w)", " ", text, flags=re.I)
+        if lang == "it":
+            text = re.sub(r"(?<!\w)è(?!\w)", " is ", text)
+    if lang == "fr":  # "y a-t-il" asks whether there are any; "est-il", "sont-ils": the pronoun after the verb
+        text = re.sub(r"(?<!\w)(?:y a-t-il|y a t il|il y a)(?!\w)", " are there ", text, flags=re.I)
         text = re.sub(r"(?:-t)?-(?:il|elle)\b", " il", re.sub(r"(?:-t)?-(?:ils|elles)\b", " ils", text))
     for pattern, english in table:
         folded = fold(text)

@@ -279,6 +279,14 @@ class Vocabulary:
         return _compound_parts(self, word) if len(word) >= 10 else []
 
     def cognate(self, word: str) -> str | None:
+        found = self._cognate(word)
+        if found is None and word[:1] in "aeiou" and len(word) >= 6:
+            # Romance languages dropped the "h" English kept: "allucinazioni" -> "hallucinations",
+            # "ibrido" -> "hybrid", "umano" -> "human"
+            found = self._cognate("h" + word)
+        return found
+
+    def _cognate(self, word: str) -> str | None:
         """For a word of another language, the English corpus word it starts like: a corpus word of
         4+ letters that begins it and covers 60% of it ("tumores" -> "tumor", "persone" -> "person"),
         else the corpus word sharing the longest start, when that start is two thirds of both words
