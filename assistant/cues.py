@@ -16,7 +16,7 @@ from .words import fold, zipf
 # Applied in order, each to what the ones before it left (so "gibt es" is read before "es"), on the
 # accent-folded, lower-cased question.
 _CUES: dict[str, list[tuple[str, str]]] = {
-    "es": [("(?:el |la |los |las )?mas recientes?|(?:el |la )?mas nuev[oa]", "newest"),
+    "es": [("o mas recientes?", "or later"), ("(?:el |la |los |las )?mas recientes?|(?:el |la )?mas nuev[oa]", "newest"),
            ("(?:el |la |los |las )?mas (?:antigu[oa]s?|viej[oa]s?)", "oldest"), ("(?:el |la )?mas grande", "the largest"),
            ("(?:la )?diferencias? entre", "difference between"), ("(?:fue |fueron )?publicad[oa]s? en", "published at"),
            ("que tan rapid[oa]|cuan rapid[oa]", "how fast"), ("cuanto tiempo|cuanto tarda", "how long"),
@@ -106,7 +106,7 @@ def in_english(question: str, lang: str) -> str:
         # An elided article is no part of the word it leans on ("l'exposure bias", "dell'inpainting",
         # "d'images"); Italian "è" is "is" ("qual è"), which folding would make "e" ("and").
         text = re.sub(r"(?<![\w'’])c['’][eè](?!\w)", " is there ", text, flags=re.I) if lang == "it" else text
-        text = re.sub(r"(?<![\w'’])(?:l|d|dell|dall|nell|sull|all|un|qu|j|n|s|c)['’](?=\w)", " ", text, flags=re.I)
+        text = re.sub(r"(?<![\w'’])(?:l|d|dell|dall|nell|sull|all|un|qu|j|n|s|c)['’](?=\w)(?!altr|autre)", " ", text, flags=re.I)
         if lang == "it":
             text = re.sub(r"(?<!\w)è(?!\w)", " is ", text)
     if lang == "fr":  # "y a-t-il" asks whether there are any; "est-il", "sont-ils": the pronoun after the verb
