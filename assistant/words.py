@@ -35,7 +35,8 @@ REQUEST_WORDS = frozenset(
     approach approaches method methods technique techniques tell show find list give summarize summarise summary
     overview explain describe main anyone anything something someone please thanks hey hi hello yo
     pls plz thx btw esp fyi imo tbh ppl idk afaik iirc lol sup asap
-    propose proposes proposed proposing use uses used using based new published""".split()
+    propose proposes proposed proposing use uses used using based new published
+    discuss discusses discussed discussing mention mentions mentioned mentioning""".split()
 )
 
 

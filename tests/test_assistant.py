@@ -1131,3 +1131,9 @@ def test_a_rate_asked_of_the_previous_papers_is_said_unreported_when_no_abstract
     # without saying no rate is given.
     answer, _ = _chat(assistant, "learning with noisy labels", "what noise rates did they test")
     assert "reports noise rates" in answer.answer and answer.answer.startswith("None of the")
+
+
+def test_asking_whether_something_is_discussed_is_not_a_missing_topic_word(assistant):
+    # Probe 14: "None of these papers mentions 'discussed'" above the right paper.
+    answer = assistant.ask("is Barlow Twins overfitting discussed anywhere?")
+    assert answer.paper_ids[0] == "2312.02151" and "discussed" not in answer.answer
