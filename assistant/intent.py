@@ -575,7 +575,7 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
         if meta is None and (m := pattern.search(body)):
             rest = " ".join(pattern.sub(" ", body).split())
             if content_words(topic_of(rest)):
-                unknowable[kind] = m.group(0).strip()
+                unknowable[kind] = re.sub(r"\s+papers?$", "", m.group(0).strip(), flags=re.I)
                 body = rest
             else:
                 meta = kind  # "NeurIPS papers": nothing asked but what the corpus cannot tell

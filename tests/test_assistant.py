@@ -1137,3 +1137,24 @@ def test_asking_whether_something_is_discussed_is_not_a_missing_topic_word(assis
     # Probe 14: "None of these papers mentions 'discussed'" above the right paper.
     answer = assistant.ask("is Barlow Twins overfitting discussed anywhere?")
     assert answer.paper_ids[0] == "2312.02151" and "discussed" not in answer.answer
+
+
+def test_venues_and_labs_beside_a_topic_are_said_not_to_filter_it(assistant):
+    # Probe 14: "papers from Google or DeepMind on interpretability" listed papers without saying the
+    # corpus has no affiliations; "NeurIPS 2023 papers on robustness" refused "about 'NeurIPS on robustness'".
+    answer = assistant.ask("papers from Google or DeepMind on interpretability")
+    assert "no affiliations" in answer.answer and "“from Google or DeepMind”" in answer.answer
+    assert answer.sources and not answer.refused
+    answer = assistant.ask("any ICLR papers on pruning?")
+    assert "no venues, so these are not filtered by “ICLR”" in answer.answer and len(answer.sources) >= 3
+    # Nothing but a venue asked: the corpus cannot say (as before).
+    assert assistant.ask("which papers were accepted at ICCV").kind == "refused"
+    # "features from meta-learning" is a topic, not a lab.
+    assert "affiliations" not in assistant.ask("features from meta-learning").answer
+
+
+def test_the_papers_you_listed_are_the_previous_answers(assistant):
+    # Probe 14: "None of the 2 papers from the previous answer is about 'listed'".
+    answer, _ = _chat(assistant, "neural architecture search", "compare the nas paper and the self expanding cnn",
+                      "which of the papers you listed are before 2021")
+    assert "listed" not in answer.answer and "before 2021" in answer.answer
