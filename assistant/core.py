@@ -503,7 +503,12 @@ class Assistant(ConversationMixin):
             every = self._evidence(intent, query, query_vector, limit=s.candidates)
             listed = extractive.close_to_best(every, s, len(every), distinctive, phrase) if every else []
             plan.undated_close = sum(1 for e in listed if not e.meta.get("date"))
-        if plan.kind == "single" and not (intent.answer_type or intent.wants_code) and query.weights:
+        if plan.kind == "single" and alone and intent.extra.get("summary_asked") and not (
+                intent.answer_type or intent.wants_code):
+            # "tell me about CREDIT": what the paper it names proposes and finds, as "tell me more
+            # about [1]" gives, not the sentence that best repeats its name.
+            plan.kind, plan.quotes[plan.cited[0].paper_id] = "summary", extractive.summary_sentences(plan.cited[0])
+        elif plan.kind == "single" and not (intent.answer_type or intent.wants_code) and query.weights:
             self._quote_aspect(plan, query)
         if query.lang != "en" and query.weights and query.foreign:
             # "tem algum trabalho sobre geração automática de laudos de raio-x?": only "automatic"

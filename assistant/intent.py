@@ -657,5 +657,7 @@ def classify(question: str, has_history: bool, *, today: dt.date | None = None, 
                # "which of the two uses prompt directional vectors?": the one of them that fits best
                "which_one": followup and bool(re.search(r"\b(?:which|what) (?:one|of the two|paper)\b", body, re.I)),
                "yesno": followup and bool(YESNO_RE.search(body)),
-               "unknowable": unknowable},
+               "unknowable": unknowable,
+               # "tell me about CREDIT": a summary asked of the paper a new question names
+               "summary_asked": bool(SUMMARY_RE.search(body))},
     )

@@ -1158,3 +1158,10 @@ def test_the_papers_you_listed_are_the_previous_answers(assistant):
     answer, _ = _chat(assistant, "neural architecture search", "compare the nas paper and the self expanding cnn",
                       "which of the papers you listed are before 2021")
     assert "listed" not in answer.answer and "before 2021" in answer.answer
+
+
+def test_tell_me_about_a_named_paper_gives_what_it_proposes_and_finds(assistant):
+    # Probe 14: "tell me about CREDIT" quoted its modular design, not its result.
+    answer = assistant.ask("tell me about CREDIT")
+    assert answer.kind == "summary" and "generally outperform IFS HRES" in answer.answer
+    assert "we introduce the Community Research Earth Digital Intelligence Twin" in answer.answer
