@@ -313,11 +313,11 @@ class Vocabulary:
         if best:
             return best
         fixed = self.correction(word)
-        if fixed and (len(word) >= 8 or len(os.path.commonprefix([fixed, word])) >= len(word) / 2):
+        if fixed and (len(word) >= 8 or len(os.path.commonprefix([fixed, word])) >= COGNATE_SHARE * len(word)):
             return fixed  # a long word one letter off is that word ("difusion"); a short one must
-            # share its first half ("parlent" is not "parent"). (Also requiring a technical English
-            # word, to keep the French "voies" from "voices", was measured and not kept: it lost
-            # "objets" -> "objects", as common in English as "voices".)
+            # share two thirds of its start ("objets" -> "objects"; "parlent" is not "parent", French
+            # "voies" is not "voices"). (Requiring a technical English word instead was measured and
+            # not kept: it lost "objets" -> "objects", as common in English as "voices".)
         return None
 
 

@@ -1082,6 +1082,9 @@ def test_real_words_and_names_are_not_respelled_into_other_topics(assistant):
     # "ToMe" is a method's name, not a slip of "to me"/"time": that side is said to be missing.
     answer = assistant.ask("MCTF vs ToMe (Token Merging) for speeding up ViTs - which fuses tokens better?")
     assert answer.paper_ids == ["2403.10030"] and "“ToMe (Token Merging)” is not in this corpus" in answer.answer
+    # The French "voies" (ways) is not the English "voices".
+    answer = assistant.ask("articles sur la segmentation des voies aériennes")
+    assert "voices" not in answer.answer.lower()
 
 
 def test_three_things_compared_are_all_compared(assistant):
