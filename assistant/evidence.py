@@ -119,6 +119,9 @@ def spelled_count(sentence: str, asked: str) -> bool:
                           rf"{re.escape(stem(head[-1]))}", sentence, re.I))
 
 
+# Rarer than this in English, a capitalised word is a name ("Imagenet" 1.2, "Cityscapes" 2.2; not
+# "Kinetics" 2.9 nor "Transformers" 3.6, which are also words).
+RARE_NAME_ZIPF = 2.5
 # A code address written without its scheme ("github.com/jacobdunefsky/ObservableProp") names nothing.
 _BARE_LINK_RE = re.compile(r"\b[\w-]+\.(?:com|org|io|net|ai)/\S*", re.I)
 # Abbreviations that say what kind of thing, never which one: "a new SOTA performance on all three
@@ -195,6 +198,11 @@ def holds_type(sentence: str, answer_type: str | None, asked: str = "", counted:
     names = [n for n in NAME_TOKEN_RE.findall(_BARE_LINK_RE.sub(" ", prose(sentence)))
              if n.lower() not in own_names and n.lower().removesuffix("s") not in concepts]
     if answer_type == "dataset":
+        # ... or a capitalised word after "on" that is no English word ("83.1% top-1 accuracy on
+        # Imagenet"): a dataset's name written like an ordinary word
+        if any(zipf(w.lower()) < RARE_NAME_ZIPF and w.lower() not in own_names
+               for w in re.findall(r"\bon (?:the )?([A-Z][a-z]{3,}[\w-]*)", prose(sentence))):
+            return True
         # ... or a name right after "on": "surpasses all visual Mamba models on ImageNet image classification"
         # ... or names three sources ("fuses ultra-violet (GALEX), optical (PanSTARRS), and infrared
         # (UnWISE) imagery"); asked what data (not which datasets), a dataset described, not named

@@ -637,7 +637,7 @@ def _headline(p: Plan) -> str:
     if p.kind == "detail" and n == 1 and p.cited[0].paper_id in p.quotes:
         # The fact is in the quote below: say that it is, rather than "the best match is".
         asked = escape(p.intent.asked)
-        said = (f"names the {asked}" if p.intent.answer_type == "dataset" and asked else
+        said = (f"names the {asked or 'data'}" if p.intent.answer_type == "dataset" else
                 f"reports the number of {asked}" if p.intent.counted and asked else
                 f"reports the {asked}" if asked else
                 f"reports {_UNIT_NAMES[p.intent.unit]}" if p.intent.unit in _UNIT_NAMES else "reports it")

@@ -92,3 +92,14 @@ def test_french_follow_ups_work_as_in_english(assistant):
     answer, _ = _chat(assistant, "Bonjour, je cherche des articles sur le recalage d'images médicales déformables",
                       "y a-t-il des travaux sur l'arthrose du genou ?")
     assert "2410.02550" not in answer.paper_ids
+
+
+def test_spanish_fact_follow_ups_ask_the_fact(assistant):
+    # Probe 14: "cuánto acelera …" quoted "reduce FLOPs by about 44%" rather than the speed-up; "en
+    # qué datos lo evalúan?" gave a summary. "on Imagenet" names the data (a rare capitalised word).
+    turns = ["hola, busco trabajos sobre reducción de tokens en vision transformers", "cuál es más reciente?",
+             "cuánto acelera el método de fusión de tokens multicriterio?", "y el segundo artículo, en qué datos lo evalúan?"]
+    answer, _ = _chat(assistant, *turns[:3])
+    assert answer.paper_ids[0] == "2403.10030" and "at least 31% speedup" in answer.answer
+    answer, _ = _chat(assistant, *turns)
+    assert "names the data" in answer.answer and "on Imagenet" in answer.answer
