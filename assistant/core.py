@@ -562,6 +562,13 @@ class Assistant(ConversationMixin):
             # undated), each with its date, rather than leave the asker with nothing.
             plan_out, evidence_out = self._plan(replace(intent, window=None), query, query_vector, previous, max_cited)
             if not plan_out.refused:
+                inside = [e for e in plan_out.cited if in_window(e.meta.get("date"), window.date_from, window.date_to)]
+                if inside and plan_out.kind in LIST_KINDS:
+                    # "robustness papers from 2023": weak inside the window alone, yet the answer for
+                    # the topic as a whole cites papers from it; those are the answer, not "none".
+                    plan_out.cited, plan_out.pool_size, plan_out.window = inside, len(inside), window
+                    plan_out.kind = "list" if len(inside) > 1 else "single"
+                    return plan_out, evidence_out
                 plan_out.kind, plan_out.window = "outside-window", window
                 return plan_out, evidence_out
         return plan, evidence

@@ -262,7 +262,9 @@ BOILERPLATE_RE = re.compile(
     re.I,
 )
 # One paper is pointed at: "which paper", "a paper that", "the paper on", "is there a study that".
-ONE_PAPER_RE = re.compile(r"\b(?:which|what|a|the|one|this|that|single) (?:paper|study|article|publication|preprint)\b(?!s)",
+ONE_PAPER_RE = re.compile(r"\b(?:which|what|a|the|one|this|that|single) (?:paper|study|article|publication|preprint)\b(?!s)|"
+                          # "tell me about the model scaling paper": one paper, described
+                          r"\b(?:tell me about|summari[sz]e|explain|describe) the (?:[\w-]+ ){1,4}(?:paper|study|article)\b(?!s)",
                           re.I)
 LIST_RE = re.compile(r"\b(papers|works|studies|articles|approaches|methods|research|publications|anything|any work|"
                      r"ones|options|alternatives|techniques)\b", re.I)

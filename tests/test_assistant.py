@@ -1168,3 +1168,16 @@ def test_tell_me_about_a_named_paper_gives_what_it_proposes_and_finds(assistant)
     answer = assistant.ask("tell me about CREDIT")
     assert answer.kind == "summary" and "generally outperform IFS HRES" in answer.answer
     assert "we introduce the Community Research Earth Digital Intelligence Twin" in answer.answer
+
+
+def test_a_window_never_says_none_above_papers_from_inside_it(assistant):
+    # Probe 15: "No paper published in 2023 is about 'robustness'" above TransNeXt (2023-11).
+    answer = assistant.ask("NeurIPS 2023 papers on robustness")
+    assert "No paper published in 2023" not in answer.answer
+    assert "2311.17132" in answer.paper_ids and all(s.date and s.date.startswith("2023") for s in answer.sources)
+
+
+def test_tell_me_about_the_x_paper_is_one_paper(assistant):
+    # Probe 15: "tell me about the model scaling paper from facebook" listed 10 papers.
+    answer = assistant.ask("tell me about the model scaling paper from facebook")
+    assert answer.paper_ids[0] == "2103.06877" and len(answer.paper_ids) <= 2
