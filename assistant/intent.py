@@ -510,6 +510,8 @@ def _asked_noun(question: str) -> str:
     m = re.search(r"\bnumber of ([\w\-]+(?: (?![\w\-]+ing\b)[\w\-]+)?)", question, re.I)  # not "gpus training"
     if m:
         return _counted(m.group(1))
+    if re.search(r"\band how (?:accurate|fast|well|good|quick(?:ly)?|long)\b", question, re.I):
+        return ""  # "what bands did it use and how accurate was it": the number is the accuracy, not the bands
     # "what FPR95 does their network reach": the value named between "what" and "does"
     m = re.search(r"\b(?:what|which) ([\w\-]+(?: [\w\-]+){0,2}) (?:does|do|did)\b", question, re.I)
     if m:

@@ -1181,3 +1181,10 @@ def test_tell_me_about_the_x_paper_is_one_paper(assistant):
     # Probe 15: "tell me about the model scaling paper from facebook" listed 10 papers.
     answer = assistant.ask("tell me about the model scaling paper from facebook")
     assert answer.paper_ids[0] == "2103.06877" and len(answer.paper_ids) <= 2
+
+
+def test_a_two_part_fact_question_does_not_deny_what_its_quote_shows(assistant):
+    # Probe 14/15: "does not report photometric bands" above "fuses ultra-violet (GALEX), optical
+    # (PanSTARRS), and infrared (UnWISE) imagery"; the number asked is the accuracy.
+    answer = assistant.ask("what photometric bands did Mantis Shrimp use and how accurate was it?")
+    assert "does not report" not in answer.answer and "GALEX" in answer.answer and "NMAD" in answer.answer

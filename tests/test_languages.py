@@ -39,6 +39,14 @@ def test_newest_and_oldest_in_five_languages(question, lang, by_date):
     ("articoli prima del 2022 sulla diffusione", "it", "published before 2022"),  # was "in 2022"
     ("articles après 2023 sur la diffusion", "fr", "published after 2023"),
     ("artículos desde 2023 sobre difusión", "es", "published since 2023"),
+    # "until" and "a partir de" were lost in every language (the bare year read as "in 2021").
+    ("articoli fino al 2021 sulla diffusione", "it", "published up to 2021"),
+    ("artículos hasta 2021 sobre difusión", "es", "published up to 2021"),
+    ("artigos até 2021 sobre difusão", "pt", "published up to 2021"),
+    ("Artikel bis 2021 über Diffusionsmodelle", "de", "published up to 2021"),
+    ("articles jusqu'en 2021 sur la diffusion", "fr", "published up to 2021"),
+    ("artículos a partir de 2021 sobre difusión", "es", "published since 2021"),
+    ("articoli prima 2022 sulla diffusione", "it", "published before 2022"),
 ])
 def test_date_words_in_other_languages(question, lang, meaning):
     assert classify(in_english(question, lang), False).window.meaning == meaning
