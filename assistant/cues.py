@@ -32,7 +32,7 @@ _CUES: dict[str, list[tuple[str, str]]] = {
            ("ultimo|ultima", "last"), ("mas sobre", "more about"), ("cuentame", "tell me"),
            ("resume|resumen|resumeme", "summarize"), ("compara", "compare"), ("antes de", "before"),
            ("a partir de(?: el)?(?= \\d{4})", "since"), ("hasta(?: el)?(?= \\d{4})", "until"),
-           ("desde", "since"), ("despues de", "after"), ("o mas recientes?", "or later"),
+           ("desde", "since"), ("despues de", "after"),
            ("que tal", "what about")],
     "pt": [("(?:o |a |os |as )?mais recentes?|(?:o |a )?mais nov[oa]", "newest"),
            ("(?:o |a |os |as )?mais antig[oa]s?|(?:o |a )?mais velh[oa]", "oldest"), ("(?:o |a )?maior", "the largest"),

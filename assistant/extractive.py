@@ -180,7 +180,7 @@ def plan(intent: Intent, evidence: list[PaperEvidence], settings: Settings, max_
                         and e.coverage >= settings.min_topic_coverage and e.key_covered), None)
         if fitting is not None:
             # ... and the papers it passed, which lack the question's words, follow the rest.
-            passed = [e for e in evidence if e.relevance > fitting.relevance and e is not top or e is top]
+            passed = [e for e in evidence if e is top or e.relevance > fitting.relevance]
             evidence = [fitting] + [e for e in evidence if e is not fitting and e not in passed] + passed
             top = fitting
     if not named and should_refuse(top, missing_share, settings, topic_words, key_missing):
@@ -274,7 +274,7 @@ def detail(p: Plan, intent: Intent, settings: Settings, strict: bool = False) ->
         # benchmark dataset").
         own = frozenset(titled if intent.answer_type == "dataset" and not DATASET_CUE_RE.search(e.title)
                         else asked_names & titled)
-        if intent.answer_type in ("dataset", "name"):
+        if intent.answer_type == "dataset":
             # Nor does an abbreviation the abstract defines as a concept ("Unsupervised domain
             # adaptation (UDA)" ... "on multiple UDA person re-identification tasks") or "SOTA".
             own |= concept_abbreviations(" ".join(e.sentences))

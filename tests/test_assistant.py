@@ -12,6 +12,8 @@ from assistant.errors import BadInput
 from assistant.markdown import unescape
 from ui.cli import main
 
+from chat_helpers import chat as _chat  # tests/chat_helpers.py
+
 MERGE_Q = "which papers merge models without retraining?"
 MERGING = {"2306.01708", "2407.02447", "2111.09832", "t-7e083a4b1c8f", "t-a542ea9f3b89", "t-7f01208f265f",
            "2406.15479", "2312.06173", "2405.07813", "2310.01334"}
@@ -441,15 +443,6 @@ def test_papers_with_code_on_a_topic_are_that_topics_papers_linking_code(assista
     assert "Code: " + answer.sources[0].code_url in answer.answer
     none = assistant.ask("papers w/ code on neural collapse")
     assert none.kind == "code-list-none" and "links code in its abstract" in none.answer and none.sources
-
-
-def _chat(assistant, *questions):
-    history: list[dict] = []
-    for question in questions:
-        answer = assistant.ask(question, history=history)
-        history += [{"role": "user", "content": question},
-                    {"role": "assistant", "content": answer.answer, "paper_ids": answer.paper_ids}]
-    return answer, history
 
 
 def test_a_fact_asked_of_them_is_each_papers_fact_not_a_filter(assistant):

@@ -9,19 +9,12 @@ from assistant.core import Assistant
 from assistant.cues import in_english
 from assistant.intent import classify
 
+from chat_helpers import chat as _chat  # tests/chat_helpers.py
+
 
 @pytest.fixture(scope="module")
 def assistant(bundled_index) -> Assistant:
     return Assistant(bundled_index)
-
-
-def _chat(assistant, *questions):
-    history: list[dict] = []
-    for question in questions:
-        answer = assistant.ask(question, history=history)
-        history += [{"role": "user", "content": question},
-                    {"role": "assistant", "content": answer.answer, "paper_ids": answer.paper_ids}]
-    return answer, history
 
 
 @pytest.mark.parametrize("question, lang, by_date", [
